@@ -1,0 +1,107 @@
+/**
+ * @module api/app
+ * The control API (Hono): HTTP+JSON, served on the daemon's Unix socket. Operations answer with a
+ * stream of NDJSON lines — `{"type":"event",…}` for progress, then one `{"type":"result",…}` — so
+ * the CLI can show live progress. Errors render as `{ error: { code, message, details } }`.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { BadRequestError, StewardError } from "../errors.js";
+import type { AnyStewardEvent, EventBus } from "../events/events.js";
+import type { OperationResult } from "../lifecycle/supervisor.js";
+import type { StatusDocument } from "../daemon/status.js";
+
+export type OperationName = "up" | "start" | "stop" | "restart" | "down";
+
+/** What the API needs from the daemon. */
+export interface DaemonControl {
+  bus: EventBus;
+  status(): StatusDocument;
+  /** Throws `UnknownComponentError` for a name the topology does not declare. */
+  resolve(components: string[]): string[];
+  run(operation: OperationName, components: string[]): Promise<OperationResult>;
+}
+
+const OperationBody = z.strictObject({ components: z.array(z.string().min(1)).optional() });
+
+/** One line of an operation stream. */
+export type StreamLine =
+  | { type: "event"; event: AnyStewardEvent }
+  | { type: "result"; result: OperationResult }
+  | { type: "error"; error: ReturnType<StewardError["toJSON"]>["error"] };
+
+export function createApp(daemon: DaemonControl): Hono {
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    const error = err instanceof StewardError ? err : new StewardError("STW-1999", err.message, { cause: err });
+    return c.json(error.toJSON(), error.httpStatus as 500);
+  });
+  app.notFound((c) => {
+    const err = new StewardError("STW-1404", `no such endpoint: ${c.req.method} ${c.req.path}`, { httpStatus: 404 });
+    return c.json(err.toJSON(), 404);
+  });
+
+  app.get("/v1/status", (c) => c.json(daemon.status()));
+
+  for (const operation of ["up", "start", "stop", "restart", "down"] as const) {
+    app.post(`/v1/${operation}`, async (c) => {
+      const components = daemon.resolve(await readBody(c.req.raw));
+      return streamOperation(daemon, operation, components);
+    });
+  }
+  return app;
+}
+
+async function readBody(req: Request): Promise<string[]> {
+  const text = await req.text();
+  if (text.trim() === "") return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new BadRequestError(`request body is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = OperationBody.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `\`${issue.path.join(".")}\`: ` : "";
+    throw new BadRequestError(`bad request body: ${where}${issue?.message ?? "invalid"}; expected {"components": ["name", …]}`, {
+      issues: parsed.error.issues,
+    });
+  }
+  return parsed.data.components ?? [];
+}
+
+function streamOperation(daemon: DaemonControl, operation: OperationName, components: string[]): Response {
+  const encoder = new TextEncoder();
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let open = true;
+      const send = (line: StreamLine): void => {
+        if (!open) return;
+        try {
+          controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+        } catch {
+          open = false; // the client went away; the operation goes on
+        }
+      };
+      const unsubscribe = daemon.bus.subscribe((event) => send({ type: "event", event }));
+      daemon
+        .run(operation, components)
+        .then(
+          (result) => send({ type: "result", result }),
+          (err: unknown) => {
+            const error = err instanceof StewardError ? err : new StewardError("STW-1999", String(err));
+            send({ type: "error", error: error.toJSON().error });
+          },
+        )
+        .finally(() => {
+          unsubscribe();
+          if (open) controller.close();
+          open = false;
+        });
+    },
+  });
+  return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+}

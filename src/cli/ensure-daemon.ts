@@ -1,0 +1,55 @@
+/**
+ * @module cli/ensure-daemon
+ * `steward up` starts the daemon in the background when none answers on the socket: a detached
+ * process in its own session, output appended to `<home>/logs/daemon.log`.
+ */
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { StewardError } from "../errors.js";
+import { tailLines } from "../process/index.js";
+import type { StatusDocument } from "../daemon/status.js";
+import { call } from "./client.js";
+
+const STARTUP_LIMIT_MS = 15_000;
+
+export async function ensureDaemon(socket: string, home: string, topologyFile: string): Promise<{ started: boolean; pid: number }> {
+  try {
+    const status = await call<StatusDocument>(socket, "GET", "/v1/status");
+    if (status.daemon.topology !== topologyFile)
+      throw new StewardError(
+        "STW-1010",
+        `the daemon on ${home} runs ${status.daemon.topology}, not ${topologyFile}; run \`steward down\` there first`,
+      );
+    return { started: false, pid: status.daemon.pid };
+  } catch (err) {
+    if (!(err instanceof StewardError) || err.code !== "STW-1007") throw err;
+  }
+  mkdirSync(join(home, "logs"), { recursive: true, mode: 0o700 });
+  const logFile = join(home, "logs", "daemon.log");
+  const fd = openSync(logFile, "a");
+  const bin = fileURLToPath(new URL("../../bin/steward.js", import.meta.url));
+  const child = spawn(process.execPath, [bin, "daemon", "-f", topologyFile], {
+    detached: true,
+    stdio: ["ignore", fd, fd],
+  });
+  closeSync(fd);
+  let exited: number | null = null;
+  child.once("exit", (code) => (exited = code ?? 1));
+  child.unref();
+  const deadline = Date.now() + STARTUP_LIMIT_MS;
+  while (Date.now() < deadline) {
+    if (exited !== null) {
+      const tail = (await tailLines(logFile, 15)).join("\n");
+      throw new StewardError("STW-1011", `the daemon exited during start-up (code ${exited}); ${logFile} says:\n${tail}`);
+    }
+    try {
+      const status = await call<StatusDocument>(socket, "GET", "/v1/status");
+      return { started: true, pid: status.daemon.pid };
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  throw new StewardError("STW-1011", `the daemon did not answer on ${socket} within ${STARTUP_LIMIT_MS / 1000}s; see ${logFile}`);
+}

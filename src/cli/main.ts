@@ -1,0 +1,147 @@
+/**
+ * @module cli/main
+ * The `steward` command. Every command but `validate`, `logs` and `daemon` talks to the daemon of
+ * the topology's home over `<home>/steward.sock`. Exit codes: 0 done, 1 the operation failed,
+ * 2 bad input (topology, usage).
+ */
+import { Command, CommanderError } from "commander";
+import { resolve } from "node:path";
+import { StewardError, TopologyError, DependencyCycleError } from "../errors.js";
+import type { StatusDocument } from "../daemon/status.js";
+import { formatMs } from "../process/index.js";
+import { loadTopology } from "../topology/index.js";
+import type { CompiledTopology } from "../topology/types.js";
+import { call, stream } from "./client.js";
+import { ensureDaemon } from "./ensure-daemon.js";
+import { showLogs } from "./logs.js";
+import { ProgressPrinter, renderStatus } from "./render.js";
+
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+
+const program = new Command("steward")
+  .description("Steward: start, stop and supervise a multi-process application without losing work")
+  .option("-f, --file <path>", "topology file (default: $STEWARD_FILE or ./steward.yaml)")
+  .enablePositionalOptions()
+  .showSuggestionAfterError()
+  .exitOverride();
+
+/** The topology file: the subcommand's -f, else the global one, else $STEWARD_FILE, else ./steward.yaml. */
+function topologyFile(cmd: Command): string {
+  const own = cmd.opts<{ file?: string }>().file;
+  return resolve(own ?? program.opts<{ file?: string }>().file ?? process.env.STEWARD_FILE ?? "steward.yaml");
+}
+
+function topologyOf(cmd: Command): CompiledTopology {
+  return loadTopology(topologyFile(cmd));
+}
+
+function socketOf(t: CompiledTopology): string {
+  return resolve(t.home, "steward.sock");
+}
+
+function sub(name: string, description: string): Command {
+  return program.command(name).description(description).option("-f, --file <path>", "topology file");
+}
+
+sub("validate", "check the topology file and print what it declares").action((_o, cmd: Command) => {
+  const t = topologyOf(cmd);
+  const replicas = t.components.reduce((n, c) => n + c.replicas, 0);
+  out(`${t.file} is valid: ${t.components.length} components (${replicas} replicas), ${t.jobs.length} jobs, ${t.routes.length} routes; home ${t.home}`);
+});
+
+sub("daemon", "run the daemon in the foreground").action(async (_o, cmd: Command) => {
+  const { Daemon } = await import("../daemon/daemon.js");
+  const daemon = await Daemon.boot(topologyFile(cmd));
+  daemon.handleSignals();
+  await daemon.exited;
+  process.exit(0);
+});
+
+/** Run an operation on the daemon, printing its progress; exit 1 when it failed. */
+async function operation(t: CompiledTopology, op: string, components: string[], verb: string): Promise<void> {
+  const started = Date.now();
+  const names = components.length > 0 ? components : t.components.map((c) => c.name);
+  const printer = new ProgressPrinter(names, out);
+  await stream(socketOf(t), `/v1/${op}`, { components }, printer.onLine);
+  if (printer.error) throw new StewardError("STW-1009", printer.error);
+  const result = printer.result;
+  if (!result) throw new StewardError("STW-1009", `${op}: the daemon closed the stream without a result`);
+  const took = formatMs(Date.now() - started);
+  if (result.ok) {
+    out(`${t.name}: ${result.components.length} component${result.components.length === 1 ? "" : "s"} ${verb} in ${took}`);
+    return;
+  }
+  for (const c of result.components.filter((c) => !c.ok)) out(`✗ ${c.name}: ${c.error}`);
+  out(`${t.name}: ${op} failed after ${took} — see \`steward status\` and \`steward logs <component>\``);
+  process.exitCode = 1;
+}
+
+sub("up", "start the daemon if needed, then start every component in dependency order").action(async (_o, cmd: Command) => {
+  const t = topologyOf(cmd);
+  const { started, pid } = await ensureDaemon(socketOf(t), t.home, t.file);
+  if (started) out(`daemon started (pid ${pid}); log: ${resolve(t.home, "logs", "daemon.log")}`);
+  await operation(t, "up", [], "ready");
+});
+
+for (const [name, verb, description] of [
+  ["start", "ready", "start components (and what they depend on); none named = all"],
+  ["stop", "stopped", "stop components (and what depends on them) through the stop budget; none named = all"],
+  ["restart", "ready", "stop then start components with their dependants; none named = all"],
+] as const) {
+  sub(name, description)
+    .argument("[component...]", "component names")
+    .action(async (components: string[], _o, cmd: Command) => operation(topologyOf(cmd), name, components, verb));
+}
+
+sub("down", "stop everything in reverse dependency order, then the daemon exits").action(async (_o, cmd: Command) => {
+  const t = topologyOf(cmd);
+  await operation(t, "down", [], "stopped");
+  out("daemon stopped");
+});
+
+sub("status", "show the daemon, components and replicas")
+  .option("--json", "print the status document as JSON")
+  .action(async (opts: { json?: boolean }, cmd: Command) => {
+    const t = topologyOf(cmd);
+    const status = await call<StatusDocument>(socketOf(t), "GET", "/v1/status");
+    out(opts.json ? JSON.stringify(status, null, 2) : renderStatus(status));
+  });
+
+program
+  .command("logs")
+  .description("print a component's replica logs")
+  .argument("<component>", "component name")
+  .option("--file <path>", "topology file")
+  .option("-f, --follow", "keep printing as the logs grow")
+  .option("-n, --lines <n>", "lines of history per replica", "50")
+  .option("--replica <index>", "only this replica")
+  .action(async (component: string, opts: { follow?: boolean; lines: string; replica?: string }, cmd: Command) => {
+    const t = topologyOf(cmd);
+    const spec = t.components.find((c) => c.name === component);
+    if (!spec) {
+      const { UnknownComponentError } = await import("../errors.js");
+      const { nearest } = await import("../topology/suggest.js");
+      const known = t.components.map((c) => c.name);
+      throw new UnknownComponentError(component, known, nearest(component, known));
+    }
+    const lines = Number(opts.lines);
+    if (!Number.isInteger(lines) || lines < 0) throw new StewardError("STW-1006", `-n expects a whole number, got \`${opts.lines}\``);
+    const replica = opts.replica === undefined ? undefined : Number(opts.replica);
+    if (replica !== undefined && !(Number.isInteger(replica) && replica >= 0 && replica < spec.replicas))
+      throw new StewardError("STW-1006", `--replica expects 0..${spec.replicas - 1} for ${component}, got \`${opts.replica}\``);
+    await showLogs(t.home, spec, { follow: opts.follow ?? false, lines, replica }, (text) => process.stdout.write(text));
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof StewardError) {
+    process.stderr.write(`steward: ${err.message}\n`);
+    process.exitCode = err instanceof TopologyError || err instanceof DependencyCycleError || err.httpStatus === 400 || err.httpStatus === 404 ? 2 : 1;
+  } else {
+    process.stderr.write(`steward: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * @module cli/render
+ * What the CLI prints: the status table and the live progress lines of an operation.
+ */
+import type { StreamLine } from "../api/app.js";
+import type { StatusDocument } from "../daemon/status.js";
+import { formatMs } from "../process/index.js";
+import type { OperationResult } from "../lifecycle/supervisor.js";
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd()).join("\n");
+}
+
+export function renderStatus(s: StatusDocument, now = Date.now()): string {
+  const d = s.daemon;
+  const head = `${s.name} — daemon ${d.state} · pid ${d.pid} · instance ${d.instance} (${d.bootKind} boot) · up ${formatMs(now - d.bootedAt)} · ${d.store}`;
+  const rows = [["COMPONENT", "#", "STATE", "PID", "PORT", "RESTARTS", "FOR", "NOTE"]];
+  for (const c of s.components)
+    for (const r of c.replicas) {
+      const note = [r.invalidated ? "invalidated" : "", r.reason ?? ""].filter(Boolean).join(": ");
+      rows.push([
+        c.name,
+        String(r.index),
+        r.state,
+        r.pid === null ? "-" : String(r.pid),
+        r.port === null ? "-" : String(r.port),
+        String(r.restarts),
+        formatMs(now - r.since),
+        note,
+      ]);
+    }
+  return `${head}\n${table(rows)}`;
+}
+
+/** Prints progress lines as they arrive; remembers the result. */
+export class ProgressPrinter {
+  #width: number;
+  result: OperationResult | undefined;
+  error: string | undefined;
+
+  constructor(componentNames: string[], private readonly out: (line: string) => void) {
+    this.#width = Math.max(8, ...componentNames.map((n) => n.length));
+  }
+
+  onLine = (line: StreamLine): void => {
+    if (line.type === "result") this.result = line.result;
+    else if (line.type === "error") this.error = line.error.message;
+    else {
+      const { name, data } = line.event;
+      if (name === "operation:step" && data.component) this.out(`  ${data.component.padEnd(this.#width)}  ${data.message}`);
+      else if (name === "operation:failed" && data.component)
+        this.out(`✗ ${data.component.padEnd(this.#width)}  ${data.message}`);
+      else if ((name === "replica:crashed" || name === "replica:backoff" || name === "replica:killed") && "index" in data)
+        this.out(`  ${`${data.component}[${data.index}]`.padEnd(this.#width)}  ${data.state}${data.reason ? `: ${data.reason}` : ""}`);
+    }
+  };
+}

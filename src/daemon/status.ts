@@ -1,0 +1,74 @@
+/**
+ * @module daemon/status
+ * The status document served by `GET /v1/status` and printed by `steward status [--json]`.
+ */
+import type { Supervisor } from "../lifecycle/supervisor.js";
+import type { DaemonRecord, ExitRecord } from "../store/records.js";
+
+export interface ReplicaStatus {
+  index: number;
+  state: string;
+  pid: number | null;
+  port: number | null;
+  restarts: number;
+  invalidated: boolean;
+  reason: string | null;
+  lastExit: ExitRecord | null;
+  /** When the replica entered its current state (epoch ms). */
+  since: number;
+  logFile: string;
+}
+
+export interface StatusDocument {
+  name: string;
+  daemon: {
+    state: "active" | "stopping";
+    pid: number;
+    instance: number;
+    bootKind: DaemonRecord["bootKind"];
+    bootedAt: number;
+    topology: string;
+    home: string;
+    store: string;
+  };
+  components: { name: string; replicas: ReplicaStatus[] }[];
+}
+
+export function statusOf(
+  supervisor: Supervisor,
+  daemon: DaemonRecord,
+  state: "active" | "stopping",
+  store: string,
+): StatusDocument {
+  return {
+    name: supervisor.topology.name,
+    daemon: {
+      state,
+      pid: daemon.pid,
+      instance: daemon.instance,
+      bootKind: daemon.bootKind,
+      bootedAt: daemon.bootedAt,
+      topology: supervisor.topology.file,
+      home: supervisor.topology.home,
+      store,
+    },
+    components: supervisor.components.map((c) => ({
+      name: c.spec.name,
+      replicas: c.replicas.map((r) => {
+        const rec = r.record;
+        return {
+          index: rec.index,
+          state: rec.state,
+          pid: rec.pid,
+          port: rec.port,
+          restarts: rec.restarts,
+          invalidated: rec.invalidated,
+          reason: rec.reason,
+          lastExit: rec.lastExit,
+          since: rec.updatedAt,
+          logFile: r.logFile,
+        };
+      }),
+    })),
+  };
+}

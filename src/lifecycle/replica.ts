@@ -1,0 +1,392 @@
+/**
+ * @module lifecycle/replica
+ * One replica of a component: spawns it in its own process group, gates it on readiness, applies
+ * the restart policy when it exits on its own, and stops it through the stop budget. Every state
+ * change goes through `#setState`, which records it (group-committed) and emits `replica:<state>`.
+ */
+import type { ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { ReplicaError } from "../errors.js";
+import type { EventBus } from "../events/events.js";
+import {
+  allocatePort,
+  backoffDelay,
+  isPortInUse,
+  portHolder,
+  RestartLimiter,
+  runHook,
+  spawnReplica,
+  terminateGroup,
+  waitReady,
+} from "../process/index.js";
+import type { ExitRecord, ReplicaRecord } from "../store/records.js";
+import type { StateWriter } from "../store/state-writer.js";
+import type { CompiledComponent } from "../topology/types.js";
+import { formatMs } from "../process/index.js";
+import { renderCommand, renderEnv, renderProbe, type ReplicaVars } from "./render.js";
+import { LIVE_STATES, type ReplicaState } from "./replica-state.js";
+import { runStopBudget, type StopBudgetContext } from "./stop-budget.js";
+
+export interface ReplicaDeps {
+  home: string;
+  writer: StateWriter;
+  bus: EventBus;
+}
+
+interface LeaderExit {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** Waiters on the next settled state of a start: `ready` resolves, a state at rest rejects. */
+interface SettleWaiter {
+  resolve: () => void;
+  reject: (err: ReplicaError) => void;
+}
+
+export class Replica {
+  readonly component: string;
+  readonly index: number;
+  readonly logFile: string;
+  #spec: CompiledComponent;
+  readonly #deps: ReplicaDeps;
+  #record: ReplicaRecord;
+  #child: ChildProcess | undefined;
+  #leaderExit: Promise<LeaderExit> | undefined;
+  #spawnedAt = 0;
+  /** True between the start of a stop budget and its end: exits are expected. */
+  #stopping: Promise<ExitRecord | null> | undefined;
+  /** Aborts a readiness wait or a pending backoff when a stop arrives. */
+  #runAbort = new AbortController();
+  #backoffTimer: NodeJS.Timeout | undefined;
+  #limiter: RestartLimiter;
+  #failures = 0;
+  #waiters: SettleWaiter[] = [];
+  /** Resolves once a launch has spawned (or given up); stop waits for it. */
+  #launching: Promise<void> | undefined;
+
+  constructor(spec: CompiledComponent, index: number, deps: ReplicaDeps, record?: ReplicaRecord) {
+    this.component = spec.name;
+    this.index = index;
+    this.#spec = spec;
+    this.#deps = deps;
+    this.logFile = join(deps.home, "logs", spec.name, `${index}.log`);
+    this.#limiter = new RestartLimiter(spec.restart);
+    this.#record = record ?? {
+      component: spec.name,
+      index,
+      state: "stopped",
+      pid: null,
+      pgid: null,
+      startTime: null,
+      port: null,
+      restarts: 0,
+      lastExit: null,
+      invalidated: false,
+      reason: null,
+      updatedAt: Date.now(),
+    };
+  }
+
+  get state(): ReplicaState {
+    return this.#record.state;
+  }
+
+  get record(): Readonly<ReplicaRecord> {
+    return this.#record;
+  }
+
+  /** True when the replica exited 0 on its own (the `completed` dependency condition). */
+  get completed(): boolean {
+    return this.#record.state === "stopped" && this.#record.lastExit?.exitCode === 0 && !this.#record.lastExit.forced;
+  }
+
+  /**
+   * Start the replica (running `recover` first when it is invalidated) and resolve once it is
+   * ready; reject with the reason when it fails, crashes for good, or a stop interrupts it.
+   */
+  start(): Promise<void> {
+    const state = this.#record.state;
+    if (state === "ready") return Promise.resolve();
+    const settled = this.#untilSettled();
+    if (state === "starting" || state === "running" || state === "backoff") return settled;
+    if (this.#stopping) {
+      return this.#stopping.then(() => this.start());
+    }
+    this.#limiter.reset();
+    this.#failures = 0;
+    this.#runAbort = new AbortController();
+    this.#launch();
+    return settled;
+  }
+
+  /** Run the stop budget; resolves with the exit record (null when nothing was running). */
+  stop(reason = "stop requested"): Promise<ExitRecord | null> {
+    if (this.#stopping) return this.#stopping;
+    this.#runAbort.abort();
+    clearTimeout(this.#backoffTimer);
+    this.#stopping = this.#stop(reason).finally(() => (this.#stopping = undefined));
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<ExitRecord | null> {
+    await this.#launching;
+    const { state, pgid } = this.#record;
+    if (!LIVE_STATES.has(state) || pgid === null || !this.#leaderExit) {
+      if (state === "backoff" || state === "crashed" || state === "failed")
+        this.#setState("stopped", { reason: `${reason} (was ${state})` });
+      this.#settle();
+      return null;
+    }
+    const ctx: StopBudgetContext = {
+      pgid,
+      signal: this.#spec.stop.signal,
+      graceMs: this.#spec.stop.graceMs,
+      drain: this.#spec.drain,
+      hookEnv: this.#hookEnv(),
+      leaderExit: this.#leaderExit,
+      outcome: { forced: false, notes: [], steps: [] },
+    };
+    const outcome = await runStopBudget(ctx, (step) => {
+      if (this.#record.state !== step.state) this.#setState(step.state, { reason });
+    });
+    const leader = await this.#leaderExit;
+    const lastExit: ExitRecord = {
+      exitCode: leader.exitCode,
+      signal: leader.signal,
+      reason: [reason, ...outcome.notes].join("; "),
+      forced: outcome.forced,
+      durationMs: Date.now() - this.#spawnedAt,
+      at: Date.now(),
+    };
+    this.#setState(outcome.forced ? "killed" : "stopped", {
+      ...this.#gone(),
+      lastExit,
+      invalidated: outcome.forced || this.#record.invalidated,
+      reason: outcome.forced
+        ? `invalidated: the group did not exit within ${formatMs(ctx.graceMs)} and was killed; \`recover\` runs before the next start`
+        : outcome.notes.length > 0
+          ? outcome.notes.join("; ")
+          : null,
+    });
+    this.#settle();
+    return lastExit;
+  }
+
+  /** Spawn (after `recover` when invalidated), then wait for readiness. Never throws. */
+  #launch(): void {
+    let spawned!: () => void;
+    this.#launching = new Promise<void>((resolve) => (spawned = resolve));
+    const abort = this.#runAbort.signal;
+    void (async () => {
+      this.#setState("starting", { reason: null });
+      try {
+        if (this.#record.invalidated && this.#spec.recover) await this.#recover();
+        else if (this.#record.invalidated) this.#record.invalidated = false;
+        const vars = await this.#vars();
+        await this.#checkFixedPort(vars);
+        await this.#spawn(vars);
+      } catch (err) {
+        spawned();
+        this.#fail(err instanceof Error ? err.message : String(err));
+        return;
+      }
+      spawned();
+      if (abort.aborted) return;
+      await this.#awaitReady(abort);
+    })();
+  }
+
+  async #recover(): Promise<void> {
+    const recover = this.#spec.recover!;
+    const result = await runHook({
+      command: renderCommand(recover, this.#baseVars()),
+      timeoutMs: this.#spec.ready?.withinMs ?? 60_000,
+      ...this.#hookEnv(),
+    });
+    if (result.exitCode !== 0 || result.timedOut) {
+      const how = result.timedOut ? "timed out" : `exited with ${result.exitCode ?? result.signal}`;
+      throw new Error(`recover hook ${how}; the replica stays invalidated (see ${this.logFile})`);
+    }
+    this.#record.invalidated = false;
+  }
+
+  #baseVars(): ReplicaVars {
+    return { replica: this.index, home: this.#deps.home, port: this.#record.port ?? undefined };
+  }
+
+  async #vars(): Promise<ReplicaVars> {
+    if (!this.#spec.usesPort) return this.#baseVars();
+    const previous = this.#record.port;
+    const port = previous !== null && !(await isPortInUse(previous)) ? previous : await allocatePort();
+    this.#record.port = port;
+    return { ...this.#baseVars(), port };
+  }
+
+  /** A fixed tcp readiness port held by another program would make the probe lie: refuse early. */
+  async #checkFixedPort(vars: ReplicaVars): Promise<void> {
+    const ready = this.#spec.ready;
+    if (ready?.kind !== "tcp") return;
+    const port = Number(renderProbe(ready, vars).port);
+    if (!Number.isInteger(port) || !(await isPortInUse(port))) return;
+    const holder = portHolder(port);
+    const by = holder ? ` by pid ${holder.pid} (${holder.command})` : "";
+    throw new Error(`port ${port} is already in use${by}; stop that program or change the port`);
+  }
+
+  async #spawn(vars: ReplicaVars): Promise<void> {
+    const spawned = await spawnReplica({
+      command: renderCommand(this.#spec.command, vars),
+      cwd: this.#spec.cwd,
+      env: { ...process.env, ...renderEnv(this.#spec.env, vars) },
+      logFile: this.logFile,
+    });
+    this.#child = spawned.child;
+    this.#logOffsetAtSpawn = spawned.logOffset;
+    this.#spawnedAt = Date.now();
+    const child = spawned.child;
+    this.#leaderExit = new Promise<LeaderExit>((resolve) => {
+      child.once("exit", (exitCode, signal) => {
+        resolve({ exitCode, signal });
+        this.#onLeaderExit(child, exitCode, signal);
+      });
+    });
+    child.on("error", () => {}); // spawn errors were resolved before spawning; exit follows any other
+    this.#setState("running", {
+      pid: spawned.pid,
+      pgid: spawned.pgid,
+      startTime: spawned.startTime,
+      port: vars.port ?? null,
+    });
+  }
+
+  async #awaitReady(abort: AbortSignal): Promise<void> {
+    const ready = this.#spec.ready;
+    if (!ready) {
+      if (this.#record.state === "running") this.#setReady();
+      return;
+    }
+    const child = this.#child;
+    if (!child) return;
+    const vars = this.#baseVars();
+    const result = await waitReady(renderProbe(ready, vars), {
+      logFile: this.logFile,
+      logOffset: this.#logOffsetAtSpawn,
+      port: vars.port,
+      cwd: this.#spec.cwd,
+      env: { ...process.env, ...renderEnv(this.#spec.env, vars) },
+      signal: abort,
+      isAlive: () => this.#child === child && child.exitCode === null && child.signalCode === null,
+    });
+    if (abort.aborted || this.#child !== child || this.#record.state !== "running") return;
+    if (result.ok) {
+      this.#setReady();
+      return;
+    }
+    // Fail closed: a replica that is not ready in time is stopped and marked failed.
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    await this.stop(`stopped: ${result.reason}`);
+    this.#waiters.push(...waiters);
+    this.#fail(result.reason);
+  }
+
+  #logOffsetAtSpawn = 0;
+
+  #setReady(): void {
+    this.#failures = 0;
+    this.#setState("ready", { reason: null });
+    this.#settle();
+  }
+
+  #onLeaderExit(child: ChildProcess, exitCode: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#child !== child || this.#stopping) return;
+    const lastExit: ExitRecord = {
+      exitCode,
+      signal,
+      reason: signal ? `killed by ${signal}` : `exited with code ${exitCode}`,
+      forced: false,
+      durationMs: Date.now() - this.#spawnedAt,
+      at: Date.now(),
+    };
+    const pgid = this.#record.pgid;
+    // Whatever the leader left in its group goes with it (systemd's control-group kill mode).
+    const cleanup = pgid === null ? Promise.resolve() : terminateGroup(pgid, this.#spec.stop).then(() => {});
+    const { policy } = this.#spec.restart;
+    const clean = exitCode === 0 && signal === null;
+    const restart = policy === "always" || (policy === "on-failure" && !clean);
+    if (!restart || this.#runAbort.signal.aborted) {
+      this.#setState(clean ? "stopped" : "crashed", { ...this.#gone(), lastExit, reason: clean ? null : lastExit.reason });
+      this.#settle(clean ? undefined : lastExit.reason);
+      return;
+    }
+    const now = Date.now();
+    if (this.#limiter.exceeded(now)) {
+      const { limitCount, limitWindowMs } = this.#spec.restart;
+      this.#setState("failed", {
+        ...this.#gone(),
+        lastExit,
+        reason: `${lastExit.reason}; restarted ${limitCount} times within ${formatMs(limitWindowMs)}, gave up (start it again to retry)`,
+      });
+      this.#settle(this.#record.reason ?? "failed");
+      return;
+    }
+    this.#limiter.record(now);
+    const delay = backoffDelay(++this.#failures, this.#spec.restart);
+    this.#setState("backoff", { ...this.#gone(), lastExit, reason: `${lastExit.reason}; restarting in ${formatMs(delay)}` });
+    this.#backoffTimer = setTimeout(() => {
+      void cleanup.then(() => {
+        if (this.#record.state !== "backoff" || this.#runAbort.signal.aborted) return;
+        this.#record.restarts += 1;
+        this.#launch();
+      });
+    }, delay);
+  }
+
+  #fail(reason: string): void {
+    this.#setState("failed", { ...this.#gone(), reason });
+    this.#settle(reason);
+  }
+
+  #gone(): Partial<ReplicaRecord> {
+    return { pid: null, pgid: null, startTime: null };
+  }
+
+  #hookEnv(): StopBudgetContext["hookEnv"] {
+    const vars = this.#baseVars();
+    return { cwd: this.#spec.cwd, env: { ...process.env, ...renderEnv(this.#spec.env, vars) }, logFile: this.logFile };
+  }
+
+  #untilSettled(): Promise<void> {
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /** Wake start() callers: resolve when ready, reject with the reason otherwise. */
+  #settle(failure?: string): void {
+    const waiters = this.#waiters;
+    if (this.#record.state === "ready") {
+      this.#waiters = [];
+      for (const w of waiters) w.resolve();
+      return;
+    }
+    this.#waiters = [];
+    const reason = failure ?? this.#record.reason ?? `is ${this.#record.state}`;
+    for (const w of waiters) w.reject(new ReplicaError(this.component, this.index, reason));
+  }
+
+  /** The one setter of the replica state: records the transition and announces it. */
+  #setState(state: ReplicaState, patch: Partial<ReplicaRecord> = {}): void {
+    const previous = this.#record.state;
+    this.#record = { ...this.#record, ...patch, state, updatedAt: Date.now() };
+    void this.#deps.writer.putReplica(this.#record);
+    this.#deps.bus.emit(`replica:${state}`, {
+      component: this.component,
+      index: this.index,
+      state,
+      previous,
+      pid: this.#record.pid,
+      reason: this.#record.reason,
+      at: this.#record.updatedAt,
+    });
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * @module lifecycle/supervisor
+ * Holds every component's replicas and runs the dependency-ordered operations on them:
+ * start (a component starts when each dependency reached its condition; independent components in
+ * parallel; readiness fails closed), stop (reverse graph: a component stops after its dependants)
+ * and restart (stop, then start the same set).
+ */
+import { UnknownComponentError } from "../errors.js";
+import type { EventBus } from "../events/events.js";
+import type { ReplicaRecord } from "../store/records.js";
+import type { StateWriter } from "../store/state-writer.js";
+import { nearest } from "../topology/suggest.js";
+import type { CompiledComponent, CompiledTopology, DependencyCondition } from "../topology/types.js";
+import { formatMs } from "../process/index.js";
+import { deferred, type Deferred } from "./deferred.js";
+import { Replica } from "./replica.js";
+
+export interface ComponentRuntime {
+  spec: CompiledComponent;
+  replicas: Replica[];
+  /** Bumped by every stop, so a start waiting on dependencies knows it was overtaken. */
+  epoch: number;
+}
+
+/** What one operation did to one component. */
+export interface ComponentOutcome {
+  name: string;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+/** What one operation did to each component it touched. */
+export interface OperationResult {
+  ok: boolean;
+  components: ComponentOutcome[];
+}
+
+export class Supervisor {
+  readonly topology: CompiledTopology;
+  readonly #bus: EventBus;
+  readonly #writer: StateWriter;
+  readonly #components = new Map<string, ComponentRuntime>();
+
+  constructor(topology: CompiledTopology, deps: { bus: EventBus; writer: StateWriter }, records: ReplicaRecord[] = []) {
+    this.topology = topology;
+    this.#bus = deps.bus;
+    this.#writer = deps.writer;
+    const replicaDeps = { home: topology.home, writer: deps.writer, bus: deps.bus };
+    for (const spec of topology.components) {
+      const replicas = Array.from({ length: spec.replicas }, (_, i) => {
+        const record = records.find((r) => r.component === spec.name && r.index === i);
+        return new Replica(spec, i, replicaDeps, record);
+      });
+      this.#components.set(spec.name, { spec, replicas, epoch: 0 });
+    }
+  }
+
+  get components(): ComponentRuntime[] {
+    return [...this.#components.values()];
+  }
+
+  /** Validate names given by an operator; none means every component. */
+  resolve(names: readonly string[] = []): string[] {
+    const known = [...this.#components.keys()];
+    for (const name of names) {
+      if (!this.#components.has(name)) throw new UnknownComponentError(name, known, nearest(name, known));
+    }
+    return names.length > 0 ? [...new Set(names)] : known;
+  }
+
+  /** Start `names` and everything they depend on, in dependency order. */
+  async start(names: readonly string[] = [], operation = "start"): Promise<OperationResult> {
+    const set = this.#closure(this.resolve(names), (c) => c.spec.dependsOn.map((d) => d.component));
+    // Every component's "start attempted" gate exists before any task looks for a dependency's.
+    const attempts = new Map(set.map((name) => [name, deferred<void>()]));
+    const results = new Map<string, Promise<ComponentOutcome>>();
+    for (const name of set) {
+      void this.#writer.putComponent({ name, desired: "running", updatedAt: Date.now() });
+      results.set(name, this.#startOne(this.#runtime(name), operation, attempts));
+    }
+    return this.#collect(results);
+  }
+
+  async #startOne(
+    runtime: ComponentRuntime,
+    operation: string,
+    attempts: Map<string, Deferred<void>>,
+  ): Promise<ComponentOutcome> {
+    const { name } = runtime.spec;
+    const attempt = attempts.get(name)!;
+    const epoch = runtime.epoch;
+    const t0 = Date.now();
+    try {
+      for (const dep of runtime.spec.dependsOn) {
+        this.#step(operation, name, `waiting for ${dep.component} (${dep.condition})`);
+        await this.#condition(dep.component, dep.condition, attempts.get(dep.component)?.promise);
+      }
+      if (runtime.epoch !== epoch) throw new Error("cancelled by a stop");
+      const count = runtime.replicas.length;
+      this.#step(operation, name, `starting ${count} replica${count === 1 ? "" : "s"}`);
+      const starts = runtime.replicas.map((r) => r.start());
+      attempt.resolve();
+      const settled = await Promise.allSettled(starts);
+      const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failure) throw failure.reason;
+      this.#step(operation, name, `ready (${count}/${count}) in ${formatMs(Date.now() - t0)}`);
+      return { name, ok: true, ms: Date.now() - t0 };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      attempt.reject(new Error(`${name} failed: ${error}`));
+      this.#bus.emit("operation:failed", { operation, step: "start", component: name, message: error, at: Date.now() });
+      return { name, ok: false, ms: Date.now() - t0, error };
+    }
+  }
+
+  /** Stop `names` and everything that depends on them, dependants first. */
+  async stop(names: readonly string[] = [], operation = "stop"): Promise<OperationResult> {
+    const set = this.#closure(this.resolve(names), (c) => this.#dependantsOf(c.spec.name));
+    // Every component's "stopped" gate exists before any task waits on a dependant's.
+    const stopped = new Map(set.map((name) => [name, deferred<void>()]));
+    const results = new Map<string, Promise<ComponentOutcome>>();
+    for (const name of set) {
+      this.#runtime(name).epoch += 1;
+      void this.#writer.putComponent({ name, desired: "stopped", updatedAt: Date.now() });
+    }
+    for (const name of set) {
+      const dependants = this.#dependantsOf(name).filter((d) => set.includes(d));
+      const result = this.#stopOne(this.#runtime(name), operation, dependants.map((d) => stopped.get(d)!.promise));
+      void result.finally(() => stopped.get(name)!.resolve());
+      results.set(name, result);
+    }
+    return this.#collect(results);
+  }
+
+  async #stopOne(runtime: ComponentRuntime, operation: string, dependants: Promise<void>[]): Promise<ComponentOutcome> {
+    const { name } = runtime.spec;
+    const t0 = Date.now();
+    if (dependants.length > 0) {
+      this.#step(operation, name, "waiting for its dependants to stop");
+      await Promise.all(dependants);
+    }
+    this.#step(operation, name, "stopping");
+    const exits = await Promise.all(runtime.replicas.map((r) => r.stop(`${operation} requested`)));
+    const forced = exits.filter((e) => e?.forced).length;
+    this.#step(operation, name, forced ? `stopped (${forced} killed after grace)` : "stopped");
+    return { name, ok: true, ms: Date.now() - t0 };
+  }
+
+  /** Stop `names` with their dependants, then start that same set again. */
+  async restart(names: readonly string[] = []): Promise<OperationResult> {
+    const set = this.#closure(this.resolve(names), (c) => this.#dependantsOf(c.spec.name));
+    const stopped = await this.stop(set, "restart");
+    if (!stopped.ok) return stopped;
+    return this.start(set, "restart");
+  }
+
+  #runtime(name: string): ComponentRuntime {
+    const runtime = this.#components.get(name);
+    if (!runtime) throw new UnknownComponentError(name, [...this.#components.keys()]);
+    return runtime;
+  }
+
+  #dependantsOf(name: string): string[] {
+    return this.components.filter((c) => c.spec.dependsOn.some((d) => d.component === name)).map((c) => c.spec.name);
+  }
+
+  /** `names` plus everything reachable through `next`, in topology order. */
+  #closure(names: string[], next: (c: ComponentRuntime) => string[]): string[] {
+    const seen = new Set<string>();
+    const visit = (name: string): void => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      for (const n of next(this.#runtime(name))) visit(n);
+    };
+    names.forEach(visit);
+    return [...this.#components.keys()].filter((n) => seen.has(n));
+  }
+
+  /** Resolve once `name` reached `condition`; reject when it cannot any more. */
+  async #condition(name: string, condition: DependencyCondition, attempt: Promise<void> | undefined): Promise<void> {
+    const runtime = this.#runtime(name);
+    if (attempt) await attempt;
+    const check = (): boolean | Error => {
+      const states = runtime.replicas.map((r) => r.state);
+      if (condition === "completed" && runtime.replicas.every((r) => r.completed)) return true;
+      if (condition === "ready" && states.every((s) => s === "ready")) return true;
+      if (condition === "started" && states.every((s) => s === "running" || s === "ready")) return true;
+      const broken = runtime.replicas.find((r) => ["failed", "crashed", "killed", "offline"].includes(r.state));
+      if (broken) return new Error(`${name}[${broken.index}] is ${broken.state}: ${broken.record.reason ?? "no reason recorded"}`);
+      if (!attempt && states.every((s) => s === "stopped") && !runtime.replicas.every((r) => r.completed))
+        return new Error(`${name} is not running`);
+      return false;
+    };
+    await new Promise<void>((resolve, reject) => {
+      const decide = (): boolean => {
+        const verdict = check();
+        if (verdict === false) return false;
+        if (verdict === true) resolve();
+        else reject(verdict);
+        return true;
+      };
+      if (decide()) return;
+      const unsubscribe = this.#bus.subscribe((event) => {
+        if (event.name.startsWith("replica:") && "component" in event.data && event.data.component === name && decide())
+          unsubscribe();
+      });
+    });
+  }
+
+  async #collect(results: Map<string, Promise<ComponentOutcome>>): Promise<OperationResult> {
+    const components = await Promise.all(results.values());
+    await this.#writer.flush();
+    return { ok: components.every((c) => c.ok), components };
+  }
+
+  #step(operation: string, component: string, message: string): void {
+    this.#bus.emit("operation:step", { operation, step: "progress", component, message, at: Date.now() });
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * @module store/migrations
+ * Every schema migration, in order. To change the schema, add `00N_<name>.ts` exporting a
+ * `Migration` with the next version and append it here; never edit one that has shipped.
+ */
+import { initial } from "./001_initial.js";
+import type { Migration } from "./migration.js";
+
+export { assertWellFormed, SCHEMA_MIGRATIONS_DDL, type Migration } from "./migration.js";
+
+export const MIGRATIONS: readonly Migration[] = [initial];
+
+/** The schema version a store has once every migration has run. */
+export const LATEST_VERSION: number = MIGRATIONS.length;

@@ -1,0 +1,160 @@
+/**
+ * @module store/sqlite/rows
+ * State records ↔ SQLite rows: booleans as 0/1, `lastExit` as JSON text, absent values as NULL.
+ * A nullable field given as `undefined` is stored as NULL; a required one left empty is refused by the
+ * table's NOT NULL constraint, which rolls the whole batch back.
+ */
+import type { ReplicaState } from "../../lifecycle/replica-state.js";
+import type {
+  BootKind,
+  ComponentRecord,
+  DaemonRecord,
+  DaemonState,
+  DesiredState,
+  ExitRecord,
+  ReplicaRecord,
+} from "../records.js";
+
+export interface DaemonRow {
+  state: string;
+  pid: number;
+  instance: number;
+  boot_kind: string;
+  booted_at: number;
+  topology_file: string;
+  updated_at: number;
+}
+
+export interface ComponentRow {
+  name: string;
+  desired: string;
+  updated_at: number;
+}
+
+export interface ReplicaRow {
+  component: string;
+  replica_index: number;
+  state: string;
+  pid: number | null;
+  pgid: number | null;
+  start_time: number | null;
+  port: number | null;
+  restarts: number;
+  last_exit: string | null;
+  invalidated: number | null;
+  reason: string | null;
+  updated_at: number;
+}
+
+/** `true`/`false` → 1/0; anything else → NULL, which the NOT NULL constraint refuses. */
+function toFlag(value: unknown): number | null {
+  return value === true ? 1 : value === false ? 0 : null;
+}
+
+export function daemonToRow(d: DaemonRecord): DaemonRow {
+  return {
+    state: d.state,
+    pid: d.pid,
+    instance: d.instance,
+    boot_kind: d.bootKind,
+    booted_at: d.bootedAt,
+    topology_file: d.topologyFile,
+    updated_at: d.updatedAt,
+  };
+}
+
+export function rowToDaemon(r: DaemonRow): DaemonRecord {
+  return {
+    state: r.state as DaemonState,
+    pid: r.pid,
+    instance: r.instance,
+    bootKind: r.boot_kind as BootKind,
+    bootedAt: r.booted_at,
+    topologyFile: r.topology_file,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function componentToRow(c: ComponentRecord): ComponentRow {
+  return { name: c.name, desired: c.desired, updated_at: c.updatedAt };
+}
+
+export function rowToComponent(r: ComponentRow): ComponentRecord {
+  return { name: r.name, desired: r.desired as DesiredState, updatedAt: r.updated_at };
+}
+
+/** JSON with a fixed key order, so equal exits are equal text. */
+export function exitToJson(e: ExitRecord | null | undefined): string | null {
+  if (e === null || e === undefined) return null;
+  const ordered: ExitRecord = {
+    exitCode: e.exitCode,
+    signal: e.signal,
+    reason: e.reason,
+    forced: e.forced,
+    durationMs: e.durationMs,
+    at: e.at,
+  };
+  return JSON.stringify(ordered);
+}
+
+/** Parses `last_exit`; throws a plain `Error` saying what is wrong (the caller adds the location). */
+export function jsonToExit(text: string | null): ExitRecord | null {
+  if (text === null) return null;
+  const v: unknown = JSON.parse(text);
+  if (typeof v !== "object" || v === null) throw new Error("not a JSON object");
+  const o = v as Record<string, unknown>;
+  const nullableNumber = (x: unknown): x is number | null => x === null || typeof x === "number";
+  const nullableString = (x: unknown): x is string | null => x === null || typeof x === "string";
+  if (
+    !nullableNumber(o.exitCode) ||
+    !nullableString(o.signal) ||
+    typeof o.reason !== "string" ||
+    typeof o.forced !== "boolean" ||
+    typeof o.durationMs !== "number" ||
+    typeof o.at !== "number"
+  ) {
+    throw new Error(`not an exit record: ${text}`);
+  }
+  return {
+    exitCode: o.exitCode,
+    signal: o.signal,
+    reason: o.reason,
+    forced: o.forced,
+    durationMs: o.durationMs,
+    at: o.at,
+  };
+}
+
+export function replicaToRow(r: ReplicaRecord): ReplicaRow {
+  return {
+    component: r.component,
+    replica_index: r.index,
+    state: r.state,
+    pid: r.pid ?? null,
+    pgid: r.pgid ?? null,
+    start_time: r.startTime ?? null,
+    port: r.port ?? null,
+    restarts: r.restarts,
+    last_exit: exitToJson(r.lastExit),
+    invalidated: toFlag(r.invalidated),
+    reason: r.reason ?? null,
+    updated_at: r.updatedAt,
+  };
+}
+
+export function rowToReplica(r: ReplicaRow): ReplicaRecord {
+  return {
+    component: r.component,
+    index: r.replica_index,
+    state: r.state as ReplicaState,
+    pid: r.pid,
+    pgid: r.pgid,
+    startTime: r.start_time,
+    port: r.port,
+    restarts: r.restarts,
+    lastExit: jsonToExit(r.last_exit),
+    invalidated: r.invalidated === 1,
+    reason: r.reason,
+    updatedAt: r.updated_at,
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * @module store/sqlite/sqlite-store
+ * The default **store** (design §4): state records in one SQLite file, by default
+ * `<home>/state.db`. WAL journal with `synchronous=FULL`, so a commit is on disk (WAL fsynced)
+ * before its promise resolves and survives a crash of the daemon or of the machine. Every batch is
+ * one IMMEDIATE transaction. better-sqlite3 is synchronous: the methods are async only to share the
+ * `StateStore` interface with PostgreSQL.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+
+import Database from "better-sqlite3";
+
+import { IllegalStateError } from "../../errors.js";
+import { StoreCorruptError, StoreOpenError } from "../errors.js";
+import type { ComponentRecord, DaemonRecord, ReplicaRecord, StateBatch } from "../records.js";
+import type { StateStore } from "../state-store.js";
+import { migrateSqlite } from "./migrate.js";
+import {
+  componentToRow,
+  daemonToRow,
+  replicaToRow,
+  rowToComponent,
+  rowToDaemon,
+  rowToReplica,
+  type ComponentRow,
+  type DaemonRow,
+  type ReplicaRow,
+} from "./rows.js";
+import { toStoreError } from "./sqlite-errors.js";
+
+/** How long a statement waits for another connection's lock before failing with SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** The connection settings in force, as SQLite reports them (for diagnostics and tests). */
+export interface SqliteSettings {
+  /** `wal` for a file; `memory` for `:memory:`. */
+  journalMode: string;
+  /** `OFF`, `NORMAL`, `FULL` or `EXTRA`. */
+  synchronous: string;
+  foreignKeys: boolean;
+  busyTimeoutMs: number;
+}
+
+const SYNCHRONOUS = ["OFF", "NORMAL", "FULL", "EXTRA"] as const;
+
+const SQL = {
+  selectDaemon: `SELECT state, pid, instance, boot_kind, booted_at, topology_file, updated_at
+    FROM daemon WHERE id = 1`,
+  upsertDaemon: `INSERT INTO daemon (id, state, pid, instance, boot_kind, booted_at, topology_file, updated_at)
+    VALUES (1, @state, @pid, @instance, @boot_kind, @booted_at, @topology_file, @updated_at)
+    ON CONFLICT (id) DO UPDATE SET state = excluded.state, pid = excluded.pid, instance = excluded.instance,
+      boot_kind = excluded.boot_kind, booted_at = excluded.booted_at, topology_file = excluded.topology_file,
+      updated_at = excluded.updated_at`,
+  selectComponents: `SELECT name, desired, updated_at FROM components ORDER BY name`,
+  upsertComponent: `INSERT INTO components (name, desired, updated_at) VALUES (@name, @desired, @updated_at)
+    ON CONFLICT (name) DO UPDATE SET desired = excluded.desired, updated_at = excluded.updated_at`,
+  selectReplicas: `SELECT component, replica_index, state, pid, pgid, start_time, port, restarts, last_exit,
+      invalidated, reason, updated_at
+    FROM replicas ORDER BY component, replica_index`,
+  upsertReplica: `INSERT INTO replicas (component, replica_index, state, pid, pgid, start_time, port, restarts,
+      last_exit, invalidated, reason, updated_at)
+    VALUES (@component, @replica_index, @state, @pid, @pgid, @start_time, @port, @restarts,
+      @last_exit, @invalidated, @reason, @updated_at)
+    ON CONFLICT (component, replica_index) DO UPDATE SET state = excluded.state, pid = excluded.pid,
+      pgid = excluded.pgid, start_time = excluded.start_time, port = excluded.port,
+      restarts = excluded.restarts, last_exit = excluded.last_exit, invalidated = excluded.invalidated,
+      reason = excluded.reason, updated_at = excluded.updated_at`,
+  deleteReplica: `DELETE FROM replicas WHERE component = @component AND replica_index = @replica_index`,
+  deleteAllReplicas: `DELETE FROM replicas`,
+  deleteAllComponents: `DELETE FROM components`,
+} as const;
+
+type Statements = { [K in keyof typeof SQL]: Database.Statement };
+
+/**
+ * A `StateStore` in a SQLite file.
+ *
+ * @example
+ * const store = SqliteStore.open("/srv/shop/.steward/state.db");
+ * await store.commit({ daemon, replicas: [replica] }); // one transaction, fsynced
+ * await store.close();
+ */
+export class SqliteStore implements StateStore {
+  readonly kind = "sqlite" as const;
+  readonly location: string;
+  readonly #db: Database.Database;
+  readonly #stmts: Statements;
+  #closed = false;
+  /** What the running commit was writing, for the error message when it fails. */
+  #writing = "";
+
+  private constructor(db: Database.Database, location: string) {
+    this.#db = db;
+    this.location = location;
+    this.#stmts = Object.fromEntries(
+      Object.entries(SQL).map(([key, sql]) => [key, db.prepare(sql)]),
+    ) as Statements;
+  }
+
+  /**
+   * Opens (creating if need be) the store at `path`: creates its directory (mode 0700), sets
+   * `journal_mode=WAL`, `synchronous=FULL`, `busy_timeout` and `foreign_keys=ON`, and runs pending
+   * migrations in one transaction. `":memory:"` opens a throw-away in-memory store (no WAL).
+   *
+   * @throws StoreCorruptError (STW-2001) when the file is not a SQLite database or is damaged.
+   * @throws StoreOpenError (STW-2002) when it cannot be created or opened.
+   * @throws StoreSchemaError (STW-2003) when a newer Steward has migrated it.
+   */
+  static open(path: string): SqliteStore {
+    const memory = path === ":memory:";
+    const location = memory ? path : resolve(path);
+    if (!memory) {
+      try {
+        mkdirSync(dirname(location), { recursive: true, mode: 0o700 });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const problem =
+          code === "EEXIST" || code === "ENOTDIR"
+            ? `${dirname(location)} (or a parent) is a file, not a directory`
+            : `cannot create its directory: ${(err as Error).message}`;
+        throw new StoreOpenError(location, problem, err);
+      }
+    }
+    const created = !memory && !existsSync(location);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(location);
+      const journalMode = String(db.pragma("journal_mode = WAL", { simple: true }));
+      if (journalMode !== (memory ? "memory" : "wal")) {
+        throw new StoreOpenError(
+          location,
+          `SQLite could not switch it to WAL journal mode (got \`${journalMode}\`); ` +
+            `put the store on a local file system`,
+        );
+      }
+      db.pragma("synchronous = FULL");
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.pragma("foreign_keys = ON");
+      migrateSqlite(db, location);
+      const store = new SqliteStore(db, location);
+      if (created) syncDirectory(dirname(location));
+      return store;
+    } catch (err) {
+      try {
+        db?.close();
+      } catch {
+        // already failing; the original error is the one to report
+      }
+      throw toStoreError(err, location, { kind: "open" });
+    }
+  }
+
+  async readDaemon(): Promise<DaemonRecord | undefined> {
+    return this.#read(() => {
+      const row = this.#stmts.selectDaemon.get() as DaemonRow | undefined;
+      return row === undefined ? undefined : rowToDaemon(row);
+    });
+  }
+
+  async listComponents(): Promise<ComponentRecord[]> {
+    return this.#read(() => (this.#stmts.selectComponents.all() as ComponentRow[]).map(rowToComponent));
+  }
+
+  /** Ordered by component name (binary, i.e. code-point order), then by index. */
+  async listReplicas(): Promise<ReplicaRecord[]> {
+    return this.#read(() =>
+      (this.#stmts.selectReplicas.all() as ReplicaRow[]).map((row) => {
+        try {
+          return rowToReplica(row);
+        } catch (err) {
+          const what = `${row.component}[${row.replica_index}]`;
+          throw new StoreCorruptError(
+            this.location,
+            `holds an unreadable last exit for replica ${what} (${(err as Error).message})`,
+            err,
+          );
+        }
+      }),
+    );
+  }
+
+  /**
+   * Applies `batch` in one transaction, in this order: daemon, components, replicas (upserts), then
+   * `deleteReplicas`. When any record is refused, nothing of the batch is written. An empty batch
+   * does nothing.
+   *
+   * @throws StoreWriteError (STW-2005) naming the record that was refused.
+   */
+  async commit(batch: StateBatch): Promise<void> {
+    const { daemon, components = [], replicas = [], deleteReplicas = [] } = batch;
+    if (daemon === undefined && components.length + replicas.length + deleteReplicas.length === 0) return;
+    this.#write("commit", () => {
+      const s = this.#stmts;
+      this.#db
+        .transaction(() => {
+          if (daemon !== undefined) {
+            this.#writing = "the daemon record";
+            s.upsertDaemon.run(daemonToRow(daemon));
+          }
+          for (const c of components) {
+            this.#writing = `component ${c.name}`;
+            s.upsertComponent.run(componentToRow(c));
+          }
+          for (const r of replicas) {
+            this.#writing = `replica ${r.component}[${r.index}]`;
+            s.upsertReplica.run(replicaToRow(r));
+          }
+          for (const k of deleteReplicas) {
+            this.#writing = `the deletion of replica ${k.component}[${k.index}]`;
+            s.deleteReplica.run({ component: k.component, replica_index: k.index });
+          }
+        })
+        .immediate();
+    });
+  }
+
+  /** Deletes every component and replica record in one transaction; the daemon record stays. */
+  async clearVolatile(): Promise<void> {
+    this.#write("clearVolatile", () => {
+      this.#db
+        .transaction(() => {
+          this.#stmts.deleteAllReplicas.run();
+          this.#stmts.deleteAllComponents.run();
+        })
+        .immediate();
+    });
+  }
+
+  /** Closes the connection (checkpointing the WAL). Closing twice is harmless. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** The connection settings in force, read back from SQLite. */
+  settings(): SqliteSettings {
+    this.#assertOpen();
+    const sync = Number(this.#db.pragma("synchronous", { simple: true }));
+    return {
+      journalMode: String(this.#db.pragma("journal_mode", { simple: true })),
+      synchronous: SYNCHRONOUS[sync] ?? String(sync),
+      foreignKeys: Number(this.#db.pragma("foreign_keys", { simple: true })) === 1,
+      busyTimeoutMs: Number(this.#db.pragma("busy_timeout", { simple: true })),
+    };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new IllegalStateError(`state store ${this.location} is closed`, { location: this.location });
+    }
+  }
+
+  #read<T>(fn: () => T): T {
+    this.#assertOpen();
+    try {
+      return fn();
+    } catch (err) {
+      throw toStoreError(err, this.location, { kind: "read" });
+    }
+  }
+
+  #write(operation: string, fn: () => void): void {
+    this.#assertOpen();
+    this.#writing = "";
+    try {
+      fn();
+    } catch (err) {
+      const at = this.#writing === "" ? {} : { at: this.#writing };
+      throw toStoreError(err, this.location, { kind: "write", operation, ...at });
+    }
+  }
+}
+
+/** fsync a directory so that a file just created in it survives a power loss. */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

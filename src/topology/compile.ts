@@ -1,0 +1,168 @@
+/**
+ * @module topology/compile
+ * The one place defaults are applied (design §11): validated input → fully-defaulted
+ * `CompiledTopology`, with milliseconds, bytes and absolute paths. `defaults.*` sits between the
+ * built-in defaults and each component's own settings.
+ */
+import { basename, join, resolve } from "node:path";
+import { templateVariables } from "./render.js";
+import type { ComponentInput, JobInput, RouteInput, TopologyInput } from "./schema.js";
+import { DEFAULTS, defaultOfflineCode, type CompiledRouteWithHold, type RouteHold } from "./defaults.js";
+import type {
+  CommandSpec,
+  CompiledComponent,
+  CompiledJob,
+  CompiledTopology,
+  HealthSpec,
+  ProbeSpec,
+  ReadySpec,
+} from "./types.js";
+
+export interface CompileContext {
+  /** Absolute path of the topology file. */
+  file: string;
+  /** Absolute home (already resolved by the loader, since `${home}` is interpolated at load time). */
+  home: string;
+  /** Raw (interpolated) `patching` and `cluster` sections, kept as written for later issues. */
+  raw?: { patching?: Record<string, unknown>; cluster?: Record<string, unknown> };
+}
+
+/** Turns validated input into the fully-defaulted compiled form. */
+export function compileTopology(input: TopologyInput, ctx: CompileContext): CompiledTopology {
+  const dir = resolve(ctx.file, "..");
+  const store = input.store ?? { kind: "sqlite" };
+  const components = Object.entries(input.components ?? {}).map(([name, c]) =>
+    compileComponent(name, c, input.defaults ?? {}, dir),
+  );
+  return {
+    file: ctx.file,
+    dir,
+    name: input.name ?? basename(dir),
+    home: ctx.home,
+    store: store.kind === "sqlite" ? { kind: "sqlite", path: join(ctx.home, "state.db") } : store,
+    components,
+    jobs: Object.entries(input.jobs ?? {}).map(([name, j]) => compileJob(name, j, dir)),
+    routes: (input.routes ?? []).map(compileRoute),
+    ...(ctx.raw?.patching ? { patching: ctx.raw.patching } : {}),
+    ...(ctx.raw?.cluster ? { cluster: ctx.raw.cluster } : {}),
+  };
+}
+
+type Defaults = NonNullable<TopologyInput["defaults"]>;
+
+function compileComponent(name: string, c: ComponentInput, d: Defaults, dir: string): CompiledComponent {
+  const stop = { ...d.stop, ...c.stop };
+  const drain = { ...d.drain, ...c.drain };
+  const restart = { ...d.restart, ...c.restart };
+  const logs = { ...d.logs, ...c.logs };
+  const compiled: CompiledComponent = {
+    name,
+    command: c.command,
+    cwd: resolve(dir, c.cwd ?? "."),
+    env: c.env ?? {},
+    replicas: c.replicas ?? DEFAULTS.replicas,
+    usesPort: false,
+    dependsOn: c.depends_on ?? [],
+    ...(c.ready ? { ready: compileReady(c.ready) } : {}),
+    ...(c.health ? { health: compileHealth(c.health) } : {}),
+    stop: { signal: stop.signal ?? DEFAULTS.stop.signal, graceMs: stop.grace ?? DEFAULTS.stop.graceMs },
+    drain: {
+      ...(drain.command !== undefined ? { command: drain.command } : {}),
+      timeoutMs: drain.timeout ?? DEFAULTS.drain.timeoutMs,
+    },
+    ...(c.recover !== undefined ? { recover: c.recover } : {}),
+    restart: {
+      policy: restart.policy ?? DEFAULTS.restart.policy,
+      backoffInitialMs: restart.backoff?.initialMs ?? DEFAULTS.restart.backoffInitialMs,
+      backoffMaxMs: restart.backoff?.maxMs ?? DEFAULTS.restart.backoffMaxMs,
+      limitCount: restart.limit?.count ?? DEFAULTS.restart.limitCount,
+      limitWindowMs: restart.limit?.windowMs ?? DEFAULTS.restart.limitWindowMs,
+    },
+    offlineCode: c.offline_code ?? defaultOfflineCode(name),
+    minAvailable: c.min_available ?? DEFAULTS.minAvailable,
+    logs: { maxBytes: logs.max_size ?? DEFAULTS.logs.maxBytes, keep: logs.keep ?? DEFAULTS.logs.keep },
+  };
+  compiled.usesPort = templateStrings(compiled).some((s) => templateVariables(s).has("port"));
+  return compiled;
+}
+
+/** The strings of a component rendered at spawn time. */
+export function templateStrings(c: CompiledComponent): string[] {
+  const cmd = (x: CommandSpec | undefined): string[] =>
+    x === undefined ? [] : typeof x === "string" ? [x] : x;
+  const probe = (p: ProbeSpec | undefined): string[] => {
+    if (!p) return [];
+    if (p.kind === "tcp") return [p.host, p.port];
+    if (p.kind === "http") return [p.url];
+    if (p.kind === "exec") return cmd(p.command);
+    return [p.pattern];
+  };
+  return [
+    ...cmd(c.command),
+    ...Object.values(c.env),
+    ...probe(c.ready),
+    ...probe(c.health),
+    ...cmd(c.drain.command),
+    ...cmd(c.recover),
+  ];
+}
+
+type ProbeInput = NonNullable<ComponentInput["ready"]> | NonNullable<ComponentInput["health"]>;
+
+function compileProbe(p: ProbeInput, timing: { intervalMs: number; timeoutMs: number }): ProbeSpec {
+  const t = { intervalMs: p.interval ?? timing.intervalMs, timeoutMs: p.timeout ?? timing.timeoutMs };
+  if (p.tcp) return { kind: "tcp", ...p.tcp, ...t };
+  if (p.http) {
+    const url = p.http.startsWith("/") ? `http://127.0.0.1:\${port}${p.http}` : p.http;
+    return { kind: "http", url, ...t };
+  }
+  if (p.exec) return { kind: "exec", command: p.exec, ...t };
+  return { kind: "log", pattern: "log" in p ? (p.log ?? "") : "", ...t };
+}
+
+function compileReady(r: NonNullable<ComponentInput["ready"]>): ReadySpec {
+  return { ...compileProbe(r, DEFAULTS.ready), withinMs: r.within ?? DEFAULTS.ready.withinMs };
+}
+
+function compileHealth(h: NonNullable<ComponentInput["health"]>): HealthSpec {
+  return {
+    ...compileProbe(h, DEFAULTS.health),
+    fall: h.fall ?? DEFAULTS.health.fall,
+    rise: h.rise ?? DEFAULTS.health.rise,
+  };
+}
+
+function compileJob(name: string, j: JobInput, dir: string): CompiledJob {
+  return {
+    name,
+    command: j.command,
+    cwd: resolve(dir, j.cwd ?? "."),
+    env: j.env ?? {},
+    ...(j.schedule !== undefined ? { schedule: j.schedule } : {}),
+    duringMaintenance: j.during_maintenance ?? "wait",
+    duringPatching: j.during_patching ?? "run",
+  };
+}
+
+function compileRoute(r: RouteInput): CompiledRouteWithHold {
+  const h = r.hold;
+  const hold: RouteHold | undefined =
+    h === undefined || h === false
+      ? undefined
+      : h === true
+        ? { ...DEFAULTS.hold }
+        : typeof h === "number"
+          ? { timeoutMs: h, maxQueued: DEFAULTS.hold.maxQueued }
+          : {
+              timeoutMs: h.timeout ?? DEFAULTS.hold.timeoutMs,
+              maxQueued: h.queue ?? DEFAULTS.hold.maxQueued,
+            };
+  return {
+    listen: r.listen,
+    path: r.path ?? "/",
+    ...(r.host !== undefined ? { host: r.host } : {}),
+    to: r.to,
+    balance: r.balance ?? "round-robin",
+    ...(hold ? { hold } : {}),
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * @module topology/types
+ * The compiled, fully-defaulted internal form of a topology file (design §2). User options are
+ * compiled once by `compileTopology()`; nothing downstream re-applies a default. All durations are
+ * milliseconds (`…Ms`), all paths absolute.
+ *
+ * Glossary (design §1): a **component** is a long-running program with 1..n **replicas**; a
+ * **job** is a run-to-completion task; the **home** holds state, logs and the control socket.
+ *
+ * Per-replica placeholders `${port}` and `${replica}` are left in command, env, probe and hook
+ * strings and rendered at spawn time with `renderTemplate()`; everything else (`${home}`,
+ * `${node}`, environment variables) is interpolated at load time.
+ */
+
+/** A dependency is satisfied when the target has `started` (spawned), is `ready`, or `completed` (exited 0). */
+export type DependencyCondition = "started" | "ready" | "completed";
+
+export type RestartPolicyName = "no" | "on-failure" | "always";
+
+/**
+ * A command as written: a string (split into argv when it has no shell syntax, else run by
+ * `/bin/sh -c`) or an argv array run directly. May contain `${port}` / `${replica}`.
+ */
+export type CommandSpec = string | string[];
+
+interface ProbeTiming {
+  /** Time between two attempts. @default 200 for readiness, 1000 for health */
+  intervalMs: number;
+  /** Time one attempt may take. @default 1000 */
+  timeoutMs: number;
+}
+
+/** tcp: connect to `host:port`; `port` is a number or a template such as `${port}`. */
+export interface TcpProbe extends ProbeTiming {
+  kind: "tcp";
+  host: string;
+  port: string;
+}
+/** http: GET `url` (a path is resolved against `http://127.0.0.1:${port}`); 2xx/3xx passes. */
+export interface HttpProbe extends ProbeTiming {
+  kind: "http";
+  url: string;
+}
+/** exec: run a command; exit 0 passes. */
+export interface ExecProbe extends ProbeTiming {
+  kind: "exec";
+  command: CommandSpec;
+}
+/** log: a regular expression matched against what the replica wrote to its log since it started. */
+export interface LogProbe extends ProbeTiming {
+  kind: "log";
+  pattern: string;
+}
+export type ProbeSpec = TcpProbe | HttpProbe | ExecProbe | LogProbe;
+
+/** Readiness gate: fails closed when the probe has not passed `withinMs` after spawn. */
+export type ReadySpec = ProbeSpec & { withinMs: number };
+
+/** Active health check (used by the edge, issue 4). */
+export type HealthSpec = ProbeSpec & { fall: number; rise: number };
+
+export interface StopSpec {
+  /** Signal sent to the replica's process group. @default "SIGTERM" */
+  signal: NodeJS.Signals;
+  /** Time between the signal and SIGKILL of the whole group. @default 30000 */
+  graceMs: number;
+}
+
+export interface DrainSpec {
+  /** Hook run before the stop signal (flush caches, hand off work); may be absent. */
+  command?: CommandSpec;
+  /** Bound on waiting for in-flight work and on the hook. @default 30000 */
+  timeoutMs: number;
+}
+
+export interface RestartSpec {
+  policy: RestartPolicyName;
+  /** First backoff delay; doubles each time. @default 100 */
+  backoffInitialMs: number;
+  /** @default 30000 */
+  backoffMaxMs: number;
+  /** At most `limitCount` restarts within `limitWindowMs`, then the replica is `failed`. @default 5 in 60000 */
+  limitCount: number;
+  limitWindowMs: number;
+}
+
+export interface LogSpec {
+  /** Rotate a replica's log when it grows past this many bytes. @default 10 MiB */
+  maxBytes: number;
+  /** Rotated files kept (`<n>.log.1` … `<n>.log.<keep>`). @default 5 */
+  keep: number;
+}
+
+export interface Dependency {
+  component: string;
+  condition: DependencyCondition;
+}
+
+export interface CompiledComponent {
+  name: string;
+  command: CommandSpec;
+  /** Working directory. @default the topology file's directory */
+  cwd: string;
+  /** Extra environment (values may contain `${port}` / `${replica}`). */
+  env: Record<string, string>;
+  /** @default 1 */
+  replicas: number;
+  /** True when any string of this component mentions `${port}`: a free port is allocated per replica. */
+  usesPort: boolean;
+  dependsOn: Dependency[];
+  ready?: ReadySpec;
+  health?: HealthSpec;
+  stop: StopSpec;
+  drain: DrainSpec;
+  /** Runs before the next start when the last stop had to SIGKILL (the replica is invalidated). */
+  recover?: CommandSpec;
+  restart: RestartSpec;
+  /** Error code the edge answers with while the component is offline. @default `<NAME>_OFFLINE` */
+  offlineCode: string;
+  /** For rolling operations and abandon decisions. @default 1 */
+  minAvailable: number;
+  logs: LogSpec;
+}
+
+export type StoreSpec = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
+
+/** Jobs, routes, patching and cluster are parsed and validated now, used by later issues. */
+export interface CompiledJob {
+  name: string;
+  command: CommandSpec;
+  cwd: string;
+  env: Record<string, string>;
+  schedule?: string;
+  duringMaintenance: "wait" | "cancel";
+  duringPatching: "run" | "hold";
+}
+
+export interface CompiledRoute {
+  listen: number;
+  path: string;
+  host?: string;
+  to: string;
+  balance: "round-robin" | "least-conn";
+}
+
+export interface CompiledTopology {
+  /** Absolute path of the topology file. */
+  file: string;
+  /** Directory of the topology file. */
+  dir: string;
+  name: string;
+  /** Absolute path. @default `<dir>/.steward` */
+  home: string;
+  /** @default sqlite at `<home>/state.db` */
+  store: StoreSpec;
+  /** Components in file order. */
+  components: CompiledComponent[];
+  jobs: CompiledJob[];
+  routes: CompiledRoute[];
+  /** Raw, validated sections for later issues. */
+  patching?: Record<string, unknown>;
+  cluster?: Record<string, unknown>;
+}
