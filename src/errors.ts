@@ -16,7 +16,11 @@ export class StewardError extends Error {
   readonly httpStatus: number;
   readonly details: ErrorDetails;
 
-  constructor(code: string, message: string, opts: { httpStatus?: number; details?: ErrorDetails; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { httpStatus?: number; details?: ErrorDetails; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
@@ -43,9 +47,26 @@ export interface TopologyIssue {
 export class TopologyError extends StewardError {
   readonly issues: TopologyIssue[];
   constructor(issues: TopologyIssue[]) {
-    const lines = issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.path ? `\`${i.path}\`: ` : ""}${i.message}`);
+    const lines = issues.map(
+      (i) => `${i.file}:${i.line}:${i.column}: ${i.path ? `\`${i.path}\`: ` : ""}${i.message}`,
+    );
     super("STW-1001", `invalid topology:\n  ${lines.join("\n  ")}`, { httpStatus: 400, details: { issues } });
     this.issues = issues;
+  }
+}
+
+/** The topology file cannot be read at all. */
+export class TopologyReadError extends StewardError {
+  constructor(file: string, reason: string, cause?: unknown) {
+    super(
+      "STW-1012",
+      `cannot read topology file ${file}: ${reason}; pass -f FILE or run where steward.yaml is`,
+      {
+        httpStatus: 400,
+        details: { file, reason },
+        cause,
+      },
+    );
   }
 }
 
@@ -53,7 +74,10 @@ export class TopologyError extends StewardError {
 export class DependencyCycleError extends StewardError {
   readonly cycle: string[];
   constructor(cycle: string[], file: string) {
-    super("STW-1002", `${file}: dependency cycle: ${cycle.join(" → ")}`, { httpStatus: 400, details: { cycle } });
+    super("STW-1002", `${file}: dependency cycle: ${cycle.join(" → ")}`, {
+      httpStatus: 400,
+      details: { cycle },
+    });
     this.cycle = cycle;
   }
 }
@@ -107,7 +131,11 @@ export class DaemonUnreachableError extends StewardError {
 /** A replica could not be started or stopped; `reason` is what an operator should read. */
 export class ReplicaError extends StewardError {
   constructor(component: string, index: number, reason: string, cause?: unknown) {
-    super("STW-1008", `${component}[${index}]: ${reason}`, { httpStatus: 500, details: { component, index, reason }, cause });
+    super("STW-1008", `${component}[${index}]: ${reason}`, {
+      httpStatus: 500,
+      details: { component, index, reason },
+      cause,
+    });
   }
 }
 

@@ -34,11 +34,14 @@ export function createApp(daemon: DaemonControl): Hono {
   const app = new Hono();
 
   app.onError((err, c) => {
-    const error = err instanceof StewardError ? err : new StewardError("STW-1999", err.message, { cause: err });
+    const error =
+      err instanceof StewardError ? err : new StewardError("STW-1999", err.message, { cause: err });
     return c.json(error.toJSON(), error.httpStatus as 500);
   });
   app.notFound((c) => {
-    const err = new StewardError("STW-1404", `no such endpoint: ${c.req.method} ${c.req.path}`, { httpStatus: 404 });
+    const err = new StewardError("STW-1404", `no such endpoint: ${c.req.method} ${c.req.path}`, {
+      httpStatus: 404,
+    });
     return c.json(err.toJSON(), 404);
   });
 
@@ -66,9 +69,12 @@ async function readBody(req: Request): Promise<string[]> {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `\`${issue.path.join(".")}\`: ` : "";
-    throw new BadRequestError(`bad request body: ${where}${issue?.message ?? "invalid"}; expected {"components": ["name", …]}`, {
-      issues: parsed.error.issues,
-    });
+    throw new BadRequestError(
+      `bad request body: ${where}${issue?.message ?? "invalid"}; expected {"components": ["name", …]}`,
+      {
+        issues: parsed.error.issues,
+      },
+    );
   }
   return parsed.data.components ?? [];
 }

@@ -11,9 +11,14 @@ export class ApiError extends StewardError {}
 
 function send(socket: string, method: string, path: string, body?: unknown): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ socketPath: socket, method, path, headers: { "content-type": "application/json" } }, resolve);
+    const req = httpRequest(
+      { socketPath: socket, method, path, headers: { "content-type": "application/json" } },
+      resolve,
+    );
     req.on("error", (err: NodeJS.ErrnoException) =>
-      reject(["ENOENT", "ECONNREFUSED"].includes(err.code ?? "") ? new DaemonUnreachableError(socket, err) : err),
+      reject(
+        ["ENOENT", "ECONNREFUSED"].includes(err.code ?? "") ? new DaemonUnreachableError(socket, err) : err,
+      ),
     );
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
@@ -28,10 +33,14 @@ async function readAll(res: IncomingMessage): Promise<string> {
 
 function toError(status: number, text: string): ApiError {
   try {
-    const { error } = JSON.parse(text) as { error: { code: string; message: string; details?: Record<string, unknown> } };
+    const { error } = JSON.parse(text) as {
+      error: { code: string; message: string; details?: Record<string, unknown> };
+    };
     return new ApiError(error.code, error.message, { httpStatus: status, details: error.details ?? {} });
   } catch {
-    return new ApiError("STW-1999", `daemon answered ${status}: ${text.slice(0, 200)}`, { httpStatus: status });
+    return new ApiError("STW-1999", `daemon answered ${status}: ${text.slice(0, 200)}`, {
+      httpStatus: status,
+    });
   }
 }
 
@@ -44,7 +53,12 @@ export async function call<T>(socket: string, method: string, path: string, body
 }
 
 /** An operation call: `onLine` receives each NDJSON line as it arrives. */
-export async function stream(socket: string, path: string, body: unknown, onLine: (line: StreamLine) => void): Promise<void> {
+export async function stream(
+  socket: string,
+  path: string,
+  body: unknown,
+  onLine: (line: StreamLine) => void,
+): Promise<void> {
   const res = await send(socket, "POST", path, body);
   if ((res.statusCode ?? 500) >= 400) throw toError(res.statusCode ?? 500, await readAll(res));
   res.setEncoding("utf8");

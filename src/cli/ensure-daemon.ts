@@ -14,7 +14,11 @@ import { call } from "./client.js";
 
 const STARTUP_LIMIT_MS = 15_000;
 
-export async function ensureDaemon(socket: string, home: string, topologyFile: string): Promise<{ started: boolean; pid: number }> {
+export async function ensureDaemon(
+  socket: string,
+  home: string,
+  topologyFile: string,
+): Promise<{ started: boolean; pid: number }> {
   try {
     const status = await call<StatusDocument>(socket, "GET", "/v1/status");
     if (status.daemon.topology !== topologyFile)
@@ -42,7 +46,10 @@ export async function ensureDaemon(socket: string, home: string, topologyFile: s
   while (Date.now() < deadline) {
     if (exited !== null) {
       const tail = (await tailLines(logFile, 15)).join("\n");
-      throw new StewardError("STW-1011", `the daemon exited during start-up (code ${exited}); ${logFile} says:\n${tail}`);
+      throw new StewardError(
+        "STW-1011",
+        `the daemon exited during start-up (code ${exited}); ${logFile} says:\n${tail}`,
+      );
     }
     try {
       const status = await call<StatusDocument>(socket, "GET", "/v1/status");
@@ -51,5 +58,8 @@ export async function ensureDaemon(socket: string, home: string, topologyFile: s
       await new Promise((r) => setTimeout(r, 10));
     }
   }
-  throw new StewardError("STW-1011", `the daemon did not answer on ${socket} within ${STARTUP_LIMIT_MS / 1000}s; see ${logFile}`);
+  throw new StewardError(
+    "STW-1011",
+    `the daemon did not answer on ${socket} within ${STARTUP_LIMIT_MS / 1000}s; see ${logFile}`,
+  );
 }

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { resolve } from "node:path";
-import { StewardError, TopologyError, DependencyCycleError } from "../errors.js";
+import { StewardError } from "../errors.js";
 import type { StatusDocument } from "../daemon/status.js";
 import { formatMs } from "../process/index.js";
 import { loadTopology } from "../topology/index.js";
@@ -46,7 +46,9 @@ function sub(name: string, description: string): Command {
 sub("validate", "check the topology file and print what it declares").action((_o, cmd: Command) => {
   const t = topologyOf(cmd);
   const replicas = t.components.reduce((n, c) => n + c.replicas, 0);
-  out(`${t.file} is valid: ${t.components.length} components (${replicas} replicas), ${t.jobs.length} jobs, ${t.routes.length} routes; home ${t.home}`);
+  out(
+    `${t.file} is valid: ${t.components.length} components (${replicas} replicas), ${t.jobs.length} jobs, ${t.routes.length} routes; home ${t.home}`,
+  );
 });
 
 sub("daemon", "run the daemon in the foreground").action(async (_o, cmd: Command) => {
@@ -68,7 +70,9 @@ async function operation(t: CompiledTopology, op: string, components: string[], 
   if (!result) throw new StewardError("STW-1009", `${op}: the daemon closed the stream without a result`);
   const took = formatMs(Date.now() - started);
   if (result.ok) {
-    out(`${t.name}: ${result.components.length} component${result.components.length === 1 ? "" : "s"} ${verb} in ${took}`);
+    out(
+      `${t.name}: ${result.components.length} component${result.components.length === 1 ? "" : "s"} ${verb} in ${took}`,
+    );
     return;
   }
   for (const c of result.components.filter((c) => !c.ok)) out(`✗ ${c.name}: ${c.error}`);
@@ -76,12 +80,14 @@ async function operation(t: CompiledTopology, op: string, components: string[], 
   process.exitCode = 1;
 }
 
-sub("up", "start the daemon if needed, then start every component in dependency order").action(async (_o, cmd: Command) => {
-  const t = topologyOf(cmd);
-  const { started, pid } = await ensureDaemon(socketOf(t), t.home, t.file);
-  if (started) out(`daemon started (pid ${pid}); log: ${resolve(t.home, "logs", "daemon.log")}`);
-  await operation(t, "up", [], "ready");
-});
+sub("up", "start the daemon if needed, then start every component in dependency order").action(
+  async (_o, cmd: Command) => {
+    const t = topologyOf(cmd);
+    const { started, pid } = await ensureDaemon(socketOf(t), t.home, t.file);
+    if (started) out(`daemon started (pid ${pid}); log: ${resolve(t.home, "logs", "daemon.log")}`);
+    await operation(t, "up", [], "ready");
+  },
+);
 
 for (const [name, verb, description] of [
   ["start", "ready", "start components (and what they depend on); none named = all"],
@@ -90,14 +96,18 @@ for (const [name, verb, description] of [
 ] as const) {
   sub(name, description)
     .argument("[component...]", "component names")
-    .action(async (components: string[], _o, cmd: Command) => operation(topologyOf(cmd), name, components, verb));
+    .action(async (components: string[], _o, cmd: Command) =>
+      operation(topologyOf(cmd), name, components, verb),
+    );
 }
 
-sub("down", "stop everything in reverse dependency order, then the daemon exits").action(async (_o, cmd: Command) => {
-  const t = topologyOf(cmd);
-  await operation(t, "down", [], "stopped");
-  out("daemon stopped");
-});
+sub("down", "stop everything in reverse dependency order, then the daemon exits").action(
+  async (_o, cmd: Command) => {
+    const t = topologyOf(cmd);
+    await operation(t, "down", [], "stopped");
+    out("daemon stopped");
+  },
+);
 
 sub("status", "show the daemon, components and replicas")
   .option("--json", "print the status document as JSON")
@@ -115,22 +125,30 @@ program
   .option("-f, --follow", "keep printing as the logs grow")
   .option("-n, --lines <n>", "lines of history per replica", "50")
   .option("--replica <index>", "only this replica")
-  .action(async (component: string, opts: { follow?: boolean; lines: string; replica?: string }, cmd: Command) => {
-    const t = topologyOf(cmd);
-    const spec = t.components.find((c) => c.name === component);
-    if (!spec) {
-      const { UnknownComponentError } = await import("../errors.js");
-      const { nearest } = await import("../topology/suggest.js");
-      const known = t.components.map((c) => c.name);
-      throw new UnknownComponentError(component, known, nearest(component, known));
-    }
-    const lines = Number(opts.lines);
-    if (!Number.isInteger(lines) || lines < 0) throw new StewardError("STW-1006", `-n expects a whole number, got \`${opts.lines}\``);
-    const replica = opts.replica === undefined ? undefined : Number(opts.replica);
-    if (replica !== undefined && !(Number.isInteger(replica) && replica >= 0 && replica < spec.replicas))
-      throw new StewardError("STW-1006", `--replica expects 0..${spec.replicas - 1} for ${component}, got \`${opts.replica}\``);
-    await showLogs(t.home, spec, { follow: opts.follow ?? false, lines, replica }, (text) => process.stdout.write(text));
-  });
+  .action(
+    async (component: string, opts: { follow?: boolean; lines: string; replica?: string }, cmd: Command) => {
+      const t = topologyOf(cmd);
+      const spec = t.components.find((c) => c.name === component);
+      if (!spec) {
+        const { UnknownComponentError } = await import("../errors.js");
+        const { nearest } = await import("../topology/suggest.js");
+        const known = t.components.map((c) => c.name);
+        throw new UnknownComponentError(component, known, nearest(component, known));
+      }
+      const lines = Number(opts.lines);
+      if (!Number.isInteger(lines) || lines < 0)
+        throw new StewardError("STW-1006", `-n expects a whole number, got \`${opts.lines}\``);
+      const replica = opts.replica === undefined ? undefined : Number(opts.replica);
+      if (replica !== undefined && !(Number.isInteger(replica) && replica >= 0 && replica < spec.replicas))
+        throw new StewardError(
+          "STW-1006",
+          `--replica expects 0..${spec.replicas - 1} for ${component}, got \`${opts.replica}\``,
+        );
+      await showLogs(t.home, spec, { follow: opts.follow ?? false, lines, replica }, (text) =>
+        process.stdout.write(text),
+      );
+    },
+  );
 
 try {
   await program.parseAsync(process.argv);
@@ -139,7 +157,7 @@ try {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else if (err instanceof StewardError) {
     process.stderr.write(`steward: ${err.message}\n`);
-    process.exitCode = err instanceof TopologyError || err instanceof DependencyCycleError || err.httpStatus === 400 || err.httpStatus === 404 ? 2 : 1;
+    process.exitCode = err.httpStatus === 400 || err.httpStatus === 404 ? 2 : 1;
   } else {
     process.stderr.write(`steward: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;

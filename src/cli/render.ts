@@ -9,7 +9,14 @@ import type { OperationResult } from "../lifecycle/supervisor.js";
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 export function renderStatus(s: StatusDocument, now = Date.now()): string {
@@ -39,7 +46,10 @@ export class ProgressPrinter {
   result: OperationResult | undefined;
   error: string | undefined;
 
-  constructor(componentNames: string[], private readonly out: (line: string) => void) {
+  constructor(
+    componentNames: string[],
+    private readonly out: (line: string) => void,
+  ) {
     this.#width = Math.max(8, ...componentNames.map((n) => n.length));
   }
 
@@ -48,11 +58,17 @@ export class ProgressPrinter {
     else if (line.type === "error") this.error = line.error.message;
     else {
       const { name, data } = line.event;
-      if (name === "operation:step" && data.component) this.out(`  ${data.component.padEnd(this.#width)}  ${data.message}`);
+      if (name === "operation:step" && data.component)
+        this.out(`  ${data.component.padEnd(this.#width)}  ${data.message}`);
       else if (name === "operation:failed" && data.component)
         this.out(`✗ ${data.component.padEnd(this.#width)}  ${data.message}`);
-      else if ((name === "replica:crashed" || name === "replica:backoff" || name === "replica:killed") && "index" in data)
-        this.out(`  ${`${data.component}[${data.index}]`.padEnd(this.#width)}  ${data.state}${data.reason ? `: ${data.reason}` : ""}`);
+      else if (
+        (name === "replica:crashed" || name === "replica:backoff" || name === "replica:killed") &&
+        "index" in data
+      )
+        this.out(
+          `  ${`${data.component}[${data.index}]`.padEnd(this.#width)}  ${data.state}${data.reason ? `: ${data.reason}` : ""}`,
+        );
     }
   };
 }

@@ -45,7 +45,14 @@ export class Daemon {
   readonly #exited: Promise<void>;
   #exit!: () => void;
 
-  private constructor(supervisor: Supervisor, bus: EventBus, store: StateStore, writer: StateWriter, lock: DaemonLock, record: DaemonRecord) {
+  private constructor(
+    supervisor: Supervisor,
+    bus: EventBus,
+    store: StateStore,
+    writer: StateWriter,
+    lock: DaemonLock,
+    record: DaemonRecord,
+  ) {
     this.supervisor = supervisor;
     this.bus = bus;
     this.#store = store;
@@ -65,19 +72,27 @@ export class Daemon {
       const previous = await store.readDaemon();
       const record = bootRecord(previous, topology.file);
       if (record.bootKind === "recovered") {
-        log("warn", `the previous daemon (pid ${previous?.pid}) did not shut down in order; instance ${record.instance}`);
+        log(
+          "warn",
+          `the previous daemon (pid ${previous?.pid}) did not shut down in order; instance ${record.instance}`,
+        );
         await sweepLeftovers(await store.listReplicas(), topology, (m) => log("warn", m));
         await store.clearVolatile();
       }
       await store.commit({ daemon: record });
       const bus = new EventBus();
-      const writer = new StateWriter(store, (err) => log("error", `state store write failed: ${String(err)}`));
+      const writer = new StateWriter(store, (err) =>
+        log("error", `state store write failed: ${String(err)}`),
+      );
       const supervisor = new Supervisor(topology, { bus, writer });
       const daemon = new Daemon(supervisor, bus, store, writer, lock, record);
       daemon.#logEvents();
       await daemon.#listen();
       daemon.#rotateTimer = setInterval(() => daemon.#rotateLogs(), ROTATE_EVERY_MS).unref();
-      log("info", `daemon ${record.pid} active on ${socketPath(topology.home)} (instance ${record.instance}, ${record.bootKind} boot)`);
+      log(
+        "info",
+        `daemon ${record.pid} active on ${socketPath(topology.home)} (instance ${record.instance}, ${record.bootKind} boot)`,
+      );
       return daemon;
     } catch (err) {
       lock.release();
@@ -188,20 +203,20 @@ export class Daemon {
 
   #rotateLogs(): void {
     for (const c of this.supervisor.components)
-      for (const r of c.replicas) {
-        try {
-          rotateIfNeeded(r.logFile, c.spec.logs);
-        } catch (err) {
-          log("warn", `log rotation of ${r.logFile} failed: ${String(err)}`);
-        }
-      }
+      for (const r of c.replicas)
+        rotateIfNeeded(r.logFile, c.spec.logs).catch((err: unknown) =>
+          log("warn", `log rotation of ${r.logFile} failed: ${String(err)}`),
+        );
   }
 
   #logEvents(): void {
     this.bus.subscribe(({ name, data }) => {
       if ("index" in data) {
         const why = data.reason ? `: ${data.reason}` : "";
-        log(name === "replica:failed" || name === "replica:crashed" ? "warn" : "info", `${data.component}[${data.index}] ${data.previous} → ${data.state}${data.pid ? ` (pid ${data.pid})` : ""}${why}`);
+        log(
+          name === "replica:failed" || name === "replica:crashed" ? "warn" : "info",
+          `${data.component}[${data.index}] ${data.previous} → ${data.state}${data.pid ? ` (pid ${data.pid})` : ""}${why}`,
+        );
       } else if (name === "operation:failed") {
         log("warn", `${data.operation}: ${data.component ?? ""} ${data.message}`);
       }

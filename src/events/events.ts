@@ -32,7 +32,9 @@ export type StewardEventMap = { [S in ReplicaState as `replica:${S}`]: ReplicaEv
 };
 
 export type StewardEventName = keyof StewardEventMap;
-export type AnyStewardEvent = { [K in StewardEventName]: { name: K; data: StewardEventMap[K] } }[StewardEventName];
+export type AnyStewardEvent = {
+  [K in StewardEventName]: { name: K; data: StewardEventMap[K] };
+}[StewardEventName];
 
 type Listener = (event: AnyStewardEvent) => void;
 

@@ -27,7 +27,19 @@ export const REPLICA_STATES = [
 export type ReplicaState = (typeof REPLICA_STATES)[number];
 
 /** States in which the replica's process group may be alive. */
-export const LIVE_STATES: ReadonlySet<ReplicaState> = new Set(["starting", "running", "ready", "draining", "stopping"]);
+export const LIVE_STATES: ReadonlySet<ReplicaState> = new Set([
+  "starting",
+  "running",
+  "ready",
+  "draining",
+  "stopping",
+]);
 
 /** States from which no process exists and nothing will happen without an operator. */
-export const AT_REST_STATES: ReadonlySet<ReplicaState> = new Set(["stopped", "failed", "killed", "offline", "crashed"]);
+export const AT_REST_STATES: ReadonlySet<ReplicaState> = new Set([
+  "stopped",
+  "failed",
+  "killed",
+  "offline",
+  "crashed",
+]);

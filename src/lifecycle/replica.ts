@@ -98,7 +98,11 @@ export class Replica {
 
   /** True when the replica exited 0 on its own (the `completed` dependency condition). */
   get completed(): boolean {
-    return this.#record.state === "stopped" && this.#record.lastExit?.exitCode === 0 && !this.#record.lastExit.forced;
+    return (
+      this.#record.state === "stopped" &&
+      this.#record.lastExit?.exitCode === 0 &&
+      !this.#record.lastExit.forced
+    );
   }
 
   /**
@@ -316,7 +320,11 @@ export class Replica {
     const clean = exitCode === 0 && signal === null;
     const restart = policy === "always" || (policy === "on-failure" && !clean);
     if (!restart || this.#runAbort.signal.aborted) {
-      this.#setState(clean ? "stopped" : "crashed", { ...this.#gone(), lastExit, reason: clean ? null : lastExit.reason });
+      this.#setState(clean ? "stopped" : "crashed", {
+        ...this.#gone(),
+        lastExit,
+        reason: clean ? null : lastExit.reason,
+      });
       this.#settle(clean ? undefined : lastExit.reason);
       return;
     }
@@ -333,7 +341,11 @@ export class Replica {
     }
     this.#limiter.record(now);
     const delay = backoffDelay(++this.#failures, this.#spec.restart);
-    this.#setState("backoff", { ...this.#gone(), lastExit, reason: `${lastExit.reason}; restarting in ${formatMs(delay)}` });
+    this.#setState("backoff", {
+      ...this.#gone(),
+      lastExit,
+      reason: `${lastExit.reason}; restarting in ${formatMs(delay)}`,
+    });
     this.#backoffTimer = setTimeout(() => {
       void cleanup.then(() => {
         if (this.#record.state !== "backoff" || this.#runAbort.signal.aborted) return;
@@ -354,7 +366,11 @@ export class Replica {
 
   #hookEnv(): StopBudgetContext["hookEnv"] {
     const vars = this.#baseVars();
-    return { cwd: this.#spec.cwd, env: { ...process.env, ...renderEnv(this.#spec.env, vars) }, logFile: this.logFile };
+    return {
+      cwd: this.#spec.cwd,
+      env: { ...process.env, ...renderEnv(this.#spec.env, vars) },
+      logFile: this.logFile,
+    };
   }
 
   #untilSettled(): Promise<void> {

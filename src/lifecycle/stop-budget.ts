@@ -44,10 +44,16 @@ const drainHook: StopStep = {
   state: "draining",
   async run(ctx) {
     if (!ctx.drain.command) return;
-    const result = await runHook({ command: ctx.drain.command, timeoutMs: ctx.drain.timeoutMs, ...ctx.hookEnv });
+    const result = await runHook({
+      command: ctx.drain.command,
+      timeoutMs: ctx.drain.timeoutMs,
+      ...ctx.hookEnv,
+    });
     if (result.timedOut) ctx.outcome.notes.push(`drain hook timed out after ${ctx.drain.timeoutMs}ms`);
     else if (result.exitCode !== 0)
-      ctx.outcome.notes.push(`drain hook exited with ${result.exitCode ?? result.signal ?? "unknown status"}`);
+      ctx.outcome.notes.push(
+        `drain hook exited with ${result.exitCode ?? result.signal ?? "unknown status"}`,
+      );
   },
 };
 

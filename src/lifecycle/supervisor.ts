@@ -42,7 +42,11 @@ export class Supervisor {
   readonly #writer: StateWriter;
   readonly #components = new Map<string, ComponentRuntime>();
 
-  constructor(topology: CompiledTopology, deps: { bus: EventBus; writer: StateWriter }, records: ReplicaRecord[] = []) {
+  constructor(
+    topology: CompiledTopology,
+    deps: { bus: EventBus; writer: StateWriter },
+    records: ReplicaRecord[] = [],
+  ) {
     this.topology = topology;
     this.#bus = deps.bus;
     this.#writer = deps.writer;
@@ -109,7 +113,13 @@ export class Supervisor {
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       attempt.reject(new Error(`${name} failed: ${error}`));
-      this.#bus.emit("operation:failed", { operation, step: "start", component: name, message: error, at: Date.now() });
+      this.#bus.emit("operation:failed", {
+        operation,
+        step: "start",
+        component: name,
+        message: error,
+        at: Date.now(),
+      });
       return { name, ok: false, ms: Date.now() - t0, error };
     }
   }
@@ -126,14 +136,22 @@ export class Supervisor {
     }
     for (const name of set) {
       const dependants = this.#dependantsOf(name).filter((d) => set.includes(d));
-      const result = this.#stopOne(this.#runtime(name), operation, dependants.map((d) => stopped.get(d)!.promise));
+      const result = this.#stopOne(
+        this.#runtime(name),
+        operation,
+        dependants.map((d) => stopped.get(d)!.promise),
+      );
       void result.finally(() => stopped.get(name)!.resolve());
       results.set(name, result);
     }
     return this.#collect(results);
   }
 
-  async #stopOne(runtime: ComponentRuntime, operation: string, dependants: Promise<void>[]): Promise<ComponentOutcome> {
+  async #stopOne(
+    runtime: ComponentRuntime,
+    operation: string,
+    dependants: Promise<void>[],
+  ): Promise<ComponentOutcome> {
     const { name } = runtime.spec;
     const t0 = Date.now();
     if (dependants.length > 0) {
@@ -162,7 +180,9 @@ export class Supervisor {
   }
 
   #dependantsOf(name: string): string[] {
-    return this.components.filter((c) => c.spec.dependsOn.some((d) => d.component === name)).map((c) => c.spec.name);
+    return this.components
+      .filter((c) => c.spec.dependsOn.some((d) => d.component === name))
+      .map((c) => c.spec.name);
   }
 
   /** `names` plus everything reachable through `next`, in topology order. */
@@ -178,7 +198,11 @@ export class Supervisor {
   }
 
   /** Resolve once `name` reached `condition`; reject when it cannot any more. */
-  async #condition(name: string, condition: DependencyCondition, attempt: Promise<void> | undefined): Promise<void> {
+  async #condition(
+    name: string,
+    condition: DependencyCondition,
+    attempt: Promise<void> | undefined,
+  ): Promise<void> {
     const runtime = this.#runtime(name);
     if (attempt) await attempt;
     const check = (): boolean | Error => {
@@ -186,8 +210,13 @@ export class Supervisor {
       if (condition === "completed" && runtime.replicas.every((r) => r.completed)) return true;
       if (condition === "ready" && states.every((s) => s === "ready")) return true;
       if (condition === "started" && states.every((s) => s === "running" || s === "ready")) return true;
-      const broken = runtime.replicas.find((r) => ["failed", "crashed", "killed", "offline"].includes(r.state));
-      if (broken) return new Error(`${name}[${broken.index}] is ${broken.state}: ${broken.record.reason ?? "no reason recorded"}`);
+      const broken = runtime.replicas.find((r) =>
+        ["failed", "crashed", "killed", "offline"].includes(r.state),
+      );
+      if (broken)
+        return new Error(
+          `${name}[${broken.index}] is ${broken.state}: ${broken.record.reason ?? "no reason recorded"}`,
+        );
       if (!attempt && states.every((s) => s === "stopped") && !runtime.replicas.every((r) => r.completed))
         return new Error(`${name} is not running`);
       return false;
@@ -202,7 +231,12 @@ export class Supervisor {
       };
       if (decide()) return;
       const unsubscribe = this.#bus.subscribe((event) => {
-        if (event.name.startsWith("replica:") && "component" in event.data && event.data.component === name && decide())
+        if (
+          event.name.startsWith("replica:") &&
+          "component" in event.data &&
+          event.data.component === name &&
+          decide()
+        )
           unsubscribe();
       });
     });

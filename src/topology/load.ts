@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { isAbsolute, relative, resolve } from "node:path";
 import { isAlias, LineCounter, parseDocument, visit, type Document } from "yaml";
-import { DependencyCycleError, TopologyError, type TopologyIssue } from "../errors.js";
+import { DependencyCycleError, TopologyError, TopologyReadError, type TopologyIssue } from "../errors.js";
 import { crossChecks } from "./checks.js";
 import { compileTopology } from "./compile.js";
 import { expandTopology } from "./expand.js";
@@ -47,10 +47,8 @@ export function loadTopology(file: string, opts: LoadOptions = {}): CompiledTopo
   } catch (err) {
     const shown = displayPath(file);
     const e = err as NodeJS.ErrnoException;
-    const reason = e.code === "ENOENT" ? "ENOENT: no such file" : (e.message ?? String(err));
-    throw new TopologyError([
-      { file: shown, line: 1, column: 1, path: "", message: `cannot read ${shown}: ${reason}` },
-    ]);
+    const reason = e.code === "ENOENT" ? "no such file" : (e.message ?? String(err));
+    throw new TopologyReadError(shown, reason, err);
   }
   return parseTopology(source, file, opts);
 }

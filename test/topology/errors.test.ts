@@ -3,7 +3,12 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { DependencyCycleError, TopologyError, type TopologyIssue } from "../../src/errors.js";
+import {
+  DependencyCycleError,
+  TopologyError,
+  TopologyReadError,
+  type TopologyIssue,
+} from "../../src/errors.js";
 import { loadTopology, type LoadOptions } from "../../src/topology/index.js";
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -204,17 +209,12 @@ describe("loadTopology: every problem at file:line:column with its key path", ()
 
   it("reports a file that cannot be read", () => {
     const missing = join(tmpdir(), "no-such-dir", "steward.yaml");
-    const err = loadError(missing) as TopologyError;
-    expect(err).toBeInstanceOf(TopologyError);
-    expect(err.issues).toEqual([
-      {
-        file: missing,
-        line: 1,
-        column: 1,
-        path: "",
-        message: `cannot read ${missing}: ENOENT: no such file`,
-      },
-    ]);
+    const err = loadError(missing) as TopologyReadError;
+    expect(err).toBeInstanceOf(TopologyReadError);
+    expect(err.code).toBe("STW-1012");
+    expect(err.message).toBe(
+      `cannot read topology file ${missing}: no such file; pass -f FILE or run where steward.yaml is`,
+    );
   });
 
   it("prints a dependency cycle", () => {
