@@ -35,11 +35,13 @@ function usage(code) {
   --n N          programs per scenario (default 100)
   --only LIST    comma-separated subset of: ${SYSTEMS.join(", ")}
   --port-base P  first of the N consecutive loopback ports for the tcp chain (default: first free range from 21000)
+  --program P    node (default): fixtures/sleeper.mjs; sleep: /bin/sleep infinity, which boots in ~1 ms
+                 and isolates the supervisor's own cost (the chain always uses sleeper.mjs --listen)
   --keep         keep the temporary directory (topologies, configs, logs)
   --keep-env     do not remove ${STRIPPED_ENV.join(", ")} from the environment of what the benchmark runs`);
   process.exit(code);
 }
-const opts = { runs: 3, n: 100, only: SYSTEMS, portBase: 0, keep: false, keepEnv: false };
+const opts = { runs: 3, n: 100, only: SYSTEMS, portBase: 0, keep: false, keepEnv: false, program: "node" };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const val = () => {
@@ -53,6 +55,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === "--port-base") opts.portBase = Number(val());
   else if (a === "--keep") opts.keep = true;
   else if (a === "--keep-env") opts.keepEnv = true;
+  else if (a === "--program") opts.program = val();
   else if (a === "--help" || a === "-h") usage(0);
   else {
     console.error(`unknown argument ${a}`);
@@ -65,8 +68,14 @@ for (const s of opts.only) {
     usage(2);
   }
 }
-if (!(opts.runs >= 1) || !(opts.n >= 1)) usage(2);
+if (!(opts.runs >= 1) || !(opts.n >= 1) || !["node", "sleep"].includes(opts.program)) usage(2);
 const N = opts.n;
+/** The program started N times: its executable (as /proc/<pid>/exe shows it) and argv. */
+const SLEEP = ["/bin/sleep", "/usr/bin/sleep"].find((p) => fs.existsSync(p)) ?? "sleep";
+const PROGRAM =
+  opts.program === "node"
+    ? { exe: NODE_EXE, argv: [NODE, SLEEPER], label: "bench/fixtures/sleeper.mjs" }
+    : { exe: fs.realpathSync(SLEEP), argv: [SLEEP, "infinity"], label: `${SLEEP} infinity` };
 /** The environment of everything the benchmark runs (CLIs, daemons, programs). */
 const baseEnv = { ...process.env };
 const stripped = opts.keepEnv ? [] : STRIPPED_ENV.filter((k) => k in baseEnv);
@@ -116,14 +125,15 @@ function listPids() {
 }
 
 class Census {
-  constructor(tag) {
+  constructor(tag, exe = PROGRAM.exe) {
+    this.exe = exe;
     this.needle = Buffer.from(`${TAG_VAR}=${tag}\0`);
     this.ours = new Set();
     this.settled = new Set();
   }
   isOurs(pid) {
     try {
-      if (fs.readlinkSync(`/proc/${pid}/exe`) !== NODE_EXE) return false;
+      if (fs.readlinkSync(`/proc/${pid}/exe`) !== this.exe) return false;
       return fs.readFileSync(`/proc/${pid}/environ`).includes(this.needle);
     } catch {
       return false;
@@ -311,12 +321,14 @@ function record(system, scenario, metric, value) {
 // raw child_process.spawn: the floor.
 async function benchRaw(chainBase) {
   const census = new Census(`raw-${process.pid}`);
+  const chainCensus = new Census(`raw-${process.pid}`, NODE_EXE);
   const env = { ...baseEnv, [TAG_VAR]: `raw-${process.pid}` };
   let children = [];
   cleanups.push(() => census.killAll());
-  const spawnAll = (argvOf) =>
-    argvOf.map((args) => {
-      const c = spawn(NODE, args, { env, stdio: "ignore", detached: true });
+  cleanups.push(() => chainCensus.killAll());
+  const spawnAll = (argvs) =>
+    argvs.map(([bin, ...args]) => {
+      const c = spawn(bin, args, { env, stdio: "ignore", detached: true });
       c.exited = new Promise((r) => c.once("exit", r));
       return c;
     });
@@ -324,7 +336,7 @@ async function benchRaw(chainBase) {
     const warm = run === 0; // the first round warms the page cache and is not recorded
     census.reset();
     let t0 = performance.now();
-    children = spawnAll(Array.from({ length: N }, () => [SLEEPER]));
+    children = spawnAll(Array.from({ length: N }, () => PROGRAM.argv));
     await Promise.all(children.map((c) => new Promise((r, j) => (c.once("spawn", r), c.once("error", j)))));
     const spawned = (performance.now() - t0) / 1000;
     await census.waitFor(`${N} raw programs run`, (n) => n >= N);
@@ -350,11 +362,11 @@ async function benchRaw(chainBase) {
 
   // A chain done by hand: spawn c_i once c_(i-1) accepts TCP (probing every 20 ms), stop in reverse.
   for (let run = 1; run <= opts.runs; run++) {
-    census.reset();
+    chainCensus.reset();
     let t0 = performance.now();
     children = [];
     for (let i = 0; i < N; i++) {
-      const [c] = spawnAll([[SLEEPER, "--listen", String(chainBase + i)]]);
+      const [c] = spawnAll([[NODE, SLEEPER, "--listen", String(chainBase + i)]]);
       children.push(c);
       const deadline = performance.now() + 10_000;
       while (!(await tcpOpen(chainBase + i))) {
@@ -370,7 +382,7 @@ async function benchRaw(chainBase) {
       await c.exited;
     }
     const stop = (performance.now() - t0) / 1000;
-    await census.waitFor("raw chain is gone", (n) => n === 0);
+    await chainCensus.waitFor("raw chain is gone", (n) => n === 0);
     record("raw", "chain", "start.command", start);
     record("raw", "chain", "start.all", start);
     record("raw", "chain", "stop.command", stop);
@@ -412,8 +424,9 @@ async function benchSteward(chainBase) {
     log(`  ${notes.steward}`);
     return;
   }
-  if (/\s/.test(NODE + SLEEPER)) throw new Error("paths with whitespace are not supported by this generator");
-  const cmd = (extra) => `${NODE} ${SLEEPER}${extra}`;
+  if (/\s/.test(PROGRAM.argv.join("") + NODE + SLEEPER))
+    throw new Error("paths with whitespace are not supported");
+  const program = PROGRAM.argv.join(" ");
   const tag = (s) => `steward-${s}-${process.pid}`;
   const scenarios = [
     {
@@ -421,16 +434,17 @@ async function benchSteward(chainBase) {
       tag: tag("independent"),
       components: Array.from({ length: N }, (_, i) => ({
         name: `c${i}`,
-        command: cmd(""),
+        command: program,
         tag: tag("independent"),
       })),
     },
     {
       scenario: "chain",
       tag: tag("chain"),
+      exe: NODE_EXE,
       components: Array.from({ length: N }, (_, i) => ({
         name: `c${i}`,
-        command: cmd(` --listen ${chainBase + i}`),
+        command: `${NODE} ${SLEEPER} --listen ${chainBase + i}`,
         tag: tag("chain"),
         tcp: chainBase + i,
         dependsOn: i > 0 ? `c${i - 1}` : undefined,
@@ -439,7 +453,7 @@ async function benchSteward(chainBase) {
     {
       scenario: "replicas",
       tag: tag("replicas"),
-      components: [{ name: "c", command: cmd(""), replicas: N, tag: tag("replicas") }],
+      components: [{ name: "c", command: program, replicas: N, tag: tag("replicas") }],
     },
   ];
   for (const sc of scenarios) {
@@ -448,7 +462,7 @@ async function benchSteward(chainBase) {
       `bench-${sc.scenario}`,
       sc.components,
     );
-    const census = new Census(sc.tag);
+    const census = new Census(sc.tag, sc.exe);
     const steward = (...args) => [NODE, cli, "-f", file, ...args];
     let daemonPid;
     cleanups.push(async () => {
@@ -526,7 +540,9 @@ async function benchPm2() {
   const eco = path.join(tmpRoot, "ecosystem.config.cjs");
   const apps = Array.from({ length: N }, (_, i) => ({
     name: `c${i}`,
-    script: SLEEPER,
+    ...(opts.program === "node"
+      ? { script: SLEEPER }
+      : { script: PROGRAM.argv[0], args: PROGRAM.argv.slice(1), interpreter: "none" }),
     exec_mode: "fork",
     autorestart: false,
     kill_timeout: 5000,
@@ -650,7 +666,7 @@ async function benchSupervisord() {
   for (let i = 0; i < N; i++) {
     lines.push(
       `[program:c${i}]`,
-      `command=${NODE} ${SLEEPER}`,
+      `command=${PROGRAM.argv.join(" ")}`,
       "autostart=false",
       "autorestart=false",
       "startsecs=0", // RUNNING as soon as spawned: the same "pid alive" criterion as the others
@@ -761,7 +777,7 @@ function report(info) {
   const out = [];
   out.push(`# Start/stop benchmark — ${info.date}`, "");
   out.push(
-    `N = ${N} programs (bench/fixtures/sleeper.mjs), median of ${opts.runs} runs after a warm-up; ` +
+    `N = ${N} programs (\`${PROGRAM.label}\`), median of ${opts.runs} runs after a warm-up; ` +
       `node ${info.versions.node}, ${info.versions.cpus} × ${info.versions.cpu}, Linux ${info.versions.kernel}, load average ${info.loadavg.before[0].toFixed(2)} before / ` +
       `${info.loadavg.after[0].toFixed(2)} after` +
       `${info.versions.pm2 ? `, pm2 ${info.versions.pm2}` : ""}${info.versions.supervisord ? `, supervisord ${info.versions.supervisord}` : ""}.`,
@@ -839,6 +855,7 @@ for (const system of SYSTEMS) {
 
 const info = {
   date,
+  program: PROGRAM.label,
   versions: versions(),
   strippedEnv: stripped,
   loadavg: { before: loadBefore, after: os.loadavg() },
@@ -849,7 +866,9 @@ const info = {
 const md = report(info);
 const resultsDir = path.join(benchDir, "results");
 fs.mkdirSync(resultsDir, { recursive: true });
-const suffix = opts.only.length === SYSTEMS.length ? "" : `-${opts.only.join("-")}`;
+const suffix =
+  (opts.only.length === SYSTEMS.length ? "" : `-${opts.only.join("-")}`) +
+  (opts.program === "node" ? "" : `-${opts.program}`);
 const baseName = path.join(resultsDir, `start-stop-${date}${suffix}`);
 fs.writeFileSync(`${baseName}.md`, md);
 fs.writeFileSync(`${baseName}.json`, JSON.stringify({ ...info, results, notes, errors }, null, 2) + "\n");

@@ -28,8 +28,11 @@ function steward(...args) {
   return res.status ?? 1;
 }
 
-// How to write the same commands from where the user is.
-const rel = (p) => path.relative(process.cwd(), p) || ".";
+// How to write the same commands from where the user is (absolute when outside the repository).
+const rel = (p) => {
+  const r = path.relative(process.cwd(), p);
+  return r === "" ? "." : r.startsWith("..") ? p : r;
+};
 const cmd = `node ${rel(cli)} -f ${rel(topology)}`;
 const storePort = process.env.SHOP_STORE_PORT || "7001";
 const enginePrefix = process.env.SHOP_ENGINE_PORT_PREFIX || "710";
@@ -50,13 +53,18 @@ console.log(`
 The shop is running: a store (:${storePort}), two engines (:${enginePrefix}0, :${enginePrefix}1) with a
 write-back cache, a scheduler writing tick-<n> every 300 ms and an archiver. Try:
 
+  # write through engine 0: acknowledged (202) while still in its cache; engine 1 reads the
+  # store, so it answers 404 until engine 0 has flushed (within 2 s)
+  curl -X PUT --data-binary hello http://127.0.0.1:${enginePrefix}0/kv/greeting
+  curl http://127.0.0.1:${enginePrefix}1/kv/greeting
+
   ${cmd} status
   ${cmd} logs engine
-  curl -X PUT --data-binary hello http://127.0.0.1:${enginePrefix}0/kv/greeting    # acknowledged: 202
-  curl http://127.0.0.1:${enginePrefix}1/kv/greeting                               # from the store once flushed
-  ${cmd} restart engine                                # drains: flushes each cache first
-  node ${rel(path.join(here, "verify.js"))}          # every acknowledged write is in the store?
-  kill -9 <store pid from status>                      # Steward restarts it; the log replays
-  ${cmd} down                                          # stops everything in reverse order
+  # restart the engines: each replica is drained (its cache flushed) before it is stopped
+  ${cmd} restart engine
+  # is every write the scheduler saw acknowledged in the store?
+  node ${rel(path.join(here, "verify.js"))}
+  # stop everything in reverse order, and the daemon
+  ${cmd} down
 
 See ${rel(path.join(here, "README.md"))} for what each program does.`);

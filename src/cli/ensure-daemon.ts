@@ -8,16 +8,21 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StewardError } from "../errors.js";
-import { tailLines } from "../process/index.js";
+import { tailLines } from "../process/logfile.js";
 import type { StatusDocument } from "../daemon/status.js";
 import { call } from "./client.js";
 
 const STARTUP_LIMIT_MS = 15_000;
 
+/**
+ * Returns the running daemon's pid, or starts one. `validate` runs the full topology load first, so
+ * a bad file is explained here rather than in the daemon's log.
+ */
 export async function ensureDaemon(
   socket: string,
   home: string,
   topologyFile: string,
+  validate: () => Promise<unknown>,
 ): Promise<{ started: boolean; pid: number }> {
   try {
     const status = await call<StatusDocument>(socket, "GET", "/v1/status");
@@ -30,6 +35,7 @@ export async function ensureDaemon(
   } catch (err) {
     if (!(err instanceof StewardError) || err.code !== "STW-1007") throw err;
   }
+  await validate();
   mkdirSync(join(home, "logs"), { recursive: true, mode: 0o700 });
   const logFile = join(home, "logs", "daemon.log");
   const fd = openSync(logFile, "a");

@@ -8,8 +8,8 @@ import { Command, CommanderError } from "commander";
 import { resolve } from "node:path";
 import { StewardError } from "../errors.js";
 import type { StatusDocument } from "../daemon/status.js";
-import { formatMs } from "../process/index.js";
-import { loadTopology } from "../topology/index.js";
+import { formatMs } from "../process/duration.js";
+import { locateHome } from "../topology/locate-home.js";
 import type { CompiledTopology } from "../topology/types.js";
 import { call, stream } from "./client.js";
 import { ensureDaemon } from "./ensure-daemon.js";
@@ -31,11 +31,18 @@ function topologyFile(cmd: Command): string {
   return resolve(own ?? program.opts<{ file?: string }>().file ?? process.env.STEWARD_FILE ?? "steward.yaml");
 }
 
-function topologyOf(cmd: Command): CompiledTopology {
+/** The full, validated topology (loads the schema: only for commands that need it). */
+async function topologyOf(cmd: Command): Promise<CompiledTopology> {
+  const { loadTopology } = await import("../topology/index.js");
   return loadTopology(topologyFile(cmd));
 }
 
-function socketOf(t: CompiledTopology): string {
+/** Where the daemon of this topology listens: `home` alone, cheaply, for commands that only talk to it. */
+async function homeOf(cmd: Command): Promise<{ file: string; home: string }> {
+  return locateHome(topologyFile(cmd)) ?? (await topologyOf(cmd));
+}
+
+function socketOf(t: { home: string }): string {
   return resolve(t.home, "steward.sock");
 }
 
@@ -43,8 +50,8 @@ function sub(name: string, description: string): Command {
   return program.command(name).description(description).option("-f, --file <path>", "topology file");
 }
 
-sub("validate", "check the topology file and print what it declares").action((_o, cmd: Command) => {
-  const t = topologyOf(cmd);
+sub("validate", "check the topology file and print what it declares").action(async (_o, cmd: Command) => {
+  const t = await topologyOf(cmd);
   const replicas = t.components.reduce((n, c) => n + c.replicas, 0);
   out(
     `${t.file} is valid: ${t.components.length} components (${replicas} replicas), ${t.jobs.length} jobs, ${t.routes.length} routes; home ${t.home}`,
@@ -60,30 +67,30 @@ sub("daemon", "run the daemon in the foreground").action(async (_o, cmd: Command
 });
 
 /** Run an operation on the daemon, printing its progress; exit 1 when it failed. */
-async function operation(t: CompiledTopology, op: string, components: string[], verb: string): Promise<void> {
+async function operation(t: { home: string }, op: string, components: string[], verb: string): Promise<void> {
   const started = Date.now();
-  const names = components.length > 0 ? components : t.components.map((c) => c.name);
-  const printer = new ProgressPrinter(names, out);
+  const printer = new ProgressPrinter(out);
   await stream(socketOf(t), `/v1/${op}`, { components }, printer.onLine);
   if (printer.error) throw new StewardError("STW-1009", printer.error);
   const result = printer.result;
   if (!result) throw new StewardError("STW-1009", `${op}: the daemon closed the stream without a result`);
   const took = formatMs(Date.now() - started);
+  const name = result.application;
   if (result.ok) {
     out(
-      `${t.name}: ${result.components.length} component${result.components.length === 1 ? "" : "s"} ${verb} in ${took}`,
+      `${name}: ${result.components.length} component${result.components.length === 1 ? "" : "s"} ${verb} in ${took}`,
     );
     return;
   }
   for (const c of result.components.filter((c) => !c.ok)) out(`✗ ${c.name}: ${c.error}`);
-  out(`${t.name}: ${op} failed after ${took} — see \`steward status\` and \`steward logs <component>\``);
+  out(`${name}: ${op} failed after ${took} — see \`steward status\` and \`steward logs <component>\``);
   process.exitCode = 1;
 }
 
 sub("up", "start the daemon if needed, then start every component in dependency order").action(
   async (_o, cmd: Command) => {
-    const t = topologyOf(cmd);
-    const { started, pid } = await ensureDaemon(socketOf(t), t.home, t.file);
+    const t = await homeOf(cmd);
+    const { started, pid } = await ensureDaemon(socketOf(t), t.home, t.file, () => topologyOf(cmd));
     if (started) out(`daemon started (pid ${pid}); log: ${resolve(t.home, "logs", "daemon.log")}`);
     await operation(t, "up", [], "ready");
   },
@@ -97,14 +104,13 @@ for (const [name, verb, description] of [
   sub(name, description)
     .argument("[component...]", "component names")
     .action(async (components: string[], _o, cmd: Command) =>
-      operation(topologyOf(cmd), name, components, verb),
+      operation(await homeOf(cmd), name, components, verb),
     );
 }
 
 sub("down", "stop everything in reverse dependency order, then the daemon exits").action(
   async (_o, cmd: Command) => {
-    const t = topologyOf(cmd);
-    await operation(t, "down", [], "stopped");
+    await operation(await homeOf(cmd), "down", [], "stopped");
     out("daemon stopped");
   },
 );
@@ -112,7 +118,7 @@ sub("down", "stop everything in reverse dependency order, then the daemon exits"
 sub("status", "show the daemon, components and replicas")
   .option("--json", "print the status document as JSON")
   .action(async (opts: { json?: boolean }, cmd: Command) => {
-    const t = topologyOf(cmd);
+    const t = await homeOf(cmd);
     const status = await call<StatusDocument>(socketOf(t), "GET", "/v1/status");
     out(opts.json ? JSON.stringify(status, null, 2) : renderStatus(status));
   });
@@ -127,7 +133,7 @@ program
   .option("--replica <index>", "only this replica")
   .action(
     async (component: string, opts: { follow?: boolean; lines: string; replica?: string }, cmd: Command) => {
-      const t = topologyOf(cmd);
+      const t = await topologyOf(cmd);
       const spec = t.components.find((c) => c.name === component);
       if (!spec) {
         const { UnknownComponentError } = await import("../errors.js");

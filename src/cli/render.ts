@@ -4,7 +4,7 @@
  */
 import type { StreamLine } from "../api/app.js";
 import type { StatusDocument } from "../daemon/status.js";
-import { formatMs } from "../process/index.js";
+import { formatMs } from "../process/duration.js";
 import type { OperationResult } from "../lifecycle/supervisor.js";
 
 function table(rows: string[][]): string {
@@ -42,18 +42,16 @@ export function renderStatus(s: StatusDocument, now = Date.now()): string {
 
 /** Prints progress lines as they arrive; remembers the result. */
 export class ProgressPrinter {
-  #width: number;
+  /** Column width for component names; grows with the longest name seen. */
+  #width = 10;
   result: OperationResult | undefined;
   error: string | undefined;
 
-  constructor(
-    componentNames: string[],
-    private readonly out: (line: string) => void,
-  ) {
-    this.#width = Math.max(8, ...componentNames.map((n) => n.length));
-  }
+  constructor(private readonly out: (line: string) => void) {}
 
   onLine = (line: StreamLine): void => {
+    if (line.type === "event" && "component" in line.event.data && line.event.data.component)
+      this.#width = Math.max(this.#width, line.event.data.component.length + 3);
     if (line.type === "result") this.result = line.result;
     else if (line.type === "error") this.error = line.error.message;
     else {

@@ -32,6 +32,8 @@ export interface ComponentOutcome {
 
 /** What one operation did to each component it touched. */
 export interface OperationResult {
+  /** The topology's `name`. */
+  application: string;
   ok: boolean;
   components: ComponentOutcome[];
 }
@@ -245,7 +247,7 @@ export class Supervisor {
   async #collect(results: Map<string, Promise<ComponentOutcome>>): Promise<OperationResult> {
     const components = await Promise.all(results.values());
     await this.#writer.flush();
-    return { ok: components.every((c) => c.ok), components };
+    return { application: this.topology.name, ok: components.every((c) => c.ok), components };
   }
 
   #step(operation: string, component: string, message: string): void {
