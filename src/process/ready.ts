@@ -1,7 +1,6 @@
 /**
  * @module process/ready
- * The readiness gate (design §3): repeat a probe every `intervalMs` until it passes, and fail
- * closed when it has not passed `withinMs` after the spawn, naming the limit and the last probe
+ * The readiness gate (design §3): repeat a probe until it passes, and fail closed when it has not passed `withinMs` after the spawn, naming the limit and the last probe
  * detail ("not ready within 5s: tcp 127.0.0.1:7001: ECONNREFUSED").
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +20,13 @@ export type ReadyOutcome = { ok: true; ms: number } | { ok: false; reason: strin
 
 /** A probe attempt gets at least this long, even right at the deadline. */
 const MIN_ATTEMPT_MS = 100;
+
+/**
+ * The first retry comes this soon and the gap doubles up to `intervalMs`: most programs become
+ * ready within tens of milliseconds, and a 100-long dependency chain should not pay a whole
+ * interval per link.
+ */
+const FIRST_RETRY_MS = 5;
 
 /**
  * Waits until the replica is ready. Resolves (never rejects) with `{ ok: true, ms }` or
@@ -45,6 +51,7 @@ export async function waitReady(spec: ReadySpec, ctx: ReadyContext): Promise<Rea
   }
   const exited = { ok: false, reason: "exited before it was ready" } as const;
   const aborted = { ok: false, reason: "aborted" } as const;
+  let gap = FIRST_RETRY_MS;
   for (;;) {
     if (ctx.signal?.aborted) return aborted;
     if (!ctx.isAlive()) return exited;
@@ -54,7 +61,8 @@ export async function waitReady(spec: ReadySpec, ctx: ReadyContext): Promise<Rea
     if (ctx.signal?.aborted) return aborted;
     if (!ctx.isAlive()) return exited;
     if (result.ok) return { ok: true, ms: Math.round(performance.now() - started) };
-    const wait = Math.min(spec.intervalMs, deadline - performance.now());
+    const wait = Math.min(gap, spec.intervalMs, deadline - performance.now());
+    gap *= 2;
     if (wait <= 0)
       return { ok: false, reason: `not ready within ${formatMs(spec.withinMs)}: ${result.detail}` };
     try {

@@ -40,7 +40,10 @@ async function running(): Promise<{ dir: string; before: string[] }> {
   const up = await steward(dir, "up");
   expect(up.code, up.stdout + up.stderr).toBe(0);
   const before = snapshot(await status(dir));
-  expect(before).toEqual([expect.stringMatching(/^a\[0\] ready \d+$/), expect.stringMatching(/^b\[0\] ready \d+$/)]);
+  expect(before).toEqual([
+    expect.stringMatching(/^a\[0\] ready \d+$/),
+    expect.stringMatching(/^b\[0\] ready \d+$/),
+  ]);
   return { dir, before };
 }
 
@@ -90,7 +93,9 @@ components:
     command: ${node("forever.js")}
     depends_on: [a, bb]
 `,
-      [/steward\.yaml:7:21: `components\.b\.depends_on\[1\]`: depends on `bb`, which is not a component; did you mean `b`\?/],
+      [
+        /steward\.yaml:7:21: `components\.b\.depends_on\[1\]`: depends on `bb`, which is not a component; did you mean `b`\?/,
+      ],
     ],
     [
       "a dependency cycle",
@@ -120,20 +125,23 @@ components:
     },
   );
 
-  it.each(cases)("%s: refused while a daemon runs, which keeps running undisturbed", async (_what, yaml, expected) => {
-    const { dir, before } = await running();
-    writeTopology(dir, yaml);
-    try {
-      for (const command of ["validate", "up"]) {
-        const res = await steward(dir, command);
-        expect(res.code, `${command}: ${res.stdout}${res.stderr}`).toBe(2);
-        for (const re of expected) expect(res.stderr, command).toMatch(re);
+  it.each(cases)(
+    "%s: refused while a daemon runs, which keeps running undisturbed",
+    async (_what, yaml, expected) => {
+      const { dir, before } = await running();
+      writeTopology(dir, yaml);
+      try {
+        for (const command of ["validate", "up"]) {
+          const res = await steward(dir, command);
+          expect(res.code, `${command}: ${res.stdout}${res.stderr}`).toBe(2);
+          for (const re of expected) expect(res.stderr, command).toMatch(re);
+        }
+        await expectIntact(dir, before);
+      } finally {
+        writeTopology(dir, VALID);
       }
-      await expectIntact(dir, before);
-    } finally {
-      writeTopology(dir, VALID);
-    }
-  });
+    },
+  );
 });
 
 describe("bad commands", () => {
@@ -250,7 +258,9 @@ describe("bad requests on the control socket", () => {
 
     const wrongType = await api(dir, "POST", "/v1/stop", '{"components": "a"}');
     expect(wrongType.status).toBe(400);
-    expect(JSON.parse(wrongType.body)).toMatchObject({ error: { code: "STW-1006", message: expect.any(String) } });
+    expect(JSON.parse(wrongType.body)).toMatchObject({
+      error: { code: "STW-1006", message: expect.any(String) },
+    });
 
     await expectIntact(dir, before);
   });

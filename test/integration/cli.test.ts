@@ -44,7 +44,9 @@ describe("steward CLI", () => {
     const res = await steward(dir, "status");
     expect(res.code, res.stderr).toBe(0);
     const lines = res.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(new RegExp(`^clitest — daemon active · pid ${doc.daemon.pid} · instance 100 \\(clean boot\\)`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^clitest — daemon active · pid ${doc.daemon.pid} · instance 100 \\(clean boot\\)`),
+    );
     expect(lines[1]).toMatch(/^COMPONENT\s+#\s+STATE\s+PID/);
     const rows = lines.slice(2);
     expect(rows).toHaveLength(3);
@@ -119,7 +121,11 @@ components:
     const dir = project(TWO_COMPONENTS);
     await up(dir);
     await waitFor("both workers' output", () =>
-      [0, 1].every((i) => fs.existsSync(logOf(dir, "worker", i)) && /started/.test(fs.readFileSync(logOf(dir, "worker", i), "utf8"))),
+      [0, 1].every(
+        (i) =>
+          fs.existsSync(logOf(dir, "worker", i)) &&
+          /started/.test(fs.readFileSync(logOf(dir, "worker", i), "utf8")),
+      ),
     );
     const res = await steward(dir, "logs", "worker");
     expect(res.code, res.stderr).toBe(0);

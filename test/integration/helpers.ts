@@ -78,7 +78,7 @@ export function steward(dir: string, ...args: string[]): Promise<CliResult> {
 }
 
 export function stewardWith(opts: { timeoutMs: number }, dir: string, ...args: string[]): Promise<CliResult> {
-  const env = { ...process.env, NO_COLOR: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
   delete env.STEWARD_FILE;
   const started = Date.now();
   return new Promise((resolve) => {
@@ -287,9 +287,7 @@ function processes(): ProcInfo[] {
 
 /** Live processes whose command line mentions `dir` or whose working directory is in it. */
 export function processesOf(dir: string): ProcInfo[] {
-  return processes().filter(
-    (p) => p.cmdline.includes(dir) || p.cwd === dir || p.cwd.startsWith(`${dir}/`),
-  );
+  return processes().filter((p) => p.cmdline.includes(dir) || p.cwd === dir || p.cwd.startsWith(`${dir}/`));
 }
 
 const describeProcs = (list: ProcInfo[]): string =>
@@ -397,5 +395,5 @@ afterEach(async () => {
     projects.delete(p.dir);
     problems.push(...(await cleanup(p)).map((m) => `${p.dir}: ${m}`));
   }
-  if (problems.length > 0) throw new Error(`cleanup found processes left behind:\n  ${problems.join("\n  ")}`);
+  if (problems.length > 0) throw new Error(`cleanup found problems:\n  ${problems.join("\n  ")}`);
 }, 60_000);

@@ -49,7 +49,9 @@ function expectStartOrder(s: Stamps, names: string[]): void {
     expect(spawn("c"), `c spawned after a was ready${why}`).toBeGreaterThanOrEqual(ready("a"));
   }
   // b and c in parallel: spawned together, both before either was ready.
-  expect(Math.abs(spawn("b") - spawn("c")), `b and c spawned together${why}`).toBeLessThanOrEqual(TOGETHER_MS);
+  expect(Math.abs(spawn("b") - spawn("c")), `b and c spawned together${why}`).toBeLessThanOrEqual(
+    TOGETHER_MS,
+  );
   expect(Math.max(spawn("b"), spawn("c")), `b and c both spawned before either was ready${why}`).toBeLessThan(
     Math.min(ready("b"), ready("c")),
   );
@@ -66,7 +68,9 @@ function expectReverseStopOrder(s: Stamps): void {
   expect(term("b"), `b got SIGTERM after d exited${why}`).toBeGreaterThanOrEqual(exit("d"));
   expect(term("c"), `c got SIGTERM after d exited${why}`).toBeGreaterThanOrEqual(exit("d"));
   // b and c in parallel: each got its SIGTERM before the other one exited.
-  expect(Math.abs(term("b") - term("c")), `b and c signalled together${why}`).toBeLessThanOrEqual(TOGETHER_MS);
+  expect(Math.abs(term("b") - term("c")), `b and c signalled together${why}`).toBeLessThanOrEqual(
+    TOGETHER_MS,
+  );
   expect(term("b"), `b signalled before c exited${why}`).toBeLessThan(exit("c"));
   expect(term("c"), `c signalled before b exited${why}`).toBeLessThan(exit("b"));
   expect(term("a"), `a got SIGTERM last, after b and c exited${why}`).toBeGreaterThanOrEqual(
@@ -150,9 +154,10 @@ describe("dependency order on a diamond a ← b, a ← c, (b, c) ← d", () => {
     const s = stampsOf(dir);
     expectReverseStopOrder(s);
     const lastExit = Math.max(...["a", "b", "c", "d"].map((n) => s.one(n, "exit")));
-    expect(s.one("a", "spawn"), `a started again after everything stopped\n${s.toString()}`).toBeGreaterThanOrEqual(
-      lastExit,
-    );
+    expect(
+      s.one("a", "spawn"),
+      `a started again after everything stopped\n${s.toString()}`,
+    ).toBeGreaterThanOrEqual(lastExit);
     expectStartOrder(s, ["a", "b", "c", "d"]);
     const after = pids(await status(dir));
     for (const name of ["a", "b", "c", "d"]) {

@@ -4,17 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  alive,
-  fixture,
-  freePort,
-  logOf,
-  node,
-  project,
-  replica,
-  steward,
-  Stamps,
-} from "./helpers.js";
+import { alive, fixture, freePort, logOf, node, project, replica, steward, Stamps } from "./helpers.js";
 
 const READY_MS = 400;
 
@@ -52,7 +42,11 @@ components:
   // the gate must not pass before.
   const probes: [kind: string, ready: string, moreEnv: string][] = [
     ["http", "{ http: /healthz, interval: 50ms }", `, STAMP_PORT: "\${port}"`],
-    ["exec", `{ exec: [test, -f, "{dir}/ready.flag"], interval: 50ms }`, `, STAMP_READY_FILE: "{dir}/ready.flag"`],
+    [
+      "exec",
+      `{ exec: [test, -f, "{dir}/ready.flag"], interval: 50ms }`,
+      `, STAMP_READY_FILE: "{dir}/ready.flag"`,
+    ],
     ["log", `{ log: "^READY p$", interval: 50ms }`, ""],
   ];
   it.each(probes)("the %s probe passes on a real program once it is ready", async (kind, ready, moreEnv) => {

@@ -3,7 +3,17 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fixture, logOf, project, replica, sleep, steward, Stamps, waitFor, waitForState } from "./helpers.js";
+import {
+  fixture,
+  logOf,
+  project,
+  replica,
+  sleep,
+  steward,
+  Stamps,
+  waitFor,
+  waitForState,
+} from "./helpers.js";
 
 /**
  * `crashes-after.js <ms> <code>` wrapped in a shell that stamps `c spawn` before it runs and
@@ -48,16 +58,15 @@ describe("restart policy", () => {
 
     // From each exit to the next spawn: at least the backoff (50, 100, 200 ms), growing each time.
     const delays = [0, 1, 2].map((i) => spawns[i + 1]! - exits[i]!);
-    const why = `delays ${delays.join(", ")} ms\n${s.toString()}`;
+    const why = `exit → next spawn: ${delays.join(", ")} ms\n${s.toString()}`;
     expect(delays[0], why).toBeGreaterThanOrEqual(50);
     expect(delays[1], why).toBeGreaterThanOrEqual(100);
     expect(delays[2], why).toBeGreaterThanOrEqual(200);
-    expect(delays[2], `the 400ms cap is not reached yet: ${why}`).toBeLessThan(400);
     expect(delays[1], why).toBeGreaterThan(delays[0]!);
     expect(delays[2], why).toBeGreaterThan(delays[1]!);
+    // So the gaps between spawns grow too (each gap also holds one ~100 ms run of the program).
     const gaps = [0, 1, 2].map((i) => spawns[i + 1]! - spawns[i]!);
-    expect(gaps[1], `spawn gaps ${gaps.join(", ")}`).toBeGreaterThan(gaps[0]!);
-    expect(gaps[2], `spawn gaps ${gaps.join(", ")}`).toBeGreaterThan(gaps[1]!);
+    expect(gaps[2], `spawn → spawn: ${gaps.join(", ")} ms\n${s.toString()}`).toBeGreaterThan(gaps[0]! + 75);
   });
 
   it("`steward start` of a failed replica resets it: it runs again with a fresh restart budget", async () => {
