@@ -39,8 +39,12 @@ function homeLine(source: string): string | undefined {
   const lines = source.split("\n").filter((l) => /^home\s*:/.test(l));
   if (lines.length === 0) return /^\s*[{[]/m.test(source) ? undefined : DEFAULTS.home;
   if (lines.length > 1) return undefined;
-  const value = lines[0]!.replace(/^home\s*:/, "").replace(/\s+#.*$/, "").trim();
+  const value = lines[0]!
+    .replace(/^home\s*:/, "")
+    .replace(/\s+#.*$/, "")
+    .trim();
   const quoted = /^(["'])([^"'\\]*)\1$/.exec(value);
   if (quoted) return quoted[2];
-  return /^[^"'{}[\]&*!|>%@`,]+$/.test(value) ? value : undefined;
+  const plain = value.replace(/\$\{[^}]*\}/g, "x"); // `${…}` is Steward's, not YAML's
+  return /^[^"'{}[\]&*!|>%@`,]+$/.test(plain) ? value : undefined;
 }
