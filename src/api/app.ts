@@ -22,13 +22,18 @@ export interface DaemonControl {
   run(operation: OperationName, components: string[]): Promise<OperationResult>;
 }
 
-const OperationBody = z.strictObject({ components: z.array(z.string().min(1)).optional() });
+const OperationBody = z.strictObject({
+  components: z.array(z.string().min(1)).optional(),
+  /** The CLI's digest of the topology file; a mismatch earns a warning line. */
+  topologyDigest: z.string().optional(),
+});
 
 /** One line of an operation stream. */
 export type StreamLine =
   | { type: "event"; event: AnyStewardEvent }
   | { type: "result"; result: OperationResult }
-  | { type: "error"; error: ReturnType<StewardError["toJSON"]>["error"] };
+  | { type: "error"; error: ReturnType<StewardError["toJSON"]>["error"] }
+  | { type: "warning"; message: string };
 
 export function createApp(daemon: DaemonControl): Hono {
   const app = new Hono();
@@ -49,16 +54,22 @@ export function createApp(daemon: DaemonControl): Hono {
 
   for (const operation of ["up", "start", "stop", "restart", "down"] as const) {
     app.post(`/v1/${operation}`, async (c) => {
-      const components = daemon.resolve(await readBody(c.req.raw));
-      return streamOperation(daemon, operation, components);
+      const body = await readBody(c.req.raw);
+      const components = daemon.resolve(body.components ?? []);
+      const status = daemon.status();
+      const warning =
+        body.topologyDigest && body.topologyDigest !== status.daemon.topologyDigest
+          ? `${status.daemon.topology} changed since the daemon loaded it; the daemon still follows the loaded version — run \`steward down\` then \`steward up\` to apply the changes`
+          : undefined;
+      return streamOperation(daemon, operation, components, warning);
     });
   }
   return app;
 }
 
-async function readBody(req: Request): Promise<string[]> {
+async function readBody(req: Request): Promise<z.infer<typeof OperationBody>> {
   const text = await req.text();
-  if (text.trim() === "") return [];
+  if (text.trim() === "") return {};
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -76,10 +87,15 @@ async function readBody(req: Request): Promise<string[]> {
       },
     );
   }
-  return parsed.data.components ?? [];
+  return parsed.data;
 }
 
-function streamOperation(daemon: DaemonControl, operation: OperationName, components: string[]): Response {
+function streamOperation(
+  daemon: DaemonControl,
+  operation: OperationName,
+  components: string[],
+  warning: string | undefined,
+): Response {
   const encoder = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -92,6 +108,7 @@ function streamOperation(daemon: DaemonControl, operation: OperationName, compon
           open = false; // the client went away; the operation goes on
         }
       };
+      if (warning) send({ type: "warning", message: warning });
       const unsubscribe = daemon.bus.subscribe((event) => send({ type: "event", event }));
       daemon
         .run(operation, components)

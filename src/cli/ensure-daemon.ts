@@ -14,15 +14,11 @@ import { call } from "./client.js";
 
 const STARTUP_LIMIT_MS = 15_000;
 
-/**
- * Returns the running daemon's pid, or starts one. `validate` runs the full topology load first, so
- * a bad file is explained here rather than in the daemon's log.
- */
+/** Returns the running daemon's pid, or starts one (the caller has validated the topology). */
 export async function ensureDaemon(
   socket: string,
   home: string,
   topologyFile: string,
-  validate: () => Promise<unknown>,
 ): Promise<{ started: boolean; pid: number }> {
   try {
     const status = await call<StatusDocument>(socket, "GET", "/v1/status");
@@ -35,7 +31,6 @@ export async function ensureDaemon(
   } catch (err) {
     if (!(err instanceof StewardError) || err.code !== "STW-1007") throw err;
   }
-  await validate();
   mkdirSync(join(home, "logs"), { recursive: true, mode: 0o700 });
   const logFile = join(home, "logs", "daemon.log");
   const fd = openSync(logFile, "a");

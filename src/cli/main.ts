@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { StewardError } from "../errors.js";
 import type { StatusDocument } from "../daemon/status.js";
 import { formatMs } from "../process/duration.js";
+import { topologyDigest } from "../topology/digest.js";
 import { locateHome } from "../topology/locate-home.js";
 import type { CompiledTopology } from "../topology/types.js";
 import { call, stream } from "./client.js";
@@ -67,10 +68,16 @@ sub("daemon", "run the daemon in the foreground").action(async (_o, cmd: Command
 });
 
 /** Run an operation on the daemon, printing its progress; exit 1 when it failed. */
-async function operation(t: { home: string }, op: string, components: string[], verb: string): Promise<void> {
+async function operation(
+  t: { home: string; file: string },
+  op: string,
+  components: string[],
+  verb: string,
+): Promise<void> {
   const started = Date.now();
   const printer = new ProgressPrinter(out);
-  await stream(socketOf(t), `/v1/${op}`, { components }, printer.onLine);
+  const body = { components, topologyDigest: topologyDigest(t.file) };
+  await stream(socketOf(t), `/v1/${op}`, body, printer.onLine);
   if (printer.error) throw new StewardError("STW-1009", printer.error);
   const result = printer.result;
   if (!result) throw new StewardError("STW-1009", `${op}: the daemon closed the stream without a result`);
@@ -89,8 +96,9 @@ async function operation(t: { home: string }, op: string, components: string[], 
 
 sub("up", "start the daemon if needed, then start every component in dependency order").action(
   async (_o, cmd: Command) => {
-    const t = await homeOf(cmd);
-    const { started, pid } = await ensureDaemon(socketOf(t), t.home, t.file, () => topologyOf(cmd));
+    // `up` validates the file even when a daemon runs: an edit with a typo is reported, not ignored.
+    const t = await topologyOf(cmd);
+    const { started, pid } = await ensureDaemon(socketOf(t), t.home, t.file);
     if (started) out(`daemon started (pid ${pid}); log: ${resolve(t.home, "logs", "daemon.log")}`);
     await operation(t, "up", [], "ready");
   },

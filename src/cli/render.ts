@@ -53,6 +53,7 @@ export class ProgressPrinter {
     if (line.type === "event" && "component" in line.event.data && line.event.data.component)
       this.#width = Math.max(this.#width, line.event.data.component.length + 3);
     if (line.type === "result") this.result = line.result;
+    else if (line.type === "warning") this.out(`! ${line.message}`);
     else if (line.type === "error") this.error = line.error.message;
     else {
       const { name, data } = line.event;

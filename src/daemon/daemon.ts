@@ -16,6 +16,7 @@ import { openStore } from "../store/open-store.js";
 import type { DaemonRecord } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import { StateWriter } from "../store/state-writer.js";
+import { topologyDigest } from "../topology/digest.js";
 import { loadTopology } from "../topology/index.js";
 import { bootRecord, sweepLeftovers } from "./boot.js";
 import { acquireLock, type DaemonLock } from "./lock.js";
@@ -38,6 +39,7 @@ export class Daemon {
   readonly #writer: StateWriter;
   readonly #lock: DaemonLock;
   #record: DaemonRecord;
+  readonly #digest: string;
   #server: Server | undefined;
   #state: "active" | "stopping" = "active";
   #rotateTimer: NodeJS.Timeout | undefined;
@@ -59,6 +61,7 @@ export class Daemon {
     this.#writer = writer;
     this.#lock = lock;
     this.#record = record;
+    this.#digest = topologyDigest(supervisor.topology.file);
     this.#exited = new Promise((resolve) => (this.#exit = resolve));
   }
 
@@ -108,7 +111,7 @@ export class Daemon {
   control(): DaemonControl {
     return {
       bus: this.bus,
-      status: () => statusOf(this.supervisor, this.#record, this.#state, this.#store.location),
+      status: () => statusOf(this.supervisor, this.#digest, this.#record, this.#state, this.#store.location),
       resolve: (names) => this.supervisor.resolve(names),
       run: (operation, names) => this.run(operation, names),
     };

@@ -28,6 +28,8 @@ export interface StatusDocument {
     bootKind: DaemonRecord["bootKind"];
     bootedAt: number;
     topology: string;
+    /** Digest of the topology file as the daemon loaded it. */
+    topologyDigest: string;
     home: string;
     store: string;
   };
@@ -36,6 +38,7 @@ export interface StatusDocument {
 
 export function statusOf(
   supervisor: Supervisor,
+  topologyDigest: string,
   daemon: DaemonRecord,
   state: "active" | "stopping",
   store: string,
@@ -49,6 +52,7 @@ export function statusOf(
       bootKind: daemon.bootKind,
       bootedAt: daemon.bootedAt,
       topology: supervisor.topology.file,
+      topologyDigest,
       home: supervisor.topology.home,
       store,
     },

@@ -60,7 +60,9 @@ export class Replica {
   #runAbort = new AbortController();
   #backoffTimer: NodeJS.Timeout | undefined;
   #limiter: RestartLimiter;
+  /** Consecutive unexpected exits, for the backoff; forgotten once the replica stayed ready long enough. */
   #failures = 0;
+  #readyAt = 0;
   #waiters: SettleWaiter[] = [];
   /** Resolves once a launch has spawned (or given up); stop waits for it. */
   #launching: Promise<void> | undefined;
@@ -298,7 +300,7 @@ export class Replica {
   #logOffsetAtSpawn = 0;
 
   #setReady(): void {
-    this.#failures = 0;
+    this.#readyAt = Date.now();
     this.#setState("ready", { reason: null });
     this.#settle();
   }
@@ -313,6 +315,11 @@ export class Replica {
       durationMs: Date.now() - this.#spawnedAt,
       at: Date.now(),
     };
+    if (this.#record.state === "running" && this.#spec.ready)
+      lastExit.reason = `exited before it was ready (${lastExit.reason})`;
+    // A replica that served longer than the longest backoff starts its backoff afresh.
+    if (this.#record.state === "ready" && Date.now() - this.#readyAt > this.#spec.restart.backoffMaxMs)
+      this.#failures = 0;
     const pgid = this.#record.pgid;
     // Whatever the leader left in its group goes with it (systemd's control-group kill mode).
     const cleanup = pgid === null ? Promise.resolve() : terminateGroup(pgid, this.#spec.stop).then(() => {});

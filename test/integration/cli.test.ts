@@ -14,6 +14,7 @@ import {
   status,
   steward,
   waitFor,
+  writeTopology,
 } from "./helpers.js";
 
 /** Prints `line 1` … `line 4`, then `started <pid>` and stays alive (forever.js). */
@@ -87,6 +88,7 @@ describe("steward CLI", () => {
         bootKind: "clean",
         bootedAt: expect.any(Number),
         topology: path.join(dir, "steward.yaml"),
+        topologyDigest: expect.stringMatching(/^[0-9a-f]{16}$/),
         home: homeOf(dir),
         store: path.join(homeOf(dir), "state.db"),
       },
@@ -167,5 +169,19 @@ components:
     const st = fs.statSync(socketOf(dir));
     expect(st.isSocket()).toBe(true);
     expect((st.mode & 0o777).toString(8)).toBe("600");
+  });
+
+  it("an edited topology file: `up` reports its errors; a valid edit earns a warning that the daemon follows the loaded one", async () => {
+    const dir = project(TWO_COMPONENTS);
+    await up(dir);
+    writeTopology(dir, TWO_COMPONENTS.replace("depends_on", "depnds_on"));
+    const bad = await steward(dir, "up");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/did you mean `depends_on`/);
+    writeTopology(dir, TWO_COMPONENTS.replace("replicas: 2", "replicas: 3"));
+    const edited = await steward(dir, "start", "api");
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(edited.stdout).toMatch(/^! .*steward\.yaml changed since the daemon loaded it/m);
+    expect((await status(dir)).components.find((c) => c.name === "worker")?.replicas).toHaveLength(2);
   });
 });
