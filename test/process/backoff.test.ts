@@ -48,14 +48,16 @@ describe("RestartLimiter", () => {
 
 describe("formatMs", () => {
   it("writes durations like the topology file", () => {
-    expect([250, 1000, 1500, 5000, 60_000, 120_000, 90_000].map(formatMs)).toEqual([
+    expect([250, 1000, 1500, 5000, 60_000, 120_000, 90_000, 3_900_000, 7_200_000].map(formatMs)).toEqual([
       "250ms",
       "1s",
       "1.5s",
       "5s",
       "1m",
       "2m",
-      "90s",
+      "1m30s",
+      "1h5m",
+      "2h",
     ]);
   });
 });
