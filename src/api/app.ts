@@ -33,7 +33,8 @@ export type StreamLine =
   | { type: "event"; event: AnyStewardEvent }
   | { type: "result"; result: OperationResult }
   | { type: "error"; error: ReturnType<StewardError["toJSON"]>["error"] }
-  | { type: "warning"; message: string };
+  | { type: "warning"; message: string }
+  | { type: "plan"; operation: OperationName; components: string[] };
 
 export function createApp(daemon: DaemonControl): Hono {
   const app = new Hono();
@@ -108,6 +109,7 @@ function streamOperation(
           open = false; // the client went away; the operation goes on
         }
       };
+      send({ type: "plan", operation, components });
       if (warning) send({ type: "warning", message: warning });
       const unsubscribe = daemon.bus.subscribe((event) => send({ type: "event", event }));
       daemon

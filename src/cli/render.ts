@@ -42,17 +42,17 @@ export function renderStatus(s: StatusDocument, now = Date.now()): string {
 
 /** Prints progress lines as they arrive; remembers the result. */
 export class ProgressPrinter {
-  /** Column width for component names; grows with the longest name seen. */
-  #width = 10;
+  /** Column width for component names: room for the longest name in the plan, with `[i]`. */
+  #width = 8;
   result: OperationResult | undefined;
   error: string | undefined;
 
   constructor(private readonly out: (line: string) => void) {}
 
   onLine = (line: StreamLine): void => {
-    if (line.type === "event" && "component" in line.event.data && line.event.data.component)
-      this.#width = Math.max(this.#width, line.event.data.component.length + 3);
-    if (line.type === "result") this.result = line.result;
+    if (line.type === "plan")
+      this.#width = Math.max(this.#width, ...line.components.map((c) => c.length + 3));
+    else if (line.type === "result") this.result = line.result;
     else if (line.type === "warning") this.out(`! ${line.message}`);
     else if (line.type === "error") this.error = line.error.message;
     else {

@@ -21,7 +21,7 @@ import {
 } from "../process/index.js";
 import type { ExitRecord, ReplicaRecord } from "../store/records.js";
 import type { StateWriter } from "../store/state-writer.js";
-import type { CompiledComponent } from "../topology/types.js";
+import type { CommandSpec, CompiledComponent } from "../topology/types.js";
 import { formatMs } from "../process/index.js";
 import { renderCommand, renderEnv, renderProbe, type ReplicaVars } from "./render.js";
 import { LIVE_STATES, type ReplicaState } from "./replica-state.js";
@@ -148,7 +148,7 @@ export class Replica {
       pgid,
       signal: this.#spec.stop.signal,
       graceMs: this.#spec.stop.graceMs,
-      drain: this.#spec.drain,
+      drain: { ...this.#spec.drain, command: this.#rendered(this.#spec.drain.command) },
       hookEnv: this.#hookEnv(),
       leaderExit: this.#leaderExit,
       outcome: { forced: false, notes: [], steps: [] },
@@ -206,7 +206,7 @@ export class Replica {
   async #recover(): Promise<void> {
     const recover = this.#spec.recover!;
     const result = await runHook({
-      command: renderCommand(recover, this.#baseVars()),
+      command: this.#rendered(recover)!,
       timeoutMs: this.#spec.ready?.withinMs ?? 60_000,
       ...this.#hookEnv(),
     });
@@ -215,6 +215,11 @@ export class Replica {
       throw new Error(`recover hook ${how}; the replica stays invalidated (see ${this.logFile})`);
     }
     this.#record.invalidated = false;
+  }
+
+  /** A hook command with this replica's `${port}`, `${replica}` and `${home}` filled in. */
+  #rendered(command: CommandSpec | undefined): CommandSpec | undefined {
+    return command === undefined ? undefined : renderCommand(command, this.#baseVars());
   }
 
   #baseVars(): ReplicaVars {
