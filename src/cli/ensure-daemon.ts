@@ -14,6 +14,13 @@ import { call } from "./client.js";
 
 const STARTUP_LIMIT_MS = 15_000;
 
+/**
+ * A small young generation keeps the long-lived daemon's memory flat: measured with 100 replicas
+ * after three start/stop cycles, 145 MB RSS by default, 100 MB with this flag, at no visible cost
+ * in start/stop time. (V8 ignores it when set at run time, hence a flag.)
+ */
+export const DAEMON_NODE_FLAGS = ["--max-semi-space-size=1"];
+
 /** Returns the running daemon's pid, or starts one (the caller has validated the topology). */
 export async function ensureDaemon(
   socket: string,
@@ -35,7 +42,7 @@ export async function ensureDaemon(
   const logFile = join(home, "logs", "daemon.log");
   const fd = openSync(logFile, "a");
   const bin = fileURLToPath(new URL("../../bin/steward.js", import.meta.url));
-  const child = spawn(process.execPath, [bin, "daemon", "-f", topologyFile], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, bin, "daemon", "-f", topologyFile], {
     detached: true,
     stdio: ["ignore", fd, fd],
   });

@@ -69,7 +69,12 @@ const grace: StopStep = {
   name: "grace",
   state: "stopping",
   async run(ctx) {
-    const empty = await waitGroupExit(ctx.pgid, ctx.graceMs);
+    // The leader's exit arrives as an event (no polling); most groups are empty with it.
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ctx.leaderExit, new Promise((r) => (timer = setTimeout(r, ctx.graceMs)))]);
+    clearTimeout(timer);
+    const empty = await waitGroupExit(ctx.pgid, Math.max(0, ctx.graceMs - (Date.now() - started)));
     if (!empty) ctx.outcome.forced = true;
   },
 };

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { StopSpec } from "../topology/types.js";
-import { groupMembers, isGroupAlive, readStat } from "./proc.js";
+import { existingGroups, groupMembers, isGroupAlive, liveGroups, readStat } from "./proc.js";
 
 let ownGroup: number | undefined;
 
@@ -33,19 +33,59 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | number): bool
   }
 }
 
+/** Groups being waited for, each with the callbacks to run once it is empty. */
+const waiting = new Map<number, Set<() => void>>();
+let polling = false;
+
+/** Every this many rounds, groups that still answer `kill(-pgid, 0)` get a `/proc` scan (zombies). */
+const SCAN_EVERY_ROUNDS = 10;
+
 /**
- * Polls until no live (non-zombie) process remains in group `pgid`.
+ * One poll loop for every waiter. A round is one `kill(-pgid, 0)` per group (a syscall: ESRCH means
+ * not even a zombie is left); only every tenth round scans `/proc`, once for all groups, to tell a
+ * group of unreaped zombies from a live one.
+ */
+async function poll(pollMs: number): Promise<void> {
+  if (polling) return;
+  polling = true;
+  try {
+    for (let round = 1; waiting.size > 0; round++) {
+      const live =
+        round % SCAN_EVERY_ROUNDS === 0 ? liveGroups(waiting.keys()) : existingGroups(waiting.keys());
+      for (const [pgid, callbacks] of waiting) {
+        if (live.has(pgid)) continue;
+        waiting.delete(pgid);
+        for (const done of callbacks) done();
+      }
+      if (waiting.size > 0) await sleep(pollMs);
+    }
+  } finally {
+    polling = false;
+  }
+}
+
+/**
+ * Polls until no live (non-zombie) process remains in group `pgid`. Concurrent waits share one
+ * poll loop.
  * @returns true when the group is empty, false when `timeoutMs` passed first.
  * @param pollMs @default 10
  */
-export async function waitGroupExit(pgid: number, timeoutMs: number, pollMs = 10): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (!isGroupAlive(pgid)) return true;
-    const left = deadline - performance.now();
-    if (left <= 0) return false;
-    await sleep(Math.min(pollMs, left));
-  }
+export function waitGroupExit(pgid: number, timeoutMs: number, pollMs = 10): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const callbacks = waiting.get(pgid) ?? new Set<() => void>();
+    waiting.set(pgid, callbacks);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      callbacks.delete(done);
+      if (callbacks.size === 0 && waiting.get(pgid) === callbacks) waiting.delete(pgid);
+      resolve(!isGroupAlive(pgid));
+    }, timeoutMs);
+    callbacks.add(done);
+    void poll(pollMs);
+  });
 }
 
 export interface TerminateOptions extends Pick<StopSpec, "signal" | "graceMs"> {

@@ -116,6 +116,35 @@ export function groupMembers(pgid: number): number[] {
   return members.sort((a, b) => a - b);
 }
 
+/** Which of `pgids` still have any member, zombies included: one `kill(-pgid, 0)` each, no `/proc` read. */
+export function existingGroups(pgids: Iterable<number>): Set<number> {
+  const existing = new Set<number>();
+  for (const pgid of pgids) {
+    try {
+      process.kill(-pgid, 0);
+      existing.add(pgid);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") existing.add(pgid); // EPERM: it exists
+    }
+  }
+  return existing;
+}
+
+/**
+ * Which of `pgids` still have a live (non-zombie) member, with one `/proc` scan for all of them:
+ * stopping 100 replicas at once then costs one scan per poll, not a hundred.
+ */
+export function liveGroups(pgids: Iterable<number>): Set<number> {
+  const candidates = existingGroups(pgids);
+  const live = new Set<number>();
+  if (candidates.size === 0) return live;
+  for (const pid of allPids()) {
+    const stat = readStat(pid);
+    if (stat && candidates.has(stat.pgrp) && !isDead(stat.state)) live.add(stat.pgrp);
+  }
+  return live;
+}
+
 /** True while any non-zombie process remains in process group `pgid`. */
 export function isGroupAlive(pgid: number): boolean {
   return groupMembers(pgid).length > 0;
