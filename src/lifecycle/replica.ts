@@ -10,10 +10,8 @@ import { ReplicaError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
 import {
   allocatePort,
-  backoffDelay,
   isPortInUse,
   portHolder,
-  RestartLimiter,
   runHook,
   spawnReplica,
   terminateGroup,
@@ -25,6 +23,7 @@ import type { CommandSpec, CompiledComponent } from "../topology/types.js";
 import { formatMs } from "../process/index.js";
 import { renderCommand, renderEnv, renderProbe, type ReplicaVars } from "./render.js";
 import { LIVE_STATES, type ReplicaState } from "./replica-state.js";
+import { RestartPolicy } from "./restart-policy.js";
 import { runStopBudget, type StopBudgetContext } from "./stop-budget.js";
 
 export interface ReplicaDeps {
@@ -59,10 +58,7 @@ export class Replica {
   /** Aborts a readiness wait or a pending backoff when a stop arrives. */
   #runAbort = new AbortController();
   #backoffTimer: NodeJS.Timeout | undefined;
-  #limiter: RestartLimiter;
-  /** Consecutive unexpected exits, for the backoff; forgotten once the replica stayed ready long enough. */
-  #failures = 0;
-  #readyAt = 0;
+  readonly #restarts: RestartPolicy;
   #waiters: SettleWaiter[] = [];
   /** Resolves once a launch has spawned (or given up); stop waits for it. */
   #launching: Promise<void> | undefined;
@@ -73,7 +69,7 @@ export class Replica {
     this.#spec = spec;
     this.#deps = deps;
     this.logFile = join(deps.home, "logs", spec.name, `${index}.log`);
-    this.#limiter = new RestartLimiter(spec.restart);
+    this.#restarts = new RestartPolicy(spec.restart);
     this.#record = record ?? {
       component: spec.name,
       index,
@@ -119,8 +115,7 @@ export class Replica {
     if (this.#stopping) {
       return this.#stopping.then(() => this.start());
     }
-    this.#limiter.reset();
-    this.#failures = 0;
+    this.#restarts.reset();
     this.#runAbort = new AbortController();
     this.#launch();
     return settled;
@@ -305,7 +300,7 @@ export class Replica {
   #logOffsetAtSpawn = 0;
 
   #setReady(): void {
-    this.#readyAt = Date.now();
+    this.#restarts.markReady();
     this.#setState("ready", { reason: null });
     this.#settle();
   }
@@ -322,53 +317,34 @@ export class Replica {
     };
     if (this.#record.state === "running" && this.#spec.ready)
       lastExit.reason = `exited before it was ready (${lastExit.reason})`;
-    // A replica that served longer than the longest backoff starts its backoff afresh.
-    if (this.#record.state === "ready" && Date.now() - this.#readyAt > this.#spec.restart.backoffMaxMs)
-      this.#failures = 0;
     const pgid = this.#record.pgid;
     // Whatever the leader left in its group goes with it (systemd's control-group kill mode).
     const cleanup = pgid === null ? Promise.resolve() : terminateGroup(pgid, this.#spec.stop).then(() => {});
-    const { policy } = this.#spec.restart;
-    const clean = exitCode === 0 && signal === null;
-    const restart = policy === "always" || (policy === "on-failure" && !clean);
-    if (!restart || this.#runAbort.signal.aborted) {
+    const decision = this.#restarts.decide(lastExit.reason, exitCode === 0 && signal === null);
+    if (decision.action === "rest" || this.#runAbort.signal.aborted) {
+      const clean = decision.action === "rest" && decision.state === "stopped";
       this.#setState(clean ? "stopped" : "crashed", {
         ...this.#gone(),
         lastExit,
         reason: clean ? null : lastExit.reason,
       });
       this.#settle(clean ? undefined : lastExit.reason);
-      return;
+    } else if (decision.action === "give-up") {
+      this.#fail(decision.reason, { lastExit });
+    } else {
+      this.#setState("backoff", { ...this.#gone(), lastExit, reason: decision.reason });
+      this.#backoffTimer = setTimeout(() => {
+        void cleanup.then(() => {
+          if (this.#record.state !== "backoff" || this.#runAbort.signal.aborted) return;
+          this.#record.restarts += 1;
+          this.#launch();
+        });
+      }, decision.delayMs);
     }
-    const now = Date.now();
-    if (this.#limiter.exceeded(now)) {
-      const { limitCount, limitWindowMs } = this.#spec.restart;
-      this.#setState("failed", {
-        ...this.#gone(),
-        lastExit,
-        reason: `${lastExit.reason}; restarted ${limitCount} times within ${formatMs(limitWindowMs)}, gave up (start it again to retry)`,
-      });
-      this.#settle(this.#record.reason ?? "failed");
-      return;
-    }
-    this.#limiter.record(now);
-    const delay = backoffDelay(++this.#failures, this.#spec.restart);
-    this.#setState("backoff", {
-      ...this.#gone(),
-      lastExit,
-      reason: `${lastExit.reason}; restarting in ${formatMs(delay)}`,
-    });
-    this.#backoffTimer = setTimeout(() => {
-      void cleanup.then(() => {
-        if (this.#record.state !== "backoff" || this.#runAbort.signal.aborted) return;
-        this.#record.restarts += 1;
-        this.#launch();
-      });
-    }, delay);
   }
 
-  #fail(reason: string): void {
-    this.#setState("failed", { ...this.#gone(), reason });
+  #fail(reason: string, patch: Partial<ReplicaRecord> = {}): void {
+    this.#setState("failed", { ...this.#gone(), ...patch, reason });
     this.#settle(reason);
   }
 
