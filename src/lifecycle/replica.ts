@@ -24,7 +24,7 @@ import { formatMs } from "../process/index.js";
 import { renderCommand, renderEnv, renderProbe, type ReplicaVars } from "./render.js";
 import { LIVE_STATES, type ReplicaState } from "./replica-state.js";
 import { RestartPolicy } from "./restart-policy.js";
-import { runStopBudget, type StopBudgetContext } from "./stop-budget.js";
+import { runStopBudget, type HookEnv, type StopBudgetContext } from "./stop-budget.js";
 
 export interface ReplicaDeps {
   home: string;
@@ -144,7 +144,7 @@ export class Replica {
       signal: this.#spec.stop.signal,
       graceMs: this.#spec.stop.graceMs,
       drain: { ...this.#spec.drain, command: this.#rendered(this.#spec.drain.command) },
-      hookEnv: this.#hookEnv(),
+      hookEnv: () => this.#hookEnv(),
       leaderExit: this.#leaderExit,
       outcome: { forced: false, notes: [], steps: [] },
     };
@@ -352,7 +352,7 @@ export class Replica {
     return { pid: null, pgid: null, startTime: null };
   }
 
-  #hookEnv(): StopBudgetContext["hookEnv"] {
+  #hookEnv(): HookEnv {
     const vars = this.#baseVars();
     return {
       cwd: this.#spec.cwd,

@@ -10,13 +10,20 @@ import type { CommandSpec } from "../topology/types.js";
 
 export type StopStepName = "drain-hook" | "signal" | "grace" | "kill";
 
+export interface HookEnv {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+}
+
 /** Everything a step needs; steps write their findings into `outcome`. */
 export interface StopBudgetContext {
   pgid: number;
   signal: NodeJS.Signals;
   graceMs: number;
   drain: { command?: CommandSpec; timeoutMs: number };
-  hookEnv: { cwd: string; env: NodeJS.ProcessEnv; logFile: string };
+  /** Where and with which environment hooks run (built only when a hook runs). */
+  hookEnv: () => HookEnv;
   /** Resolves when the group leader has exited (with its exit code, when known). */
   leaderExit: Promise<{ exitCode: number | null; signal: string | null }>;
   outcome: StopOutcome;
@@ -47,7 +54,7 @@ const drainHook: StopStep = {
     const result = await runHook({
       command: ctx.drain.command,
       timeoutMs: ctx.drain.timeoutMs,
-      ...ctx.hookEnv,
+      ...ctx.hookEnv(),
     });
     if (result.timedOut) ctx.outcome.notes.push(`drain hook timed out after ${ctx.drain.timeoutMs}ms`);
     else if (result.exitCode !== 0)
