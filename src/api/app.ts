@@ -5,7 +5,6 @@
  * the CLI can show live progress. Errors render as `{ error: { code, message, details } }`.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { BadRequestError, StewardError } from "../errors.js";
 import type { AnyStewardEvent, EventBus } from "../events/events.js";
 import type { OperationResult } from "../lifecycle/supervisor.js";
@@ -22,11 +21,36 @@ export interface DaemonControl {
   run(operation: OperationName, components: string[]): Promise<OperationResult>;
 }
 
-const OperationBody = z.strictObject({
-  components: z.array(z.string().min(1)).optional(),
+/** The body of an operation request. */
+export interface OperationBody {
+  components?: string[];
   /** The CLI's digest of the topology file; a mismatch earns a warning line. */
-  topologyDigest: z.string().optional(),
-});
+  topologyDigest?: string;
+}
+
+/** Checked by hand: the daemon stays free of the schema library (see topology/load-isolated). */
+function parseOperationBody(json: unknown): OperationBody {
+  const expected = 'expected {"components": ["name", …]}';
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw new BadRequestError(
+      `bad request body: ${expected}, got ${Array.isArray(json) ? "an array" : typeof json}`,
+    );
+  const body = json as Record<string, unknown>;
+  for (const key of Object.keys(body))
+    if (key !== "components" && key !== "topologyDigest")
+      throw new BadRequestError(`bad request body: unknown key \`${key}\`; ${expected}`, { key });
+  const { components, topologyDigest } = body;
+  if (
+    components !== undefined &&
+    !(Array.isArray(components) && components.every((c) => typeof c === "string" && c))
+  )
+    throw new BadRequestError(
+      `bad request body: \`components\` must be a list of component names; ${expected}`,
+    );
+  if (topologyDigest !== undefined && typeof topologyDigest !== "string")
+    throw new BadRequestError("bad request body: `topologyDigest` must be a string");
+  return body as OperationBody;
+}
 
 /** One line of an operation stream. */
 export type StreamLine =
@@ -68,7 +92,7 @@ export function createApp(daemon: DaemonControl): Hono {
   return app;
 }
 
-async function readBody(req: Request): Promise<z.infer<typeof OperationBody>> {
+async function readBody(req: Request): Promise<OperationBody> {
   const text = await req.text();
   if (text.trim() === "") return {};
   let json: unknown;
@@ -77,18 +101,7 @@ async function readBody(req: Request): Promise<z.infer<typeof OperationBody>> {
   } catch (err) {
     throw new BadRequestError(`request body is not valid JSON: ${(err as Error).message}`);
   }
-  const parsed = OperationBody.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? `\`${issue.path.join(".")}\`: ` : "";
-    throw new BadRequestError(
-      `bad request body: ${where}${issue?.message ?? "invalid"}; expected {"components": ["name", …]}`,
-      {
-        issues: parsed.error.issues,
-      },
-    );
-  }
-  return parsed.data;
+  return parseOperationBody(json);
 }
 
 function streamOperation(

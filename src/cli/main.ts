@@ -51,13 +51,25 @@ function sub(name: string, description: string): Command {
   return program.command(name).description(description).option("-f, --file <path>", "topology file");
 }
 
-sub("validate", "check the topology file and print what it declares").action(async (_o, cmd: Command) => {
-  const t = await topologyOf(cmd);
-  const replicas = t.components.reduce((n, c) => n + c.replicas, 0);
-  out(
-    `${t.file} is valid: ${t.components.length} components (${replicas} replicas), ${t.jobs.length} jobs, ${t.routes.length} routes; home ${t.home}`,
-  );
-});
+sub("validate", "check the topology file and print what it declares")
+  .option("--json", "print the compiled topology (every default filled in) or the error, as JSON")
+  .action(async (opts: { json?: boolean }, cmd: Command) => {
+    if (opts.json) {
+      try {
+        out(JSON.stringify({ topology: await topologyOf(cmd) }));
+      } catch (err) {
+        if (!(err instanceof StewardError)) throw err;
+        out(JSON.stringify(err.toJSON()));
+        process.exitCode = 2;
+      }
+      return;
+    }
+    const t = await topologyOf(cmd);
+    const replicas = t.components.reduce((n, c) => n + c.replicas, 0);
+    out(
+      `${t.file} is valid: ${t.components.length} components (${replicas} replicas), ${t.jobs.length} jobs, ${t.routes.length} routes; home ${t.home}`,
+    );
+  });
 
 sub("daemon", "run the daemon in the foreground").action(async (_o, cmd: Command) => {
   const { Daemon } = await import("../daemon/daemon.js");

@@ -17,7 +17,7 @@ import type { DaemonRecord } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import { StateWriter } from "../store/state-writer.js";
 import { topologyDigest } from "../topology/digest.js";
-import { loadTopology } from "../topology/index.js";
+import { loadTopologyIsolated } from "../topology/load-isolated.js";
 import { bootRecord, sweepLeftovers } from "./boot.js";
 import { acquireLock, type DaemonLock } from "./lock.js";
 import { log } from "./log.js";
@@ -67,7 +67,7 @@ export class Daemon {
 
   /** Boot a daemon for the topology file; throws `DaemonRunningError` when one already runs on its home. */
   static async boot(file: string): Promise<Daemon> {
-    const topology = loadTopology(file);
+    const topology = await loadTopologyIsolated(file);
     mkdirSync(join(topology.home, "logs"), { recursive: true, mode: 0o700 });
     const lock = acquireLock(topology.home);
     try {

@@ -3,10 +3,10 @@
  * Renders the per-replica placeholders (`${port}`, `${replica}`, `${home}`) left in a compiled
  * component's probes at spawn time; commands and env use the topology's own renderers.
  */
-import { renderCommand, renderTemplate, type TemplateVars } from "../topology/index.js";
+import { renderCommand, renderTemplate, type TemplateVars } from "../topology/render.js";
 import type { ProbeSpec } from "../topology/types.js";
 
-export { renderCommand, renderEnv } from "../topology/index.js";
+export { renderCommand, renderEnv } from "../topology/render.js";
 export type ReplicaVars = TemplateVars;
 
 export function renderProbe<P extends ProbeSpec>(probe: P, vars: ReplicaVars): P {
