@@ -53,6 +53,9 @@ export async function ensureDaemon(
   const deadline = Date.now() + STARTUP_LIMIT_MS;
   while (Date.now() < deadline) {
     if (exited !== null) {
+      // Two `up`s at once: the other one's daemon won the lock, and serves us as well.
+      const winner = await call<StatusDocument>(socket, "GET", "/v1/status").catch(() => undefined);
+      if (winner) return { started: false, pid: winner.daemon.pid };
       const tail = (await tailLines(logFile, 15)).join("\n");
       throw new StewardError(
         "STW-1011",
@@ -61,7 +64,7 @@ export async function ensureDaemon(
     }
     try {
       const status = await call<StatusDocument>(socket, "GET", "/v1/status");
-      return { started: true, pid: status.daemon.pid };
+      return { started: status.daemon.pid === child.pid, pid: status.daemon.pid };
     } catch {
       await new Promise((r) => setTimeout(r, 10));
     }
