@@ -9,6 +9,7 @@ import { UnknownComponentError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
 import type { ReplicaRecord } from "../store/records.js";
 import type { StateWriter } from "../store/state-writer.js";
+import { DependencyGraph } from "../topology/graph.js";
 import { nearest } from "../topology/suggest.js";
 import type { CompiledComponent, CompiledTopology, DependencyCondition } from "../topology/types.js";
 import { formatMs } from "../process/index.js";
@@ -43,6 +44,7 @@ export class Supervisor {
   readonly #bus: EventBus;
   readonly #writer: StateWriter;
   readonly #components = new Map<string, ComponentRuntime>();
+  readonly #graph: DependencyGraph;
 
   constructor(
     topology: CompiledTopology,
@@ -52,6 +54,7 @@ export class Supervisor {
     this.topology = topology;
     this.#bus = deps.bus;
     this.#writer = deps.writer;
+    this.#graph = new DependencyGraph(topology.components);
     const replicaDeps = { home: topology.home, writer: deps.writer, bus: deps.bus };
     for (const spec of topology.components) {
       const replicas = Array.from({ length: spec.replicas }, (_, i) => {
@@ -77,7 +80,7 @@ export class Supervisor {
 
   /** Start `names` and everything they depend on, in dependency order. */
   async start(names: readonly string[] = [], operation = "start"): Promise<OperationResult> {
-    const set = this.#closure(this.resolve(names), (c) => c.spec.dependsOn.map((d) => d.component));
+    const set = this.#withDependencies(this.resolve(names));
     // Every component's "start attempted" gate exists before any task looks for a dependency's.
     const attempts = new Map(set.map((name) => [name, deferred<void>()]));
     const results = new Map<string, Promise<ComponentOutcome>>();
@@ -128,7 +131,7 @@ export class Supervisor {
 
   /** Stop `names` and everything that depends on them, dependants first. */
   async stop(names: readonly string[] = [], operation = "stop"): Promise<OperationResult> {
-    const set = this.#closure(this.resolve(names), (c) => this.#dependantsOf(c.spec.name));
+    const set = this.#withDependants(this.resolve(names));
     // Every component's "stopped" gate exists before any task waits on a dependant's.
     const stopped = new Map(set.map((name) => [name, deferred<void>()]));
     const results = new Map<string, Promise<ComponentOutcome>>();
@@ -137,7 +140,7 @@ export class Supervisor {
       void this.#writer.putComponent({ name, desired: "stopped", updatedAt: Date.now() });
     }
     for (const name of set) {
-      const dependants = this.#dependantsOf(name).filter((d) => set.includes(d));
+      const dependants = this.#graph.dependantsOf(name).filter((d) => set.includes(d));
       const result = this.#stopOne(
         this.#runtime(name),
         operation,
@@ -169,7 +172,7 @@ export class Supervisor {
 
   /** Stop `names` with their dependants, then start that same set again. */
   async restart(names: readonly string[] = []): Promise<OperationResult> {
-    const set = this.#closure(this.resolve(names), (c) => this.#dependantsOf(c.spec.name));
+    const set = this.#withDependants(this.resolve(names));
     const stopped = await this.stop(set, "restart");
     if (!stopped.ok) return stopped;
     return this.start(set, "restart");
@@ -181,22 +184,14 @@ export class Supervisor {
     return runtime;
   }
 
-  #dependantsOf(name: string): string[] {
-    return this.components
-      .filter((c) => c.spec.dependsOn.some((d) => d.component === name))
-      .map((c) => c.spec.name);
+  /** `names` with everything they need: the set a start touches. */
+  #withDependencies(names: string[]): string[] {
+    return [...new Set([...this.#graph.transitiveDependencies(names), ...names])];
   }
 
-  /** `names` plus everything reachable through `next`, in topology order. */
-  #closure(names: string[], next: (c: ComponentRuntime) => string[]): string[] {
-    const seen = new Set<string>();
-    const visit = (name: string): void => {
-      if (seen.has(name)) return;
-      seen.add(name);
-      for (const n of next(this.#runtime(name))) visit(n);
-    };
-    names.forEach(visit);
-    return [...this.#components.keys()].filter((n) => seen.has(n));
+  /** `names` with everything that needs them: the set a stop touches. */
+  #withDependants(names: string[]): string[] {
+    return [...new Set([...names, ...this.#graph.transitiveDependants(names)])];
   }
 
   /** Resolve once `name` reached `condition`; reject when it cannot any more. */
