@@ -1,11 +1,9 @@
 /**
  * @module daemon/boot
  * What a booting daemon concludes from the record its predecessor left: the instance count
- * (100 at first boot, +1 after each crash, reset by an orderly shutdown) and whether replicas of a
- * crashed daemon are still alive.
- *
- * Until re-adoption lands (issue 3), replicas left alive by a crashed daemon are stopped through
- * their stop signal and grace, so no replica ever runs twice.
+ * (100 at first boot, +1 after each crash, reset by an orderly shutdown), and what to do with
+ * replicas of a crashed daemon that no component claims any more (the topology changed): they are
+ * stopped through their stop signal and grace. Claimed ones are re-adopted (`Supervisor.adoptAll`).
  */
 import { isAlive, terminateGroup } from "../process/index.js";
 import type { DaemonRecord, ReplicaRecord } from "../store/records.js";

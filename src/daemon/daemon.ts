@@ -13,7 +13,7 @@ import { EventBus } from "../events/events.js";
 import { Supervisor, type OperationResult } from "../lifecycle/supervisor.js";
 import { rotateIfNeeded } from "../process/index.js";
 import { openStore } from "../store/open-store.js";
-import type { DaemonRecord } from "../store/records.js";
+import type { DaemonRecord, ReplicaRecord } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import { StateWriter } from "../store/state-writer.js";
 import { topologyDigest } from "../topology/digest.js";
@@ -74,20 +74,30 @@ export class Daemon {
       const store = await openStore(topology.store);
       const previous = await store.readDaemon();
       const record = bootRecord(previous, topology.file);
-      if (record.bootKind === "recovered") {
-        log(
-          "warn",
-          `the previous daemon (pid ${previous?.pid}) did not shut down in order; instance ${record.instance}`,
-        );
-        await sweepLeftovers(await store.listReplicas(), topology, (m) => log("warn", m));
-        await store.clearVolatile();
-      }
+      // After a crash the records say what ran; after an orderly shutdown there are none.
+      const records = record.bootKind === "recovered" ? await store.listReplicas() : [];
+      const desired = new Map((await store.listComponents()).map((c) => [c.name, c.desired]));
       await store.commit({ daemon: record });
       const bus = new EventBus();
       const writer = new StateWriter(store, (err) =>
         log("error", `state store write failed: ${String(err)}`),
       );
-      const supervisor = new Supervisor(topology, { bus, writer });
+      const supervisor = new Supervisor(topology, { bus, writer }, records);
+      if (record.bootKind === "recovered") {
+        log(
+          "warn",
+          `the previous daemon (pid ${previous?.pid}) did not shut down in order; instance ${record.instance}: recovering`,
+        );
+        const claimed = (r: ReplicaRecord): boolean =>
+          topology.components.some((c) => c.name === r.component && r.index < c.replicas);
+        await sweepLeftovers(
+          records.filter((r) => !claimed(r)),
+          topology,
+          (m) => log("warn", m),
+        );
+        const { adopted, lost } = supervisor.adoptAll(desired);
+        log("info", `recovery: ${adopted} replica(s) re-adopted, ${lost} gone while no daemon watched them`);
+      }
       const daemon = new Daemon(supervisor, bus, store, writer, lock, record);
       daemon.#logEvents();
       await daemon.#listen();

@@ -4,23 +4,24 @@
  * the restart policy when it exits on its own, and stops it through the stop budget. Every state
  * change goes through `#setState`, which records it (group-committed) and emits `replica:<state>`.
  */
-import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { ReplicaError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
 import {
   allocatePort,
+  formatMs,
+  isAlive,
   isPortInUse,
   portHolder,
   runHook,
   spawnReplica,
   terminateGroup,
   waitReady,
+  watchExit,
 } from "../process/index.js";
-import type { ExitRecord, ReplicaRecord } from "../store/records.js";
+import type { DesiredState, ExitRecord, ReplicaRecord } from "../store/records.js";
 import type { StateWriter } from "../store/state-writer.js";
 import type { CommandSpec, CompiledComponent } from "../topology/types.js";
-import { formatMs } from "../process/index.js";
 import { renderCommand, renderEnv, renderProbe, type ReplicaVars } from "./render.js";
 import { LIVE_STATES, type ReplicaState } from "./replica-state.js";
 import { RestartPolicy } from "./restart-policy.js";
@@ -37,6 +38,13 @@ interface LeaderExit {
   signal: string | null;
 }
 
+/** The replica's main process: spawned by this daemon (an `exit` event) or re-adopted (polled). */
+interface Leader {
+  pid: number;
+  exited: boolean;
+  exit: Promise<LeaderExit>;
+}
+
 /** Waiters on the next settled state of a start: `ready` resolves, a state at rest rejects. */
 interface SettleWaiter {
   resolve: () => void;
@@ -50,8 +58,7 @@ export class Replica {
   #spec: CompiledComponent;
   readonly #deps: ReplicaDeps;
   #record: ReplicaRecord;
-  #child: ChildProcess | undefined;
-  #leaderExit: Promise<LeaderExit> | undefined;
+  #leader: Leader | undefined;
   #spawnedAt = 0;
   /** True between the start of a stop budget and its end: exits are expected. */
   #stopping: Promise<ExitRecord | null> | undefined;
@@ -130,10 +137,48 @@ export class Replica {
     return this.#stopping;
   }
 
+  /**
+   * Recovery after a daemon crash: take over the process the record names when it still runs
+   * (same pid and start time) — no restart, its log continues, its exit is watched by polling.
+   * A stop that was under way goes on; a readiness wait resumes. A process that is gone counts as
+   * an exit with unknown status, and the restart policy applies when `desired` is `running`.
+   */
+  adopt(desired: DesiredState | undefined): "adopted" | "lost" | "none" {
+    const { state, pid, startTime } = this.#record;
+    if (!LIVE_STATES.has(state) || pid === null || startTime === null) return "none";
+    const leader: Leader = { pid, exited: false, exit: Promise.resolve({ exitCode: null, signal: null }) };
+    this.#leader = leader;
+    this.#spawnedAt = this.#record.updatedAt;
+    if (!isAlive(pid, startTime)) {
+      leader.exited = true;
+      if (desired === "running" && state !== "draining" && state !== "stopping")
+        this.#onLeaderExit(leader, null, null);
+      else
+        this.#setState("stopped", { ...this.#gone(), reason: `pid ${pid} ended while no daemon watched it` });
+      return "lost";
+    }
+    leader.exit = new Promise<LeaderExit>((resolve) => {
+      watchExit(pid, startTime, () => {
+        leader.exited = true;
+        resolve({ exitCode: null, signal: null });
+        this.#onLeaderExit(leader, null, null);
+      });
+    });
+    if (state === "draining" || state === "stopping") void this.stop("stop resumed after a daemon crash");
+    else if (state === "ready")
+      this.#setState("ready", { reason: `re-adopted (pid ${pid}) after a daemon crash` });
+    else {
+      this.#setState("running", { reason: `re-adopted (pid ${pid}) before it was ready; readiness resumes` });
+      void this.#awaitReady(this.#runAbort.signal);
+    }
+    return "adopted";
+  }
+
   async #stop(reason: string): Promise<ExitRecord | null> {
     await this.#launching;
     const { state, pgid } = this.#record;
-    if (!LIVE_STATES.has(state) || pgid === null || !this.#leaderExit) {
+    const leader = this.#leader;
+    if (!LIVE_STATES.has(state) || pgid === null || !leader) {
       if (state === "backoff" || state === "crashed" || state === "failed")
         this.#setState("stopped", { reason: `${reason} (was ${state})` });
       this.#settle();
@@ -145,16 +190,16 @@ export class Replica {
       graceMs: this.#spec.stop.graceMs,
       drain: { ...this.#spec.drain, command: this.#rendered(this.#spec.drain.command) },
       hookEnv: () => this.#hookEnv(),
-      leaderExit: this.#leaderExit,
+      leaderExit: leader.exit,
       outcome: { forced: false, notes: [], steps: [] },
     };
     const outcome = await runStopBudget(ctx, (step) => {
       if (this.#record.state !== step.state) this.#setState(step.state, { reason });
     });
-    const leader = await this.#leaderExit;
+    const exit = await leader.exit;
     const lastExit: ExitRecord = {
-      exitCode: leader.exitCode,
-      signal: leader.signal,
+      exitCode: exit.exitCode,
+      signal: exit.signal,
       reason: [reason, ...outcome.notes].join("; "),
       forced: outcome.forced,
       durationMs: Date.now() - this.#spawnedAt,
@@ -247,16 +292,22 @@ export class Replica {
       env: { ...process.env, ...renderEnv(this.#spec.env, vars) },
       logFile: this.logFile,
     });
-    this.#child = spawned.child;
     this.#logOffsetAtSpawn = spawned.logOffset;
     this.#spawnedAt = Date.now();
     const child = spawned.child;
-    this.#leaderExit = new Promise<LeaderExit>((resolve) => {
+    const leader: Leader = {
+      pid: spawned.pid,
+      exited: false,
+      exit: Promise.resolve({ exitCode: null, signal: null }),
+    };
+    leader.exit = new Promise<LeaderExit>((resolve) => {
       child.once("exit", (exitCode, signal) => {
+        leader.exited = true;
         resolve({ exitCode, signal });
-        this.#onLeaderExit(child, exitCode, signal);
+        this.#onLeaderExit(leader, exitCode, signal);
       });
     });
+    this.#leader = leader;
     child.on("error", () => {}); // spawn errors were resolved before spawning; exit follows any other
     this.#setState("running", {
       pid: spawned.pid,
@@ -272,8 +323,8 @@ export class Replica {
       if (this.#record.state === "running") this.#setReady();
       return;
     }
-    const child = this.#child;
-    if (!child) return;
+    const leader = this.#leader;
+    if (!leader) return;
     const vars = this.#baseVars();
     const result = await waitReady(renderProbe(ready, vars), {
       logFile: this.logFile,
@@ -282,9 +333,9 @@ export class Replica {
       cwd: this.#spec.cwd,
       env: { ...process.env, ...renderEnv(this.#spec.env, vars) },
       signal: abort,
-      isAlive: () => this.#child === child && child.exitCode === null && child.signalCode === null,
+      isAlive: () => this.#leader === leader && !leader.exited,
     });
-    if (abort.aborted || this.#child !== child || this.#record.state !== "running") return;
+    if (abort.aborted || this.#leader !== leader || this.#record.state !== "running") return;
     if (result.ok) {
       this.#setReady();
       return;
@@ -305,12 +356,16 @@ export class Replica {
     this.#settle();
   }
 
-  #onLeaderExit(child: ChildProcess, exitCode: number | null, signal: NodeJS.Signals | null): void {
-    if (this.#child !== child || this.#stopping) return;
+  #onLeaderExit(leader: Leader, exitCode: number | null, signal: string | null): void {
+    if (this.#leader !== leader || this.#stopping) return;
     const lastExit: ExitRecord = {
       exitCode,
       signal,
-      reason: signal ? `killed by ${signal}` : `exited with code ${exitCode}`,
+      reason: signal
+        ? `killed by ${signal}`
+        : exitCode !== null
+          ? `exited with code ${exitCode}`
+          : "exited (status unknown: it was not a child of this daemon)",
       forced: false,
       durationMs: Date.now() - this.#spawnedAt,
       at: Date.now(),

@@ -7,7 +7,7 @@
  */
 import { UnknownComponentError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
-import type { ReplicaRecord } from "../store/records.js";
+import type { DesiredState, ReplicaRecord } from "../store/records.js";
 import type { StateWriter } from "../store/state-writer.js";
 import { DependencyGraph } from "../topology/graph.js";
 import { nearest } from "../topology/suggest.js";
@@ -67,6 +67,17 @@ export class Supervisor {
 
   get components(): ComponentRuntime[] {
     return [...this.#components.values()];
+  }
+
+  /** Recovery: re-adopt every replica whose process outlived the previous daemon (see `Replica.adopt`). */
+  adoptAll(desired: ReadonlyMap<string, DesiredState>): { adopted: number; lost: number } {
+    const counts = { adopted: 0, lost: 0 };
+    for (const { spec, replicas } of this.components)
+      for (const replica of replicas) {
+        const outcome = replica.adopt(desired.get(spec.name));
+        if (outcome !== "none") counts[outcome] += 1;
+      }
+    return counts;
   }
 
   /** Validate names given by an operator; none means every component. */
