@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { createApp, type DaemonControl, type OperationName } from "../api/app.js";
 import { EventBus } from "../events/events.js";
 import { Supervisor, type OperationResult } from "../lifecycle/supervisor.js";
-import { rotateIfNeeded } from "../process/index.js";
+import { rotateIfNeeded, signalGroup } from "../process/index.js";
 import { openStore } from "../store/open-store.js";
 import type { DaemonRecord, ReplicaRecord } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
@@ -172,7 +172,7 @@ export class Daemon {
       } else {
         log("warn", `${signal} again: forcing — SIGKILL to every replica's process group`);
         for (const c of this.supervisor.components)
-          for (const r of c.replicas) if (r.record.pgid) process.kill(-r.record.pgid, "SIGKILL");
+          for (const r of c.replicas) if (r.record.pgid) signalGroup(r.record.pgid, "SIGKILL");
         process.exit(1);
       }
     };
