@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { StewardError } from "../errors.js";
 import type { StatusDocument } from "../daemon/status.js";
 import { formatMs } from "../process/duration.js";
+import { compileKey, writeCompiled } from "../topology/compiled-cache.js";
 import { topologyDigest } from "../topology/digest.js";
 import { locateHome } from "../topology/locate-home.js";
 import type { CompiledTopology } from "../topology/types.js";
@@ -110,6 +111,7 @@ sub("up", "start the daemon if needed, then start every component in dependency 
   async (_o, cmd: Command) => {
     // `up` validates the file even when a daemon runs: an edit with a typo is reported, not ignored.
     const t = await topologyOf(cmd);
+    writeCompiled(t, compileKey(t.file)); // the daemon it may start reads this instead of compiling again
     const { started, pid } = await ensureDaemon(socketOf(t), t.home, t.file);
     if (started) out(`daemon started (pid ${pid}); log: ${resolve(t.home, "logs", "daemon.log")}`);
     await operation(t, "up", [], "ready");

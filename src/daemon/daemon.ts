@@ -17,7 +17,9 @@ import type { DaemonRecord, ReplicaRecord } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import { StateWriter } from "../store/state-writer.js";
 import { topologyDigest } from "../topology/digest.js";
+import { compileKey, readCompiled } from "../topology/compiled-cache.js";
 import { loadTopologyIsolated } from "../topology/load-isolated.js";
+import { locateHome } from "../topology/locate-home.js";
 import { bootRecord, sweepLeftovers } from "./boot.js";
 import { acquireLock, type DaemonLock } from "./lock.js";
 import { log } from "./log.js";
@@ -67,7 +69,8 @@ export class Daemon {
 
   /** Boot a daemon for the topology file; throws `DaemonRunningError` when one already runs on its home. */
   static async boot(file: string): Promise<Daemon> {
-    const topology = await loadTopologyIsolated(file);
+    const home = locateHome(file)?.home;
+    const topology = (home && readCompiled(home, compileKey(file))) || (await loadTopologyIsolated(file));
     mkdirSync(join(topology.home, "logs"), { recursive: true, mode: 0o700 });
     const lock = acquireLock(topology.home);
     try {
