@@ -176,6 +176,12 @@ export class Daemon {
         log("warn", `${signal} again: forcing — SIGKILL to every replica's process group`);
         for (const c of this.supervisor.components)
           for (const r of c.replicas) if (r.record.pgid) signalGroup(r.record.pgid, "SIGKILL");
+        try {
+          unlinkSync(socketPath(this.supervisor.topology.home)); // no daemon answers there any more
+        } catch {
+          // already gone
+        }
+        this.#lock.release();
         process.exit(1);
       }
     };

@@ -23,7 +23,7 @@ import type { ReplicaStatus, StatusDocument } from "../../src/daemon/status.js";
 export type { ReplicaStatus, StatusDocument };
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BIN = path.join(ROOT, "bin", "steward.js");
+export const BIN = path.join(ROOT, "bin", "steward.js");
 
 /** Absolute path of a fixture program in `test/fixtures/`. */
 export const fixture = (name: string): string => path.join(ROOT, "test", "fixtures", name);
