@@ -5,26 +5,17 @@
  * change goes through `#setState`, which records it (group-committed) and emits `replica:<state>`.
  */
 import { join } from "node:path";
-import { ReplicaError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
-import {
-  allocatePort,
-  formatMs,
-  isAlive,
-  isPortInUse,
-  portHolder,
-  runHook,
-  spawnReplica,
-  terminateGroup,
-  waitReady,
-  watchExit,
-} from "../process/index.js";
+import { formatMs, isAlive, spawnReplica, terminateGroup, waitReady, watchExit } from "../process/index.js";
 import type { DesiredState, ExitRecord, ReplicaRecord } from "../store/records.js";
 import type { StateWriter } from "../store/state-writer.js";
 import type { CommandSpec, CompiledComponent } from "../topology/types.js";
 import { renderCommand, renderEnv, renderProbe, type ReplicaVars } from "./render.js";
 import { LIVE_STATES, type ReplicaState } from "./replica-state.js";
+import { runRecover } from "./recover.js";
+import { assertReadyPortFree, replicaPort } from "./replica-ports.js";
 import { RestartPolicy } from "./restart-policy.js";
+import { StartWaiters } from "./start-waiters.js";
 import { runStopBudget, type HookEnv, type StopBudgetContext } from "./stop-budget.js";
 
 export interface ReplicaDeps {
@@ -45,12 +36,6 @@ interface Leader {
   exit: Promise<LeaderExit>;
 }
 
-/** Waiters on the next settled state of a start: `ready` resolves, a state at rest rejects. */
-interface SettleWaiter {
-  resolve: () => void;
-  reject: (err: ReplicaError) => void;
-}
-
 export class Replica {
   readonly component: string;
   readonly index: number;
@@ -66,7 +51,7 @@ export class Replica {
   #runAbort = new AbortController();
   #backoffTimer: NodeJS.Timeout | undefined;
   readonly #restarts: RestartPolicy;
-  #waiters: SettleWaiter[] = [];
+  readonly #waiters: StartWaiters;
   /** Resolves once a launch has spawned (or given up); stop waits for it. */
   #launching: Promise<void> | undefined;
 
@@ -77,6 +62,7 @@ export class Replica {
     this.#deps = deps;
     this.logFile = join(deps.home, "logs", spec.name, `${index}.log`);
     this.#restarts = new RestartPolicy(spec.restart);
+    this.#waiters = new StartWaiters(spec.name, index);
     this.#record = record ?? {
       component: spec.name,
       index,
@@ -117,7 +103,7 @@ export class Replica {
   start(): Promise<void> {
     const state = this.#record.state;
     if (state === "ready") return Promise.resolve();
-    const settled = this.#untilSettled();
+    const settled = this.#waiters.add();
     if (state === "starting" || state === "running" || state === "backoff") return settled;
     if (this.#stopping) {
       return this.#stopping.then(() => this.start());
@@ -227,10 +213,12 @@ export class Replica {
     void (async () => {
       this.#setState("starting", { reason: null });
       try {
-        if (this.#record.invalidated && this.#spec.recover) await this.#recover();
-        else if (this.#record.invalidated) this.#record.invalidated = false;
+        const { recover } = this.#spec;
+        if (this.#record.invalidated && recover)
+          await runRecover(this.#rendered(recover)!, this.#spec.ready?.withinMs ?? 60_000, this.#hookEnv());
+        this.#record.invalidated = false;
         const vars = await this.#vars();
-        await this.#checkFixedPort(vars);
+        await assertReadyPortFree(this.#spec.ready, vars);
         await this.#spawn(vars);
       } catch (err) {
         spawned();
@@ -241,20 +229,6 @@ export class Replica {
       if (abort.aborted) return;
       await this.#awaitReady(abort);
     })();
-  }
-
-  async #recover(): Promise<void> {
-    const recover = this.#spec.recover!;
-    const result = await runHook({
-      command: this.#rendered(recover)!,
-      timeoutMs: this.#spec.ready?.withinMs ?? 60_000,
-      ...this.#hookEnv(),
-    });
-    if (result.exitCode !== 0 || result.timedOut) {
-      const how = result.timedOut ? "timed out" : `exited with ${result.exitCode ?? result.signal}`;
-      throw new Error(`recover hook ${how}; the replica stays invalidated (see ${this.logFile})`);
-    }
-    this.#record.invalidated = false;
   }
 
   /** A hook command with this replica's `${port}`, `${replica}` and `${home}` filled in. */
@@ -268,21 +242,8 @@ export class Replica {
 
   async #vars(): Promise<ReplicaVars> {
     if (!this.#spec.usesPort) return this.#baseVars();
-    const previous = this.#record.port;
-    const port = previous !== null && !(await isPortInUse(previous)) ? previous : await allocatePort();
-    this.#record.port = port;
-    return { ...this.#baseVars(), port };
-  }
-
-  /** A fixed tcp readiness port held by another program would make the probe lie: refuse early. */
-  async #checkFixedPort(vars: ReplicaVars): Promise<void> {
-    const ready = this.#spec.ready;
-    if (ready?.kind !== "tcp") return;
-    const port = Number(renderProbe(ready, vars).port);
-    if (!Number.isInteger(port) || !(await isPortInUse(port))) return;
-    const holder = portHolder(port);
-    const by = holder ? ` by pid ${holder.pid} (${holder.command})` : "";
-    throw new Error(`port ${port} is already in use${by}; stop that program or change the port`);
+    this.#record.port = await replicaPort(this.#record.port);
+    return this.#baseVars();
   }
 
   async #spawn(vars: ReplicaVars): Promise<void> {
@@ -341,10 +302,9 @@ export class Replica {
       return;
     }
     // Fail closed: a replica that is not ready in time is stopped and marked failed.
-    const waiters = this.#waiters;
-    this.#waiters = [];
+    const waiters = this.#waiters.take();
     await this.stop(`stopped: ${result.reason}`);
-    this.#waiters.push(...waiters);
+    this.#waiters.restore(waiters);
     this.#fail(result.reason);
   }
 
@@ -416,21 +376,10 @@ export class Replica {
     };
   }
 
-  #untilSettled(): Promise<void> {
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
-  }
-
   /** Wake start() callers: resolve when ready, reject with the reason otherwise. */
   #settle(failure?: string): void {
-    const waiters = this.#waiters;
-    if (this.#record.state === "ready") {
-      this.#waiters = [];
-      for (const w of waiters) w.resolve();
-      return;
-    }
-    this.#waiters = [];
-    const reason = failure ?? this.#record.reason ?? `is ${this.#record.state}`;
-    for (const w of waiters) w.reject(new ReplicaError(this.component, this.index, reason));
+    const { state, reason } = this.#record;
+    this.#waiters.settle(state === "ready" ? undefined : (failure ?? reason ?? `is ${state}`));
   }
 
   /** The one setter of the replica state: records the transition and announces it. */
