@@ -16,6 +16,10 @@ export type OperationName = "up" | "start" | "stop" | "restart" | "down";
 export interface DaemonControl {
   bus: EventBus;
   status(): StatusDocument;
+  /** Digest of the topology file as the daemon loaded it. */
+  topologyDigest: string;
+  /** The topology file the daemon loaded. */
+  topologyFile: string;
   /** Throws `UnknownComponentError` for a name the topology does not declare. */
   resolve(components: string[]): string[];
   run(operation: OperationName, components: string[]): Promise<OperationResult>;
@@ -81,10 +85,10 @@ export function createApp(daemon: DaemonControl): Hono {
     app.post(`/v1/${operation}`, async (c) => {
       const body = await readBody(c.req.raw);
       const components = daemon.resolve(body.components ?? []);
-      const status = daemon.status();
+
       const warning =
-        body.topologyDigest && body.topologyDigest !== status.daemon.topologyDigest
-          ? `${status.daemon.topology} changed since the daemon loaded it; the daemon still follows the loaded version — run \`steward down\` then \`steward up\` to apply the changes`
+        body.topologyDigest && body.topologyDigest !== daemon.topologyDigest
+          ? `${daemon.topologyFile} changed since the daemon loaded it; the daemon still follows the loaded version — run \`steward down\` then \`steward up\` to apply the changes`
           : undefined;
       return streamOperation(daemon, operation, components, warning);
     });

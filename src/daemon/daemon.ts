@@ -125,6 +125,8 @@ export class Daemon {
     return {
       bus: this.bus,
       status: () => statusOf(this.supervisor, this.#digest, this.#record, this.#state, this.#store.location),
+      topologyDigest: this.#digest,
+      topologyFile: this.supervisor.topology.file,
       resolve: (names) => this.supervisor.resolve(names),
       run: (operation, names) => this.run(operation, names),
     };

@@ -1,11 +1,11 @@
 // The shop's programs on their own (no Steward): real processes on real loopback ports.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { allocatePort } from "../../src/process/index.js";
 
 const shop = fileURLToPath(new URL("../../examples/shop/", import.meta.url));
 
@@ -29,17 +29,6 @@ afterEach(async () => {
   procs = [];
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === "object" ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 function run(script: string, args: string[], env: Record<string, string> = {}): Proc {
   const child = spawn(process.execPath, [path.join(shop, script), ...args], {
@@ -100,7 +89,7 @@ async function storeContents(port: number): Promise<Record<string, string>> {
 
 describe("shop: store + engine without Steward", () => {
   it("writes acknowledged by the engine are in the store after POST /flush", async () => {
-    const [sp, ep] = [await freePort(), await freePort()];
+    const [sp, ep] = [await allocatePort(), await allocatePort()];
     await startStore(sp);
     startEngine(ep, sp);
     const engine = `http://127.0.0.1:${ep}`;
@@ -124,7 +113,7 @@ describe("shop: store + engine without Steward", () => {
   });
 
   it("the engine's /healthz and /flush fail while the store is unreachable", async () => {
-    const [sp, ep] = [await freePort(), await freePort()];
+    const [sp, ep] = [await allocatePort(), await allocatePort()];
     startEngine(ep, sp);
     const engine = `http://127.0.0.1:${ep}`;
     await until("engine listening", async () =>
@@ -140,7 +129,7 @@ describe("shop: store + engine without Steward", () => {
   });
 
   it("the engine flushes dirty writes on SIGTERM and exits 0", async () => {
-    const [sp, ep] = [await freePort(), await freePort()];
+    const [sp, ep] = [await allocatePort(), await allocatePort()];
     await startStore(sp);
     const engine = startEngine(ep, sp);
     await healthy(`http://127.0.0.1:${ep}`);
@@ -153,7 +142,7 @@ describe("shop: store + engine without Steward", () => {
   });
 
   it("writes survive a store restart, orderly or SIGKILL", async () => {
-    const sp = await freePort();
+    const sp = await allocatePort();
     const store = `http://127.0.0.1:${sp}`;
     let p = await startStore(sp);
     for (let i = 0; i < 20; i++) expect(await put(`${store}/kv/k${i}`, `v${i}`)).toBe(204);
@@ -182,7 +171,7 @@ describe("shop: store + engine without Steward", () => {
   });
 
   it("--repair cuts off a torn last record; start ignores and reports one", async () => {
-    const sp = await freePort();
+    const sp = await allocatePort();
     const dataDir = path.join(tmp, "data");
     const logFile = path.join(dataDir, "store.log");
     let p = await startStore(sp, dataDir);
@@ -222,7 +211,7 @@ describe("shop: store + engine without Steward", () => {
     const dataDir = path.join(tmp, "data");
     fs.mkdirSync(dataDir, { recursive: true });
     fs.writeFileSync(path.join(dataDir, "store.log"), 'garbage\n0badc0de {"k":"a","v":"b"}\n');
-    const p = run("store.js", ["--data", dataDir, "--port", String(await freePort())]);
+    const p = run("store.js", ["--data", dataDir, "--port", String(await allocatePort())]);
     expect(await p.exited).toBe(1);
     expect(p.output()).toMatch(/corrupt/);
   });

@@ -2,7 +2,7 @@
  * Signals to the daemon (docs/stopping.md): the first SIGTERM is an orderly `down`; a repeat within
  * 5 s is ignored; a later one forces (SIGKILL to every replica's group, exit 1).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -17,10 +17,12 @@ components:
     stop: { grace: ${grace} }
 `;
 
-async function foregroundDaemon(dir: string): Promise<ChildProcess> {
+/** A foreground daemon with the stubborn component started; its replica's pid. */
+async function foregroundDaemon(dir: string): Promise<{ daemon: ChildProcess; pid: number }> {
   const daemon = spawn(process.execPath, [BIN, "daemon"], { cwd: dir, stdio: "ignore" });
   await waitFor("the socket", () => fs.existsSync(path.join(homeOf(dir), "steward.sock")), 10_000);
-  return daemon;
+  execFileSync(process.execPath, [BIN, "start"], { cwd: dir });
+  return { daemon, pid: (await replica(dir, "a")).pid! };
 }
 
 const exited = (child: ChildProcess) =>
@@ -29,10 +31,7 @@ const exited = (child: ChildProcess) =>
 describe("signals to the daemon", () => {
   it("a second SIGTERM within 5 s is ignored: the orderly shutdown finishes its grace", async () => {
     const dir = project(STUBBORN("2s"));
-    const daemon = await foregroundDaemon(dir);
-    const { execFileSync } = await import("node:child_process");
-    execFileSync(process.execPath, [BIN, "start"], { cwd: dir });
-    const pid = (await replica(dir, "a")).pid!;
+    const { daemon, pid } = await foregroundDaemon(dir);
     const done = exited(daemon);
     const t0 = Date.now();
     daemon.kill("SIGTERM");
@@ -47,10 +46,7 @@ describe("signals to the daemon", () => {
 
   it("a SIGTERM after those 5 s forces: every group is SIGKILLed and the daemon exits 1", async () => {
     const dir = project(STUBBORN("30s"));
-    const daemon = await foregroundDaemon(dir);
-    const { execFileSync } = await import("node:child_process");
-    execFileSync(process.execPath, [BIN, "start"], { cwd: dir });
-    const pid = (await replica(dir, "a")).pid!;
+    const { daemon, pid } = await foregroundDaemon(dir);
     const done = exited(daemon);
     daemon.kill("SIGTERM");
     await sleep(5_300);

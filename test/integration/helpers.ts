@@ -12,12 +12,12 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterEach, expect } from "vitest";
+import { allocatePort } from "../../src/process/index.js";
 import type { ReplicaStatus, StatusDocument } from "../../src/daemon/status.js";
 
 export type { ReplicaStatus, StatusDocument };
@@ -223,17 +223,8 @@ export class Stamps {
   }
 }
 
-/** A TCP port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === "object" ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
+/** A TCP port nothing listens on right now (the daemon's own allocator). */
+export const freePort = (): Promise<number> => allocatePort();
 
 /** `/proc/<pid>/stat` fields, or undefined when there is no such process. */
 export function procStat(pid: number): { state: string; pgrp: number } | undefined {
