@@ -68,4 +68,65 @@ export interface StateBatch {
   components?: ComponentRecord[];
   replicas?: ReplicaRecord[];
   deleteReplicas?: { component: string; index: number }[];
+  /** Upserts by `id`. */
+  operations?: OperationRecord[];
+  /** Upserts by `(operationId, seq)`. */
+  steps?: OperationStepRecord[];
+}
+
+/** Multi-step lifecycle actions journaled step by step (design §1 "operation"). */
+export type OperationKind = "up" | "start" | "stop" | "restart" | "down";
+export type OperationStatus = "running" | "done" | "failed";
+
+/**
+ * One phase of an operation's plan: what it does to which components, in order. `restart` is
+ * `[stop, start]`; `down` is `[stop]` over every component. Resume skips phases already done.
+ */
+export interface OperationPhase {
+  action: "start" | "stop";
+  components: string[];
+}
+
+/** An operation: written when it begins, updated when it ends; `running` after a crash means resume it. */
+export interface OperationRecord {
+  /** `op-<instance>-<startedAt>-<n>`: unique, and sorts in start order within a daemon instance. */
+  id: string;
+  kind: OperationKind;
+  /** Component names as the operator gave them (empty: all). */
+  targets: string[];
+  plan: OperationPhase[];
+  status: OperationStatus;
+  /** The instance count of the daemon that started it. */
+  instance: number;
+  /** How many times a restarted daemon resumed it. */
+  resumes: number;
+  startedAt: number;
+  finishedAt: number | null;
+  /** Why it failed, for an operator. */
+  error: string | null;
+}
+
+/** What a step does: a whole component in one phase, or one step of a replica's stop budget. */
+export type StepName = "start" | "stop" | "drain-hook" | "signal" | "grace" | "kill";
+export type StepStatus = "running" | "done" | "failed";
+
+/**
+ * One journaled step: written (`running`) before it runs and again (`done`/`failed`) after it
+ * finishes. A step still `running` after a crash may or may not have happened: it runs again.
+ */
+export interface OperationStepRecord {
+  operationId: string;
+  /** 1, 2, 3… within the operation, in the order steps began. */
+  seq: number;
+  /** Index into the operation's `plan`. */
+  phase: number;
+  name: StepName;
+  component: string;
+  /** The replica for a stop-budget step; null for a component step. */
+  index: number | null;
+  status: StepStatus;
+  startedAt: number;
+  finishedAt: number | null;
+  /** A short note for an operator (`pid 4242`, `exited with 3`); null when there is none. */
+  detail: string | null;
 }

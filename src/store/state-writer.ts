@@ -4,7 +4,13 @@
  * committed together in one durable transaction. Starting 100 replicas then costs a handful of
  * fsyncs instead of several hundred, and each caller can still await the commit of its change.
  */
-import type { ComponentRecord, ReplicaRecord, StateBatch } from "./records.js";
+import type {
+  ComponentRecord,
+  OperationRecord,
+  OperationStepRecord,
+  ReplicaRecord,
+  StateBatch,
+} from "./records.js";
 import type { StateStore } from "./state-store.js";
 
 export class StateWriter {
@@ -13,6 +19,8 @@ export class StateWriter {
   #replicas = new Map<string, ReplicaRecord>();
   #components = new Map<string, ComponentRecord>();
   #deletes: { component: string; index: number }[] = [];
+  #operations = new Map<string, OperationRecord>();
+  #steps = new Map<string, OperationStepRecord>();
   #pending: Promise<void> | undefined;
   #chain: Promise<void> = Promise.resolve();
 
@@ -33,6 +41,16 @@ export class StateWriter {
 
   putComponent(record: ComponentRecord): Promise<void> {
     this.#components.set(record.name, { ...record });
+    return this.#schedule();
+  }
+
+  putOperation(record: OperationRecord): Promise<void> {
+    this.#operations.set(record.id, { ...record });
+    return this.#schedule();
+  }
+
+  putStep(record: OperationStepRecord): Promise<void> {
+    this.#steps.set(`${record.operationId}\0${record.seq}`, { ...record });
     return this.#schedule();
   }
 
@@ -57,7 +75,11 @@ export class StateWriter {
               replicas: [...this.#replicas.values()],
               components: [...this.#components.values()],
               deleteReplicas: this.#deletes,
+              operations: [...this.#operations.values()],
+              steps: [...this.#steps.values()],
             };
+            this.#operations = new Map();
+            this.#steps = new Map();
             this.#replicas = new Map();
             this.#components = new Map();
             this.#deletes = [];

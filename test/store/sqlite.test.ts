@@ -88,19 +88,27 @@ describe("SqliteStore", () => {
       expect(relative.location).toBe(join(dir, "rel.db"));
     });
 
-    it("records the initial migration once, however often the store is reopened", async () => {
+    it("records each migration once, however often the store is reopened", async () => {
       await open().close();
       await open().close();
       await open().close();
       const db = raw();
       expect(db.prepare("SELECT version, name FROM schema_migrations").all()).toStrictEqual([
         { version: 1, name: "initial" },
+        { version: 2, name: "operations" },
       ]);
       const tables = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .pluck()
         .all();
-      expect(tables).toStrictEqual(["components", "daemon", "replicas", "schema_migrations"]);
+      expect(tables).toStrictEqual([
+        "components",
+        "daemon",
+        "operation_steps",
+        "operations",
+        "replicas",
+        "schema_migrations",
+      ]);
       db.close();
     });
 

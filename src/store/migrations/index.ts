@@ -4,11 +4,12 @@
  * `Migration` with the next version and append it here; never edit one that has shipped.
  */
 import { initial } from "./001_initial.js";
+import { operations } from "./002_operations.js";
 import type { Migration } from "./migration.js";
 
 export { assertWellFormed, SCHEMA_MIGRATIONS_DDL, type Migration } from "./migration.js";
 
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, operations];
 
 /** The schema version a store has once every migration has run. */
 export const LATEST_VERSION: number = MIGRATIONS.length;

@@ -12,7 +12,14 @@ import type {
   DaemonState,
   DesiredState,
   ExitRecord,
+  OperationKind,
+  OperationPhase,
+  OperationRecord,
+  OperationStatus,
+  OperationStepRecord,
   ReplicaRecord,
+  StepName,
+  StepStatus,
 } from "../records.js";
 
 export interface DaemonRow {
@@ -156,5 +163,107 @@ export function rowToReplica(r: ReplicaRow): ReplicaRecord {
     invalidated: r.invalidated === 1,
     reason: r.reason,
     updatedAt: r.updated_at,
+  };
+}
+
+export interface OperationRow {
+  id: string;
+  kind: string;
+  targets: string;
+  plan: string;
+  status: string;
+  instance: number;
+  resumes: number;
+  started_at: number;
+  finished_at: number | null;
+  error: string | null;
+}
+
+export interface StepRow {
+  operation_id: string;
+  seq: number;
+  phase: number;
+  name: string;
+  component: string;
+  replica_index: number | null;
+  status: string;
+  started_at: number;
+  finished_at: number | null;
+  detail: string | null;
+}
+
+export function operationToRow(o: OperationRecord): OperationRow {
+  return {
+    id: o.id,
+    kind: o.kind,
+    targets: JSON.stringify(o.targets),
+    plan: JSON.stringify(o.plan.map((p) => ({ action: p.action, components: p.components }))),
+    status: o.status,
+    instance: o.instance,
+    resumes: o.resumes,
+    started_at: o.startedAt,
+    finished_at: o.finishedAt ?? null,
+    error: o.error ?? null,
+  };
+}
+
+/** Parses an operation row; throws a plain `Error` saying what is wrong (the caller adds the location). */
+export function rowToOperation(r: OperationRow): OperationRecord {
+  const targets: unknown = JSON.parse(r.targets);
+  const plan: unknown = JSON.parse(r.plan);
+  const names = (x: unknown): x is string[] => Array.isArray(x) && x.every((n) => typeof n === "string");
+  if (!names(targets)) throw new Error(`targets are not a list of names: ${r.targets}`);
+  if (
+    !Array.isArray(plan) ||
+    !plan.every(
+      (p: unknown) =>
+        typeof p === "object" &&
+        p !== null &&
+        ((p as OperationPhase).action === "start" || (p as OperationPhase).action === "stop") &&
+        names((p as OperationPhase).components),
+    )
+  )
+    throw new Error(`plan is not a list of phases: ${r.plan}`);
+  return {
+    id: r.id,
+    kind: r.kind as OperationKind,
+    targets,
+    plan: plan as OperationPhase[],
+    status: r.status as OperationStatus,
+    instance: r.instance,
+    resumes: r.resumes,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    error: r.error,
+  };
+}
+
+export function stepToRow(s: OperationStepRecord): StepRow {
+  return {
+    operation_id: s.operationId,
+    seq: s.seq,
+    phase: s.phase,
+    name: s.name,
+    component: s.component,
+    replica_index: s.index ?? null,
+    status: s.status,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt ?? null,
+    detail: s.detail ?? null,
+  };
+}
+
+export function rowToStep(r: StepRow): OperationStepRecord {
+  return {
+    operationId: r.operation_id,
+    seq: r.seq,
+    phase: r.phase,
+    name: r.name as StepName,
+    component: r.component,
+    index: r.replica_index,
+    status: r.status as StepStatus,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    detail: r.detail,
   };
 }

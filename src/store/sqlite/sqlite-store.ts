@@ -13,19 +13,33 @@ import Database from "better-sqlite3";
 
 import { IllegalStateError } from "../../errors.js";
 import { StoreCorruptError, StoreOpenError } from "../errors.js";
-import type { ComponentRecord, DaemonRecord, ReplicaRecord, StateBatch } from "../records.js";
+import type {
+  ComponentRecord,
+  DaemonRecord,
+  OperationRecord,
+  OperationStatus,
+  OperationStepRecord,
+  ReplicaRecord,
+  StateBatch,
+} from "../records.js";
 import type { StateStore } from "../state-store.js";
 import { migrateSqlite } from "./migrate.js";
 import {
   componentToRow,
   daemonToRow,
+  operationToRow,
   replicaToRow,
   rowToComponent,
   rowToDaemon,
+  rowToOperation,
   rowToReplica,
+  rowToStep,
+  stepToRow,
   type ComponentRow,
   type DaemonRow,
+  type OperationRow,
   type ReplicaRow,
+  type StepRow,
 } from "./rows.js";
 import { toStoreError } from "./sqlite-errors.js";
 
@@ -69,6 +83,30 @@ const SQL = {
   deleteReplica: `DELETE FROM replicas WHERE component = @component AND replica_index = @replica_index`,
   deleteAllReplicas: `DELETE FROM replicas`,
   deleteAllComponents: `DELETE FROM components`,
+  selectOperations: `SELECT id, kind, targets, plan, status, instance, resumes, started_at, finished_at, error
+    FROM operations ORDER BY started_at, id`,
+  selectOperationsIn: `SELECT id, kind, targets, plan, status, instance, resumes, started_at, finished_at, error
+    FROM operations WHERE status = @status ORDER BY started_at, id`,
+  upsertOperation: `INSERT INTO operations (id, kind, targets, plan, status, instance, resumes, started_at,
+      finished_at, error)
+    VALUES (@id, @kind, @targets, @plan, @status, @instance, @resumes, @started_at, @finished_at, @error)
+    ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, targets = excluded.targets, plan = excluded.plan,
+      status = excluded.status, instance = excluded.instance, resumes = excluded.resumes,
+      started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`,
+  selectSteps: `SELECT operation_id, seq, phase, name, component, replica_index, status, started_at,
+      finished_at, detail
+    FROM operation_steps WHERE operation_id = @operation_id ORDER BY seq`,
+  upsertStep: `INSERT INTO operation_steps (operation_id, seq, phase, name, component, replica_index, status,
+      started_at, finished_at, detail)
+    VALUES (@operation_id, @seq, @phase, @name, @component, @replica_index, @status, @started_at,
+      @finished_at, @detail)
+    ON CONFLICT (operation_id, seq) DO UPDATE SET phase = excluded.phase, name = excluded.name,
+      component = excluded.component, replica_index = excluded.replica_index, status = excluded.status,
+      started_at = excluded.started_at, finished_at = excluded.finished_at, detail = excluded.detail`,
+  deleteFinishedSteps: `DELETE FROM operation_steps WHERE operation_id IN
+    (SELECT id FROM operations WHERE status <> 'running')`,
+  deleteOldOperations: `DELETE FROM operations WHERE status <> 'running' AND id NOT IN
+    (SELECT id FROM operations WHERE status <> 'running' ORDER BY started_at DESC, id DESC LIMIT @keep)`,
 } as const;
 
 type Statements = { [K in keyof typeof SQL]: Database.Statement };
@@ -180,6 +218,33 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  async listOperations(status?: OperationStatus): Promise<OperationRecord[]> {
+    return this.#read(() => {
+      const rows = (
+        status === undefined
+          ? this.#stmts.selectOperations.all()
+          : this.#stmts.selectOperationsIn.all({ status })
+      ) as OperationRow[];
+      return rows.map((row) => {
+        try {
+          return rowToOperation(row);
+        } catch (err) {
+          throw new StoreCorruptError(
+            this.location,
+            `holds an unreadable operation ${row.id} (${(err as Error).message})`,
+            err,
+          );
+        }
+      });
+    });
+  }
+
+  async listSteps(operationId: string): Promise<OperationStepRecord[]> {
+    return this.#read(() =>
+      (this.#stmts.selectSteps.all({ operation_id: operationId }) as StepRow[]).map(rowToStep),
+    );
+  }
+
   /**
    * Applies `batch` in one transaction, in this order: daemon, components, replicas (upserts), then
    * `deleteReplicas`. When any record is refused, nothing of the batch is written. An empty batch
@@ -188,8 +253,17 @@ export class SqliteStore implements StateStore {
    * @throws StoreWriteError (STW-2005) naming the record that was refused.
    */
   async commit(batch: StateBatch): Promise<void> {
-    const { daemon, components = [], replicas = [], deleteReplicas = [] } = batch;
-    if (daemon === undefined && components.length + replicas.length + deleteReplicas.length === 0) return;
+    const {
+      daemon,
+      components = [],
+      replicas = [],
+      deleteReplicas = [],
+      operations = [],
+      steps = [],
+    } = batch;
+    const records =
+      components.length + replicas.length + deleteReplicas.length + operations.length + steps.length;
+    if (daemon === undefined && records === 0) return;
     this.#write("commit", () => {
       const s = this.#stmts;
       this.#db
@@ -210,18 +284,31 @@ export class SqliteStore implements StateStore {
             this.#writing = `the deletion of replica ${k.component}[${k.index}]`;
             s.deleteReplica.run({ component: k.component, replica_index: k.index });
           }
+          for (const o of operations) {
+            this.#writing = `operation ${o.id}`;
+            s.upsertOperation.run(operationToRow(o));
+          }
+          for (const st of steps) {
+            this.#writing = `step ${st.seq} of operation ${st.operationId}`;
+            s.upsertStep.run(stepToRow(st));
+          }
         })
         .immediate();
     });
   }
 
-  /** Deletes every component and replica record in one transaction; the daemon record stays. */
-  async clearVolatile(): Promise<void> {
+  /**
+   * Deletes every component and replica record, the steps of finished operations and finished
+   * operations beyond the newest `keepOperations`, in one transaction; the daemon record stays.
+   */
+  async clearVolatile(keepOperations = 100): Promise<void> {
     this.#write("clearVolatile", () => {
       this.#db
         .transaction(() => {
           this.#stmts.deleteAllReplicas.run();
           this.#stmts.deleteAllComponents.run();
+          this.#stmts.deleteFinishedSteps.run();
+          this.#stmts.deleteOldOperations.run({ keep: keepOperations });
         })
         .immediate();
     });
