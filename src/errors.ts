@@ -145,3 +145,21 @@ export class OperationError extends StewardError {
     super("STW-1009", message, { httpStatus: 500, details });
   }
 }
+
+/**
+ * The daemon is re-adopting replicas and resuming interrupted operations after a crash: a mutating
+ * call waits. Answered with 503 and `Retry-After`; the CLI waits and retries.
+ */
+export class RecoveringError extends StewardError {
+  /** Seconds a client should wait before it asks again. */
+  static readonly RETRY_AFTER_S = 1;
+
+  constructor(instance: number, resuming: string[]) {
+    const what = resuming.length > 0 ? `; resuming ${resuming.join(", ")}` : "";
+    super(
+      "RECOVERING",
+      `the daemon is recovering after a crash (instance ${instance})${what}; try again in a moment`,
+      { httpStatus: 503, details: { instance, resuming, retryAfterSeconds: RecoveringError.RETRY_AFTER_S } },
+    );
+  }
+}

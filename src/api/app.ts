@@ -5,7 +5,7 @@
  * the CLI can show live progress. Errors render as `{ error: { code, message, details } }`.
  */
 import { Hono } from "hono";
-import { BadRequestError, StewardError } from "../errors.js";
+import { BadRequestError, RecoveringError, StewardError } from "../errors.js";
 import type { AnyStewardEvent, EventBus } from "../events/events.js";
 import type { OperationResult } from "../lifecycle/supervisor.js";
 import type { StatusDocument } from "../daemon/status.js";
@@ -15,6 +15,8 @@ export type OperationName = "up" | "start" | "stop" | "restart" | "down";
 /** What the API needs from the daemon. */
 export interface DaemonControl {
   bus: EventBus;
+  /** Throws when the daemon cannot take a mutating call now (`RecoveringError`: 503 + Retry-After). */
+  admit(operation: OperationName): void;
   status(): StatusDocument;
   /** Digest of the topology file as the daemon loaded it. */
   topologyDigest: string;
@@ -23,6 +25,8 @@ export interface DaemonControl {
   /** Throws `UnknownComponentError` for a name the topology does not declare. */
   resolve(components: string[]): string[];
   run(operation: OperationName, components: string[]): Promise<OperationResult>;
+  /** `steward daemon restart`: exit without stopping replicas; the next daemon re-adopts them. */
+  handover(): Promise<{ pid: number; instance: number }>;
 }
 
 /** The body of an operation request. */
@@ -70,6 +74,7 @@ export function createApp(daemon: DaemonControl): Hono {
   app.onError((err, c) => {
     const error =
       err instanceof StewardError ? err : new StewardError("STW-1999", err.message, { cause: err });
+    if (error instanceof RecoveringError) c.header("Retry-After", String(RecoveringError.RETRY_AFTER_S));
     return c.json(error.toJSON(), error.httpStatus as 500);
   });
   app.notFound((c) => {
@@ -81,9 +86,12 @@ export function createApp(daemon: DaemonControl): Hono {
 
   app.get("/v1/status", (c) => c.json(daemon.status()));
 
+  app.post("/v1/daemon/handover", async (c) => c.json(await daemon.handover()));
+
   for (const operation of ["up", "start", "stop", "restart", "down"] as const) {
     app.post(`/v1/${operation}`, async (c) => {
       const body = await readBody(c.req.raw);
+      daemon.admit(operation);
       const components = daemon.resolve(body.components ?? []);
 
       const warning =

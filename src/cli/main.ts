@@ -15,6 +15,8 @@ import { locateHome } from "../topology/locate-home.js";
 import type { CompiledTopology } from "../topology/types.js";
 import { call, stream } from "./client.js";
 import { ensureDaemon } from "./ensure-daemon.js";
+import { crashedDaemon, whileRecovering } from "./recovery.js";
+import { restartDaemon } from "./daemon-restart.js";
 import { showLogs } from "./logs.js";
 import { ProgressPrinter, renderStatus } from "./render.js";
 
@@ -72,13 +74,24 @@ sub("validate", "check the topology file and print what it declares")
     );
   });
 
-sub("daemon", "run the daemon in the foreground").action(async (_o, cmd: Command) => {
-  const { Daemon } = await import("../daemon/daemon.js");
-  const daemon = await Daemon.boot(topologyFile(cmd));
-  daemon.handleSignals();
-  await daemon.exited;
-  process.exit(0);
-});
+sub(
+  "daemon",
+  "run the daemon in the foreground; `daemon restart`: replace it without stopping the application",
+)
+  .argument("[action]", "`restart`: the running daemon exits, a new one takes every replica over")
+  .action(async (action: string | undefined, _o, cmd: Command) => {
+    if (action === "restart") return restartDaemon(await homeOf(cmd), out);
+    if (action !== undefined)
+      throw new StewardError(
+        "STW-1006",
+        `unknown daemon action \`${action}\`; expected \`restart\` or nothing`,
+      );
+    const { Daemon } = await import("../daemon/daemon.js");
+    const daemon = await Daemon.boot(topologyFile(cmd));
+    daemon.handleSignals();
+    await daemon.exited;
+    process.exit(0);
+  });
 
 /** Run an operation on the daemon, printing its progress; exit 1 when it failed. */
 async function operation(
@@ -90,7 +103,22 @@ async function operation(
   const started = Date.now();
   const printer = new ProgressPrinter(out);
   const body = { components, topologyDigest: topologyDigest(t.file) };
-  await stream(socketOf(t), `/v1/${op}`, body, printer.onLine);
+  const send = (): Promise<void> => stream(socketOf(t), `/v1/${op}`, body, printer.onLine);
+  await whileRecovering(async () => {
+    try {
+      await send();
+    } catch (err) {
+      const crashed =
+        err instanceof StewardError && err.code === "STW-1007" ? crashedDaemon(t.home) : undefined;
+      if (crashed === undefined) throw err;
+      out(
+        `the daemon (pid ${crashed}) ended without an orderly shutdown; starting a new one to take the application over`,
+      );
+      const { pid } = await ensureDaemon(socketOf(t), t.home, t.file);
+      out(`daemon started (pid ${pid}); log: ${resolve(t.home, "logs", "daemon.log")}`);
+      await send();
+    }
+  }, out);
   if (printer.error) throw new StewardError("STW-1009", printer.error);
   const result = printer.result;
   if (!result) throw new StewardError("STW-1009", `${op}: the daemon closed the stream without a result`);
@@ -141,7 +169,16 @@ sub("status", "show the daemon, components and replicas")
   .option("--json", "print the status document as JSON")
   .action(async (opts: { json?: boolean }, cmd: Command) => {
     const t = await homeOf(cmd);
-    const status = await call<StatusDocument>(socketOf(t), "GET", "/v1/status");
+    const status = await call<StatusDocument>(socketOf(t), "GET", "/v1/status").catch((err: unknown) => {
+      const crashed =
+        err instanceof StewardError && err.code === "STW-1007" ? crashedDaemon(t.home) : undefined;
+      if (crashed === undefined) throw err;
+      throw new StewardError(
+        "STW-1007",
+        `no daemon answers on ${socketOf(t)}: the last one (pid ${crashed}) ended without an orderly shutdown, ` +
+          "and its replicas may still be running unsupervised; `steward up` starts a daemon that takes them over",
+      );
+    });
     out(opts.json ? JSON.stringify(status, null, 2) : renderStatus(status));
   });
 

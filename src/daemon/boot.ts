@@ -1,40 +1,27 @@
 /**
  * @module daemon/boot
  * What a booting daemon concludes from the record its predecessor left: the instance count
- * (100 at first boot, +1 after each crash, reset by an orderly shutdown), and what to do with
- * replicas of a crashed daemon that no component claims any more (the topology changed): they are
- * stopped through their stop signal and grace. Claimed ones are re-adopted (`Supervisor.adoptAll`).
+ * (100 at first boot, +1 after each crash, reset by an orderly shutdown) and the boot kind, which
+ * decides whether replicas are re-adopted (`Supervisor.adoptAll`, recovery/sweep).
  */
-import { isAlive, terminateGroup } from "../process/index.js";
-import type { DaemonRecord, ReplicaRecord } from "../store/records.js";
-import type { CompiledTopology } from "../topology/types.js";
+import type { DaemonRecord } from "../store/records.js";
 
+/**
+ * The record of a booting daemon. `active` left behind → the previous daemon crashed: instance + 1,
+ * `recovered`. `handover` → it exited for `steward daemon restart`: same instance, `handover`. Both
+ * re-adopt the replicas; `stopped` or no record → a clean boot at instance 100.
+ */
 export function bootRecord(previous: DaemonRecord | undefined, topologyFile: string): DaemonRecord {
   const crashed = previous?.state === "active";
+  const handover = previous?.state === "handover";
   const now = Date.now();
   return {
     state: "active",
     pid: process.pid,
-    instance: crashed ? previous.instance + 1 : 100,
-    bootKind: crashed ? "recovered" : "clean",
+    instance: crashed ? previous.instance + 1 : handover ? previous.instance : 100,
+    bootKind: crashed ? "recovered" : handover ? "handover" : "clean",
     bootedAt: now,
     topologyFile,
     updatedAt: now,
   };
-}
-
-export async function sweepLeftovers(
-  records: ReplicaRecord[],
-  topology: CompiledTopology,
-  warn: (message: string) => void,
-): Promise<void> {
-  await Promise.all(
-    records.map(async (r) => {
-      if (r.pid === null || r.pgid === null || r.startTime === null || !isAlive(r.pid, r.startTime)) return;
-      const spec = topology.components.find((c) => c.name === r.component);
-      const stop = spec?.stop ?? { signal: "SIGTERM" as const, graceMs: 30_000 };
-      warn(`${r.component}[${r.index}] (pid ${r.pid}) outlived the previous daemon: stopping it`);
-      await terminateGroup(r.pgid, stop);
-    }),
-  );
 }

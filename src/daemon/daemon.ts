@@ -9,18 +9,21 @@ import { chmodSync, mkdirSync, unlinkSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createApp, type DaemonControl, type OperationName } from "../api/app.js";
+import { IllegalStateError, RecoveringError } from "../errors.js";
 import { EventBus } from "../events/events.js";
 import { Supervisor, type OperationResult } from "../lifecycle/supervisor.js";
 import { rotateIfNeeded, signalGroup } from "../process/index.js";
+import { OperationLog } from "../recovery/journal.js";
 import { openStore } from "../store/open-store.js";
-import type { DaemonRecord, ReplicaRecord } from "../store/records.js";
+import type { DaemonRecord, DesiredState, ReplicaRecord } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import { StateWriter } from "../store/state-writer.js";
 import { topologyDigest } from "../topology/digest.js";
 import { compileKey, readCompiled } from "../topology/compiled-cache.js";
 import { loadTopologyIsolated } from "../topology/load-isolated.js";
 import { locateHome } from "../topology/locate-home.js";
-import { bootRecord, sweepLeftovers } from "./boot.js";
+import { bootRecord } from "./boot.js";
+import { sweepOrphans } from "../recovery/sweep.js";
 import { acquireLock, type DaemonLock } from "./lock.js";
 import { log } from "./log.js";
 import { statusOf } from "./status.js";
@@ -29,6 +32,24 @@ import { statusOf } from "./status.js";
 const ROTATE_EVERY_MS = 10_000;
 /** A repeated stop signal within this window is ignored; after it, the next one forces. */
 const REPEAT_SIGNAL_WINDOW_MS = 5_000;
+/** An operation resumed this often and interrupted again is given up: resuming it may be what crashes. */
+const MAX_RESUMES = 3;
+
+export type DaemonState = "recovering" | "active" | "stopping";
+
+/** What a recovering (or taking-over) daemon found and did. */
+export interface RecoverySummary {
+  /** Replicas taken over under their recorded pid. */
+  adopted: number;
+  /** Replicas whose process had ended while no daemon watched them. */
+  lost: number;
+  /** Process groups no replica claimed, stopped by the sweep. */
+  orphans: number;
+  /** Replicas caught mid-start or in backoff, started again. */
+  revived: number;
+  /** Kinds of the interrupted operations resumed, oldest first. */
+  resumed: string[];
+}
 
 export function socketPath(home: string): string {
   return join(home, "steward.sock");
@@ -43,7 +64,11 @@ export class Daemon {
   #record: DaemonRecord;
   readonly #digest: string;
   #server: Server | undefined;
-  #state: "active" | "stopping" = "active";
+  #state: DaemonState;
+  /** What recovery found and did, for `status`; undefined after a clean boot. */
+  #recovery: RecoverySummary | undefined;
+  /** Operations a crashed daemon left half-done, resumed once the API listens. */
+  #interrupted: OperationLog[];
   #rotateTimer: NodeJS.Timeout | undefined;
   #down: Promise<OperationResult> | undefined;
   readonly #exited: Promise<void>;
@@ -56,6 +81,7 @@ export class Daemon {
     writer: StateWriter,
     lock: DaemonLock,
     record: DaemonRecord,
+    interrupted: OperationLog[],
   ) {
     this.supervisor = supervisor;
     this.bus = bus;
@@ -63,6 +89,8 @@ export class Daemon {
     this.#writer = writer;
     this.#lock = lock;
     this.#record = record;
+    this.#interrupted = interrupted;
+    this.#state = record.bootKind === "clean" ? "active" : "recovering";
     this.#digest = topologyDigest(supervisor.topology.file);
     this.#exited = new Promise((resolve) => (this.#exit = resolve));
   }
@@ -77,38 +105,59 @@ export class Daemon {
       const store = await openStore(topology.store);
       const previous = await store.readDaemon();
       const record = bootRecord(previous, topology.file);
-      // After a crash the records say what ran; after an orderly shutdown there are none.
-      const records = record.bootKind === "recovered" ? await store.listReplicas() : [];
+      const takingOver = record.bootKind !== "clean";
+      // After a crash or a handover the records say what ran; after an orderly shutdown there are none.
+      const records = takingOver ? await store.listReplicas() : [];
       const desired = new Map((await store.listComponents()).map((c) => [c.name, c.desired]));
       await store.commit({ daemon: record });
       const bus = new EventBus();
-      const writer = new StateWriter(store, (err) =>
-        log("error", `state store write failed: ${String(err)}`),
+      const writer = new StateWriter(
+        store,
+        (err) => log("error", `state store write failed: ${String(err)}`),
+        {
+          onRestored: ({ writes }) =>
+            log("info", `state store reachable again; ${writes} queued writes flushed`),
+        },
       );
       const supervisor = new Supervisor(topology, { bus, writer }, records);
-      if (record.bootKind === "recovered") {
+      const interrupted: OperationLog[] = [];
+      let recovery: RecoverySummary | undefined;
+      if (takingOver) {
         log(
-          "warn",
-          `the previous daemon (pid ${previous?.pid}) did not shut down in order; instance ${record.instance}: recovering`,
+          record.bootKind === "recovered" ? "warn" : "info",
+          record.bootKind === "recovered"
+            ? `the previous daemon (pid ${previous?.pid}) did not shut down in order; instance ${record.instance}: recovering`
+            : `taking over from daemon ${previous?.pid} (daemon restart); instance ${record.instance}`,
         );
-        const claimed = (r: ReplicaRecord): boolean =>
-          topology.components.some((c) => c.name === r.component && r.index < c.replicas);
-        await sweepLeftovers(
-          records.filter((r) => !claimed(r)),
-          topology,
-          (m) => log("warn", m),
-        );
-        const { adopted, lost } = supervisor.adoptAll(desired);
+        for (const op of await store.listOperations("running"))
+          interrupted.push(await OperationLog.resume(writer, op, await store.listSteps(op.id)));
+        const { adopted, lost } = supervisor.adoptAll(desired, interrupted);
         log("info", `recovery: ${adopted} replica(s) re-adopted, ${lost} gone while no daemon watched them`);
+        recovery = {
+          adopted,
+          lost,
+          orphans: 0,
+          revived: 0,
+          resumed: interrupted.map((op) => op.record.kind),
+        };
       }
-      const daemon = new Daemon(supervisor, bus, store, writer, lock, record);
+      const daemon = new Daemon(supervisor, bus, store, writer, lock, record, interrupted);
+      daemon.#recovery = recovery;
       daemon.#logEvents();
       await daemon.#listen();
       daemon.#rotateTimer = setInterval(() => daemon.#rotateLogs(), ROTATE_EVERY_MS).unref();
       log(
         "info",
-        `daemon ${record.pid} active on ${socketPath(topology.home)} (instance ${record.instance}, ${record.bootKind} boot)`,
+        `daemon ${record.pid} ${daemon.#state} on ${socketPath(topology.home)} (instance ${record.instance}, ${record.bootKind} boot)`,
       );
+      if (takingOver) {
+        const claimed = (r: ReplicaRecord): boolean =>
+          topology.components.some((c) => c.name === r.component && r.index < c.replicas);
+        void daemon.#recover(
+          desired,
+          records.filter((r) => !claimed(r)),
+        );
+      }
       return daemon;
     } catch (err) {
       lock.release();
@@ -121,10 +170,24 @@ export class Daemon {
     return this.#exited;
   }
 
+  get state(): DaemonState {
+    return this.#state;
+  }
+
   control(): DaemonControl {
     return {
       bus: this.bus,
-      status: () => statusOf(this.supervisor, this.#digest, this.#record, this.#state, this.#store.location),
+      admit: (operation) => this.#admit(operation),
+      handover: () => this.handover(),
+      status: () =>
+        statusOf(
+          this.supervisor,
+          this.#digest,
+          this.#record,
+          this.#state,
+          this.#store.location,
+          this.#recovery,
+        ),
       topologyDigest: this.#digest,
       topologyFile: this.supervisor.topology.file,
       resolve: (names) => this.supervisor.resolve(names),
@@ -132,26 +195,111 @@ export class Daemon {
     };
   }
 
-  run(operation: OperationName, names: string[]): Promise<OperationResult> {
-    switch (operation) {
-      case "up":
-      case "start":
-        return this.supervisor.start(names, operation);
-      case "stop":
-        return this.supervisor.stop(names);
-      case "restart":
-        return this.supervisor.restart(names);
-      case "down":
-        return this.down();
+  /** Throws when the daemon cannot take a mutating call now (recovering, or shutting down). */
+  #admit(operation: OperationName | "handover"): void {
+    if (this.#state === "recovering")
+      throw new RecoveringError(
+        this.#record.instance,
+        this.#interrupted.map((op) => op.record.kind),
+      );
+    if (this.#state === "stopping" && operation !== "down")
+      throw new IllegalStateError(
+        "the daemon is shutting down (`down` in progress); start it again with `steward up`",
+      );
+  }
+
+  /** Run an operation, journaled: its plan first, then each step before and after it runs. */
+  async run(operation: OperationName, names: string[]): Promise<OperationResult> {
+    if (operation === "down") return this.down();
+    const plan = this.supervisor.plan(operation, names);
+    return this.#execute(
+      await OperationLog.begin(this.#writer, this.#record.instance, operation, names, plan),
+    );
+  }
+
+  async #execute(op: OperationLog): Promise<OperationResult> {
+    try {
+      const result = await this.supervisor.execute(op);
+      const failed = result.components.filter((c) => !c.ok);
+      await op.finish(result.ok, failed.map((c) => `${c.name}: ${c.error}`).join("; ") || null);
+      return result;
+    } catch (err) {
+      await op.finish(false, err instanceof Error ? err.message : String(err));
+      throw err;
     }
   }
 
+  /**
+   * Recovery, once the API answers (mutating calls get 503 RECOVERING meanwhile): sweep orphans,
+   * start what was caught mid-start or in backoff, finish what the previous daemon left half-done
+   * (oldest first), then turn active.
+   */
+  async #recover(desired: ReadonlyMap<string, DesiredState>, unclaimed: ReplicaRecord[]): Promise<void> {
+    try {
+      const { groups } = await sweepOrphans(
+        this.supervisor.topology,
+        this.supervisor.claimedGroups(),
+        unclaimed,
+        (m) => log("warn", m),
+      );
+      const revived = this.supervisor.reviveAll(desired);
+      if (this.#recovery) this.#recovery = { ...this.#recovery, orphans: groups.length, revived };
+      if (groups.length + revived > 0)
+        log(
+          "info",
+          `recovery: ${groups.length} orphan group(s) stopped, ${revived} replica(s) started again`,
+        );
+    } catch (err) {
+      log("error", `recovery: the orphan sweep failed: ${String(err)}`);
+    }
+    await this.#resumeInterrupted();
+  }
+
+  /** Finish what the previous daemon left half-done, oldest first, then turn active. */
+  async #resumeInterrupted(): Promise<void> {
+    for (const op of this.#interrupted) {
+      const { kind, id, resumes } = op.record;
+      if (resumes > MAX_RESUMES) {
+        log("error", `operation ${id} (${kind}) was interrupted ${resumes} times: given up`);
+        await op.finish(false, `given up after ${resumes} interrupted attempts`);
+        continue;
+      }
+      log("info", `resuming operation ${id} (${kind} ${op.record.targets.join(" ") || "all"})`);
+      try {
+        const result = kind === "down" ? await this.down(op) : await this.#execute(op);
+        log(
+          result.ok ? "info" : "warn",
+          `operation ${id} (${kind}) resumed: ${result.ok ? "done" : "failed"}`,
+        );
+      } catch (err) {
+        log("error", `resuming operation ${id} (${kind}) failed: ${String(err)}`);
+      }
+      if (kind === "down") return;
+    }
+    this.#interrupted = [];
+    if (this.#state === "recovering") this.#state = "active";
+    log("info", "recovery complete: daemon active");
+  }
+
   /** Orderly shutdown: stop everything in reverse order, delete volatile records, exit. */
-  down(): Promise<OperationResult> {
+  down(resumed?: OperationLog): Promise<OperationResult> {
     this.#down ??= (async () => {
       this.#state = "stopping";
       log("info", "orderly shutdown: stopping every component in reverse dependency order");
-      const result = await this.supervisor.stop([], "down");
+      const op =
+        resumed ??
+        (await OperationLog.begin(
+          this.#writer,
+          this.#record.instance,
+          "down",
+          [],
+          this.supervisor.plan("down"),
+        ));
+      const result = await this.supervisor.execute(op);
+      await op.finish(result.ok);
+      // Nothing survives `down`: whatever still carries this home's marker is stopped too.
+      const { groups } = await sweepOrphans(this.supervisor.topology, new Set(), [], (m) => log("warn", m));
+      if (groups.length > 0) log("warn", `down: ${groups.length} orphan process group(s) stopped`);
       await this.#writer.flush();
       await this.#store.clearVolatile();
       this.#record = { ...this.#record, state: "stopped", updatedAt: Date.now() };
@@ -161,6 +309,22 @@ export class Daemon {
       return result;
     })();
     return this.#down;
+  }
+
+  /**
+   * `steward daemon restart` (the path a package upgrade takes): record `handover`, then exit
+   * without stopping any replica. The next daemon boots as a `handover`, re-adopts every replica
+   * under its pid and resumes any operation that was under way from the journal.
+   */
+  async handover(): Promise<{ pid: number; instance: number }> {
+    this.#admit("handover");
+    this.#state = "stopping";
+    log("info", "daemon restart: handing the application over to the next daemon; no replica is stopped");
+    await this.#writer.flush();
+    this.#record = { ...this.#record, state: "handover", updatedAt: Date.now() };
+    await this.#store.commit({ daemon: this.#record });
+    setImmediate(() => void this.#close());
+    return { pid: this.#record.pid, instance: this.#record.instance };
   }
 
   /** Signals: the first SIGTERM/SIGINT is an orderly `down`; a repeat within 5 s is ignored; later ones force. */

@@ -4,6 +4,7 @@
  */
 import type { Supervisor } from "../lifecycle/supervisor.js";
 import type { DaemonRecord, ExitRecord } from "../store/records.js";
+import type { RecoverySummary } from "./daemon.js";
 
 export interface ReplicaStatus {
   index: number;
@@ -22,7 +23,8 @@ export interface ReplicaStatus {
 export interface StatusDocument {
   name: string;
   daemon: {
-    state: "active" | "stopping";
+    /** `recovering` after a crash until replicas are re-adopted and interrupted operations resumed. */
+    state: "recovering" | "active" | "stopping";
     pid: number;
     instance: number;
     bootKind: DaemonRecord["bootKind"];
@@ -32,6 +34,8 @@ export interface StatusDocument {
     topologyDigest: string;
     home: string;
     store: string;
+    /** After a `recovered` or `handover` boot: what the daemon took over and did. */
+    recovery?: RecoverySummary;
   };
   components: { name: string; replicas: ReplicaStatus[] }[];
 }
@@ -40,8 +44,9 @@ export function statusOf(
   supervisor: Supervisor,
   topologyDigest: string,
   daemon: DaemonRecord,
-  state: "active" | "stopping",
+  state: "recovering" | "active" | "stopping",
   store: string,
+  recovery?: RecoverySummary,
 ): StatusDocument {
   return {
     name: supervisor.topology.name,
@@ -55,6 +60,7 @@ export function statusOf(
       topologyDigest,
       home: supervisor.topology.home,
       store,
+      ...(recovery ? { recovery } : {}),
     },
     components: supervisor.components.map((c) => ({
       name: c.spec.name,

@@ -6,7 +6,15 @@
  */
 import { join } from "node:path";
 import type { EventBus } from "../events/events.js";
-import { formatMs, isAlive, spawnReplica, terminateGroup, waitReady, watchExit } from "../process/index.js";
+import {
+  formatMs,
+  isAlive,
+  markerEnv,
+  spawnReplica,
+  terminateGroup,
+  waitReady,
+  watchExit,
+} from "../process/index.js";
 import type { DesiredState, ExitRecord, ReplicaRecord } from "../store/records.js";
 import type { StateWriter } from "../store/state-writer.js";
 import type { CommandSpec, CompiledComponent } from "../topology/types.js";
@@ -16,12 +24,19 @@ import { runRecover } from "./recover.js";
 import { assertReadyPortFree, replicaPort } from "./replica-ports.js";
 import { RestartPolicy } from "./restart-policy.js";
 import { StartWaiters } from "./start-waiters.js";
-import { runStopBudget, type HookEnv, type StopBudgetContext } from "./stop-budget.js";
+import type { OperationLog } from "../recovery/journal.js";
+import { runStopBudget, type HookEnv, type StopBudgetContext, type StopResume } from "./stop-budget.js";
 
 export interface ReplicaDeps {
   home: string;
   writer: StateWriter;
   bus: EventBus;
+}
+
+/** The journaled operation a start or stop belongs to, and which phase of its plan. */
+export interface PhaseJournal {
+  log: OperationLog;
+  phase: number;
 }
 
 interface LeaderExit {
@@ -54,6 +69,10 @@ export class Replica {
   readonly #waiters: StartWaiters;
   /** Resolves once a launch has spawned (or given up); stop waits for it. */
   #launching: Promise<void> | undefined;
+  /** Adoption found it mid-start with no process recorded: `revive` starts it. */
+  #caughtStarting = false;
+  /** What an interrupted stop had done before a daemon crash; the next stop continues from it. */
+  #stopResume: StopResume | undefined;
 
   constructor(spec: CompiledComponent, index: number, deps: ReplicaDeps, record?: ReplicaRecord) {
     this.component = spec.name;
@@ -114,24 +133,38 @@ export class Replica {
     return settled;
   }
 
-  /** Run the stop budget; resolves with the exit record (null when nothing was running). */
-  stop(reason = "stop requested"): Promise<ExitRecord | null> {
+  /**
+   * Run the stop budget, each step journaled under `journal` when given; resolves with the exit
+   * record (null when nothing was running).
+   */
+  stop(reason = "stop requested", journal?: PhaseJournal): Promise<ExitRecord | null> {
     if (this.#stopping) return this.#stopping;
     this.#runAbort.abort();
     clearTimeout(this.#backoffTimer);
-    this.#stopping = this.#stop(reason).finally(() => (this.#stopping = undefined));
+    this.#stopping = this.#stop(reason, journal).finally(() => (this.#stopping = undefined));
     return this.#stopping;
   }
 
   /**
    * Recovery after a daemon crash: take over the process the record names when it still runs
    * (same pid and start time) — no restart, its log continues, its exit is watched by polling.
-   * A stop that was under way goes on; a readiness wait resumes. A process that is gone counts as
-   * an exit with unknown status, and the restart policy applies when `desired` is `running`.
+   * A stop that was under way goes on with what its journal says it had done (`resume`), its steps
+   * journaled under `journal`; a readiness wait resumes. A process that is gone counts as an exit
+   * with unknown status, and the restart policy applies when `desired` is `running`.
    */
-  adopt(desired: DesiredState | undefined): "adopted" | "lost" | "none" {
+  adopt(
+    desired: DesiredState | undefined,
+    interrupted?: { resume?: StopResume; journal?: PhaseJournal },
+  ): "adopted" | "lost" | "none" {
     const { state, pid, startTime } = this.#record;
-    if (!LIVE_STATES.has(state) || pid === null || startTime === null) return "none";
+    if (!LIVE_STATES.has(state)) return "none";
+    if (pid === null || startTime === null) {
+      // Caught between "starting" and a recorded spawn: nothing to take over. A process spawned in
+      // that instant carries the orphan marker and is swept; `revive` starts the replica again.
+      this.#setState("crashed", { ...this.#gone(), reason: "the daemon ended while it was starting" });
+      this.#caughtStarting = true;
+      return "lost";
+    }
     const leader: Leader = { pid, exited: false, exit: Promise.resolve({ exitCode: null, signal: null }) };
     this.#leader = leader;
     this.#spawnedAt = this.#record.updatedAt;
@@ -139,8 +172,12 @@ export class Replica {
       leader.exited = true;
       if (desired === "running" && state !== "draining" && state !== "stopping")
         this.#onLeaderExit(leader, null, null);
-      else
+      else {
+        const pgid = this.#record.pgid;
+        // The leader is gone; whatever it left in its group goes too.
+        if (pgid !== null) void terminateGroup(pgid, this.#spec.stop);
         this.#setState("stopped", { ...this.#gone(), reason: `pid ${pid} ended while no daemon watched it` });
+      }
       return "lost";
     }
     leader.exit = new Promise<LeaderExit>((resolve) => {
@@ -150,9 +187,11 @@ export class Replica {
         this.#onLeaderExit(leader, null, null);
       });
     });
-    if (state === "draining" || state === "stopping") void this.stop("stop resumed after a daemon crash");
-    else if (state === "ready")
-      this.#setState("ready", { reason: `re-adopted (pid ${pid}) after a daemon crash` });
+    if (state === "draining" || state === "stopping") {
+      this.#stopResume = interrupted?.resume ?? { drainDone: state === "stopping", signalSentAt: null };
+      void this.stop("stop resumed from the previous daemon", interrupted?.journal);
+    } else if (state === "ready")
+      this.#setState("ready", { reason: `re-adopted (pid ${pid}) from the previous daemon` });
     else {
       this.#setState("running", { reason: `re-adopted (pid ${pid}) before it was ready; readiness resumes` });
       void this.#awaitReady(this.#runAbort.signal);
@@ -160,8 +199,25 @@ export class Replica {
     return "adopted";
   }
 
-  async #stop(reason: string): Promise<ExitRecord | null> {
+  /**
+   * Recovery, after adoption and the orphan sweep: a replica that should run but was waiting out a
+   * backoff, or was caught mid-start, when the previous daemon ended is started again.
+   */
+  revive(desired: DesiredState | undefined): boolean {
+    const { state } = this.#record;
+    if (desired !== "running" || this.#stopping || this.#backoffTimer !== undefined) return false;
+    if (state !== "backoff" && !(state === "crashed" && this.#caughtStarting)) return false;
+    this.#caughtStarting = false;
+    if (state === "backoff") this.#record.restarts += 1;
+    this.#runAbort = new AbortController();
+    this.#launch();
+    return true;
+  }
+
+  async #stop(reason: string, journal: PhaseJournal | undefined): Promise<ExitRecord | null> {
     await this.#launching;
+    const resume = this.#stopResume;
+    this.#stopResume = undefined;
     const { state, pgid } = this.#record;
     const leader = this.#leader;
     if (!LIVE_STATES.has(state) || pgid === null || !leader) {
@@ -177,10 +233,24 @@ export class Replica {
       drain: { ...this.#spec.drain, command: this.#rendered(this.#spec.drain.command) },
       hookEnv: () => this.#hookEnv(),
       leaderExit: leader.exit,
+      signalSentAt: resume?.signalSentAt ?? null,
+      drainDone: resume?.drainDone ?? false,
       outcome: { forced: false, notes: [], steps: [] },
     };
-    const outcome = await runStopBudget(ctx, (step) => {
-      if (this.#record.state !== step.state) this.#setState(step.state, { reason });
+    const steps = new Map<string, { end(status: "done", detail: string | null): void }>();
+    const outcome = await runStopBudget(ctx, {
+      before: async (step) => {
+        if (this.#record.state !== step.state) this.#setState(step.state, { reason });
+        if (!journal) return;
+        const target = {
+          phase: journal.phase,
+          name: step.name,
+          component: this.component,
+          index: this.index,
+        };
+        steps.set(step.name, await journal.log.begin(target, `pid ${leader.pid}`));
+      },
+      after: (step, detail) => steps.get(step.name)?.end("done", detail),
     });
     const exit = await leader.exit;
     const lastExit: ExitRecord = {
@@ -250,7 +320,7 @@ export class Replica {
     const spawned = await spawnReplica({
       command: renderCommand(this.#spec.command, vars),
       cwd: this.#spec.cwd,
-      env: { ...process.env, ...renderEnv(this.#spec.env, vars) },
+      env: this.#env(vars),
       logFile: this.logFile,
     });
     this.#logOffsetAtSpawn = spawned.logOffset;
@@ -292,7 +362,7 @@ export class Replica {
       logOffset: this.#logOffsetAtSpawn,
       port: vars.port,
       cwd: this.#spec.cwd,
-      env: { ...process.env, ...renderEnv(this.#spec.env, vars) },
+      env: this.#env(vars),
       signal: abort,
       isAlive: () => this.#leader === leader && !leader.exited,
     });
@@ -367,11 +437,20 @@ export class Replica {
     return { pid: null, pgid: null, startTime: null };
   }
 
+  /** The daemon's environment, the component's `env`, and the marker that finds orphans (process/orphans). */
+  #env(vars: ReplicaVars): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      ...renderEnv(this.#spec.env, vars),
+      ...markerEnv(this.#deps.home, this.component, this.index),
+    };
+  }
+
   #hookEnv(): HookEnv {
     const vars = this.#baseVars();
     return {
       cwd: this.#spec.cwd,
-      env: { ...process.env, ...renderEnv(this.#spec.env, vars) },
+      env: this.#env(vars),
       logFile: this.logFile,
     };
   }

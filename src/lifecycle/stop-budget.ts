@@ -2,8 +2,9 @@
  * @module lifecycle/stop-budget
  * The stop budget of one replica (design §3) as an explicit sequence of named steps, always in
  * this order: drain hook → stop signal to the process group → grace → SIGKILL of the whole group.
- * The edge (issue 4) inserts "stop routing" and "wait in-flight" at the head; the operation
- * journal (issue 3) records each step before and after it runs through `onStep`.
+ * The edge (issue 4) inserts "stop routing" and "wait in-flight" at the head. The operation
+ * journal records each step before it runs (the step waits for that write) and after it finishes,
+ * so a daemon that crashed mid-stop resumes with the remaining budget (`StopResume`).
  */
 import { runHook, signalGroup, waitGroupExit } from "../process/index.js";
 import type { CommandSpec } from "../topology/types.js";
@@ -26,7 +27,23 @@ export interface StopBudgetContext {
   hookEnv: () => HookEnv;
   /** Resolves when the group leader has exited (with its exit code, when known). */
   leaderExit: Promise<{ exitCode: number | null; signal: string | null }>;
+  /** When the stop signal went out: set by the `signal` step, or carried over by a resume. */
+  signalSentAt: number | null;
+  /** Set by a resume whose journal says the drain hook finished. */
+  drainDone: boolean;
   outcome: StopOutcome;
+}
+
+/** What an interrupted stop had done, from its journal: a resume skips it and counts grace from the signal. */
+export interface StopResume {
+  drainDone: boolean;
+  signalSentAt: number | null;
+}
+
+/** Called around each step that runs; `before` may return the journal's write, which the step awaits. */
+export interface StopHooks {
+  before(step: StopStep): Promise<void> | void;
+  after(step: StopStep, detail: string | null): void;
 }
 
 export interface StopOutcome {
@@ -40,7 +57,10 @@ export interface StopStep {
   name: StopStepName;
   /** The replica state while this step runs. */
   state: "draining" | "stopping";
-  run(ctx: StopBudgetContext): Promise<void>;
+  /** True when there is nothing for this step to do (no hook, already done before a crash, …). */
+  skip(ctx: StopBudgetContext): boolean;
+  /** Runs the step; returns a short note for the journal, or null. */
+  run(ctx: StopBudgetContext): Promise<string | null>;
 }
 
 /** How long to wait for the kernel to reap a SIGKILLed group before reporting it. */
@@ -49,69 +69,84 @@ const KILL_SETTLE_MS = 5_000;
 const drainHook: StopStep = {
   name: "drain-hook",
   state: "draining",
+  skip: (ctx) => !ctx.drain.command || ctx.drainDone || ctx.signalSentAt !== null,
   async run(ctx) {
-    if (!ctx.drain.command) return;
+    if (!ctx.drain.command) return null;
     const result = await runHook({
       command: ctx.drain.command,
       timeoutMs: ctx.drain.timeoutMs,
       ...ctx.hookEnv(),
     });
-    if (result.timedOut) ctx.outcome.notes.push(`drain hook timed out after ${ctx.drain.timeoutMs}ms`);
+    let note: string | null = null;
+    if (result.timedOut) note = `drain hook timed out after ${ctx.drain.timeoutMs}ms`;
     else if (result.exitCode !== 0)
-      ctx.outcome.notes.push(
-        `drain hook exited with ${result.exitCode ?? result.signal ?? "unknown status"}`,
-      );
+      note = `drain hook exited with ${result.exitCode ?? result.signal ?? "unknown status"}`;
+    if (note) ctx.outcome.notes.push(note);
+    return note;
   },
 };
 
 const signal: StopStep = {
   name: "signal",
   state: "stopping",
+  skip: (ctx) => ctx.signalSentAt !== null,
   async run(ctx) {
+    ctx.signalSentAt = Date.now();
     signalGroup(ctx.pgid, ctx.signal);
+    return `${ctx.signal} to process group ${ctx.pgid}`;
   },
 };
 
 const grace: StopStep = {
   name: "grace",
   state: "stopping",
+  skip: () => false,
   async run(ctx) {
+    // Grace counts from the signal, also across a daemon crash: a resumed stop gets what is left.
+    const deadline = (ctx.signalSentAt ?? Date.now()) + ctx.graceMs;
     // The leader's exit arrives as an event (no polling); most groups are empty with it.
-    const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ctx.leaderExit, new Promise((r) => (timer = setTimeout(r, ctx.graceMs)))]);
+    await Promise.race([
+      ctx.leaderExit,
+      new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now())))),
+    ]);
     clearTimeout(timer);
-    const empty = await waitGroupExit(ctx.pgid, Math.max(0, ctx.graceMs - (Date.now() - started)));
+    const empty = await waitGroupExit(ctx.pgid, Math.max(0, deadline - Date.now()));
     if (!empty) ctx.outcome.forced = true;
+    return empty ? "process group exited" : "grace expired";
   },
 };
 
 const kill: StopStep = {
   name: "kill",
   state: "stopping",
+  skip: (ctx) => !ctx.outcome.forced,
   async run(ctx) {
-    if (!ctx.outcome.forced) return;
     signalGroup(ctx.pgid, "SIGKILL");
     ctx.outcome.notes.push(`grace of ${ctx.graceMs}ms expired: SIGKILL sent to process group ${ctx.pgid}`);
-    if (!(await waitGroupExit(ctx.pgid, KILL_SETTLE_MS)))
-      ctx.outcome.notes.push(`process group ${ctx.pgid} still has members after SIGKILL`);
+    if (await waitGroupExit(ctx.pgid, KILL_SETTLE_MS)) return `SIGKILL to process group ${ctx.pgid}`;
+    const note = `process group ${ctx.pgid} still has members after SIGKILL`;
+    ctx.outcome.notes.push(note);
+    return note;
   },
 };
 
 /** The steps in order. Issue 4 prepends `stop-routing` and `wait-in-flight`. */
 export const STOP_STEPS: readonly StopStep[] = [drainHook, signal, grace, kill];
 
-/** Run every step in order; `onStep` is called before each (state changes, journal). */
+/** Run every step that has something to do, in order, with `hooks` around each (state changes, journal). */
 export async function runStopBudget(
   ctx: StopBudgetContext,
-  onStep: (step: StopStep) => void,
+  hooks: StopHooks,
   steps: readonly StopStep[] = STOP_STEPS,
 ): Promise<StopOutcome> {
   for (const step of steps) {
-    onStep(step);
+    if (step.skip(ctx)) continue;
+    await hooks.before(step);
     const started = Date.now();
-    await step.run(ctx);
+    const detail = await step.run(ctx);
     ctx.outcome.steps.push({ name: step.name, ms: Date.now() - started });
+    hooks.after(step, detail);
   }
   return ctx.outcome;
 }

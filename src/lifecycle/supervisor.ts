@@ -7,14 +7,16 @@
  */
 import { UnknownComponentError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
-import type { DesiredState, ReplicaRecord } from "../store/records.js";
+import type { OperationLog } from "../recovery/journal.js";
+import type { DesiredState, OperationKind, OperationPhase, ReplicaRecord } from "../store/records.js";
 import type { StateWriter } from "../store/state-writer.js";
 import { DependencyGraph } from "../topology/graph.js";
 import { nearest } from "../topology/suggest.js";
 import type { CompiledComponent, CompiledTopology, DependencyCondition } from "../topology/types.js";
 import { formatMs } from "../process/index.js";
 import { deferred, type Deferred } from "./deferred.js";
-import { Replica } from "./replica.js";
+import { Replica, type PhaseJournal } from "./replica.js";
+import type { StopResume } from "./stop-budget.js";
 
 export interface ComponentRuntime {
   spec: CompiledComponent;
@@ -69,15 +71,92 @@ export class Supervisor {
     return [...this.#components.values()];
   }
 
-  /** Recovery: re-adopt every replica whose process outlived the previous daemon (see `Replica.adopt`). */
-  adoptAll(desired: ReadonlyMap<string, DesiredState>): { adopted: number; lost: number } {
+  /**
+   * Recovery: re-adopt every replica whose process outlived the previous daemon (see `Replica.adopt`).
+   * A replica caught mid-stop continues its stop under the interrupted operation's journal.
+   */
+  adoptAll(
+    desired: ReadonlyMap<string, DesiredState>,
+    interrupted: readonly OperationLog[] = [],
+  ): { adopted: number; lost: number } {
     const counts = { adopted: 0, lost: 0 };
     for (const { spec, replicas } of this.components)
       for (const replica of replicas) {
-        const outcome = replica.adopt(desired.get(spec.name));
+        const outcome = replica.adopt(desired.get(spec.name), this.#interruptedStop(interrupted, replica));
         if (outcome !== "none") counts[outcome] += 1;
       }
     return counts;
+  }
+
+  /** Recovery, after the orphan sweep: start what should run but was caught mid-start or in backoff. */
+  reviveAll(desired: ReadonlyMap<string, DesiredState>): number {
+    let revived = 0;
+    for (const { spec, replicas } of this.components)
+      for (const replica of replicas) if (replica.revive(desired.get(spec.name))) revived += 1;
+    return revived;
+  }
+
+  /** Process groups of replicas that may be alive: what the orphan sweep must leave alone. */
+  claimedGroups(): Set<number> {
+    const pgids = new Set<number>();
+    for (const { replicas } of this.components)
+      for (const r of replicas) if (r.record.pgid !== null) pgids.add(r.record.pgid);
+    return pgids;
+  }
+
+  /** The latest interrupted operation that journaled a stop step of `replica`, and how far it got. */
+  #interruptedStop(
+    logs: readonly OperationLog[],
+    replica: Replica,
+  ): { resume?: StopResume; journal?: PhaseJournal } | undefined {
+    for (const log of [...logs].reverse()) {
+      const resume = log.stopResume(replica.component, replica.index);
+      if (!resume) continue;
+      const phase = log.record.plan.findIndex(
+        (p) => p.action === "stop" && p.components.includes(replica.component),
+      );
+      return { resume, journal: phase < 0 ? undefined : { log, phase } };
+    }
+    return undefined;
+  }
+
+  /** The phases an operation runs, in order: what a journal records before the first step. */
+  plan(kind: OperationKind, names: readonly string[] = []): OperationPhase[] {
+    const targets = this.resolve(names);
+    switch (kind) {
+      case "up":
+      case "start":
+        return [{ action: "start", components: this.#withDependencies(targets) }];
+      case "stop":
+      case "down":
+        return [{ action: "stop", components: this.#withDependants(targets) }];
+      case "restart": {
+        const set = this.#withDependants(targets);
+        return [
+          { action: "stop", components: set },
+          { action: "start", components: set },
+        ];
+      }
+    }
+  }
+
+  /**
+   * Run a journaled operation's plan, phase by phase; a phase a previous daemon finished before it
+   * crashed is skipped, and components the topology no longer declares are left out.
+   */
+  async execute(log: OperationLog): Promise<OperationResult> {
+    const { kind, plan } = log.record;
+    let result: OperationResult = { application: this.topology.name, ok: true, components: [] };
+    for (const [phase, { action, components }] of plan.entries()) {
+      if (log.phaseDone(phase)) continue;
+      const known = components.filter((c) => this.#components.has(c));
+      if (known.length === 0) continue;
+      const journal = { log, phase };
+      result =
+        action === "start" ? await this.start(known, kind, journal) : await this.stop(known, kind, journal);
+      if (!result.ok) break;
+    }
+    return result;
   }
 
   /** Validate names given by an operator; none means every component. */
@@ -89,15 +168,19 @@ export class Supervisor {
     return names.length > 0 ? [...new Set(names)] : known;
   }
 
-  /** Start `names` and everything they depend on, in dependency order. */
-  async start(names: readonly string[] = [], operation = "start"): Promise<OperationResult> {
+  /** Start `names` and everything they depend on, in dependency order; steps journaled under `journal`. */
+  async start(
+    names: readonly string[] = [],
+    operation = "start",
+    journal?: PhaseJournal,
+  ): Promise<OperationResult> {
     const set = this.#withDependencies(this.resolve(names));
     // Every component's "start attempted" gate exists before any task looks for a dependency's.
     const attempts = new Map(set.map((name) => [name, deferred<void>()]));
     const results = new Map<string, Promise<ComponentOutcome>>();
     for (const name of set) {
       void this.#writer.putComponent({ name, desired: "running", updatedAt: Date.now() });
-      results.set(name, this.#startOne(this.#runtime(name), operation, attempts));
+      results.set(name, this.#startOne(this.#runtime(name), operation, attempts, journal));
     }
     return this.#collect(results);
   }
@@ -106,11 +189,13 @@ export class Supervisor {
     runtime: ComponentRuntime,
     operation: string,
     attempts: Map<string, Deferred<void>>,
+    journal: PhaseJournal | undefined,
   ): Promise<ComponentOutcome> {
     const { name } = runtime.spec;
     const attempt = attempts.get(name)!;
     const epoch = runtime.epoch;
     const t0 = Date.now();
+    const step = await journal?.log.begin({ phase: journal.phase, name: "start", component: name });
     try {
       for (const dep of runtime.spec.dependsOn) {
         this.#step(operation, name, `waiting for ${dep.component} (${dep.condition})`);
@@ -125,9 +210,11 @@ export class Supervisor {
       const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
       if (failure) throw failure.reason;
       this.#step(operation, name, `ready (${count}/${count}) in ${formatMs(Date.now() - t0)}`);
+      step?.end("done", `${count} ready`);
       return { name, ok: true, ms: Date.now() - t0 };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
+      step?.end("failed", error);
       attempt.reject(new Error(`${name} failed: ${error}`));
       this.#bus.emit("operation:failed", {
         operation,
@@ -140,8 +227,12 @@ export class Supervisor {
     }
   }
 
-  /** Stop `names` and everything that depends on them, dependants first. */
-  async stop(names: readonly string[] = [], operation = "stop"): Promise<OperationResult> {
+  /** Stop `names` and everything that depends on them, dependants first; steps journaled under `journal`. */
+  async stop(
+    names: readonly string[] = [],
+    operation = "stop",
+    journal?: PhaseJournal,
+  ): Promise<OperationResult> {
     const set = this.#withDependants(this.resolve(names));
     // Every component's "stopped" gate exists before any task waits on a dependant's.
     const stopped = new Map(set.map((name) => [name, deferred<void>()]));
@@ -156,6 +247,7 @@ export class Supervisor {
         this.#runtime(name),
         operation,
         dependants.map((d) => stopped.get(d)!.promise),
+        journal,
       );
       void result.finally(() => stopped.get(name)!.resolve());
       results.set(name, result);
@@ -167,6 +259,7 @@ export class Supervisor {
     runtime: ComponentRuntime,
     operation: string,
     dependants: Promise<void>[],
+    journal: PhaseJournal | undefined,
   ): Promise<ComponentOutcome> {
     const { name } = runtime.spec;
     const t0 = Date.now();
@@ -174,14 +267,17 @@ export class Supervisor {
       this.#step(operation, name, "waiting for its dependants to stop");
       await Promise.all(dependants);
     }
+    const step = await journal?.log.begin({ phase: journal.phase, name: "stop", component: name });
     this.#step(operation, name, "stopping");
-    const exits = await Promise.all(runtime.replicas.map((r) => r.stop(`${operation} requested`)));
+    const exits = await Promise.all(runtime.replicas.map((r) => r.stop(`${operation} requested`, journal)));
     const forced = exits.filter((e) => e?.forced).length;
-    this.#step(operation, name, forced ? `stopped (${forced} killed after grace)` : "stopped");
+    const summary = forced ? `stopped (${forced} killed after grace)` : "stopped";
+    this.#step(operation, name, summary);
+    step?.end("done", summary);
     return { name, ok: true, ms: Date.now() - t0 };
   }
 
-  /** Stop `names` with their dependants, then start that same set again. */
+  /** Stop `names` with their dependants, then start that same set again (unjournaled). */
   async restart(names: readonly string[] = []): Promise<OperationResult> {
     const set = this.#withDependants(this.resolve(names));
     const stopped = await this.stop(set, "restart");

@@ -90,7 +90,8 @@ export function isAlive(pid: number, startTime?: number): boolean {
   return startTime === undefined || stat.startTime === startTime;
 }
 
-function allPids(): number[] {
+/** Every pid in `/proc`. */
+export function allPids(): number[] {
   const pids: number[] = [];
   for (const name of readdirSync("/proc")) {
     const pid = Number(name);

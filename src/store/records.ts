@@ -5,11 +5,16 @@
  */
 import type { ReplicaState } from "../lifecycle/replica-state.js";
 
-export type DaemonState = "active" | "stopped";
-export type BootKind = "clean" | "recovered";
+/** `handover`: the daemon exited for `steward daemon restart`, leaving the application running. */
+export type DaemonState = "active" | "stopped" | "handover";
+/** `recovered`: the previous daemon crashed; `handover`: it handed over on `steward daemon restart`. */
+export type BootKind = "clean" | "recovered" | "handover";
 
 export interface DaemonRecord {
-  /** `active` while running; `stopped` after an orderly shutdown. A boot that finds `active` means the daemon crashed. */
+  /**
+   * `active` while running; `stopped` after an orderly shutdown; `handover` after `daemon restart`.
+   * A boot that finds `active` means the daemon crashed.
+   */
   state: DaemonState;
   pid: number;
   /** 100 at first boot, +1 after each crash, reset by orderly shutdown. */

@@ -96,6 +96,7 @@ describe("SqliteStore", () => {
       expect(db.prepare("SELECT version, name FROM schema_migrations").all()).toStrictEqual([
         { version: 1, name: "initial" },
         { version: 2, name: "operations" },
+        { version: 3, name: "daemon_handover" },
       ]);
       const tables = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")

@@ -1,0 +1,72 @@
+/**
+ * @module process/orphans
+ * Finds processes a Steward daemon started that no replica claims any more: every replica (and
+ * every hook) runs with `STEWARD_HOME=<home>` and `STEWARD_COMPONENT=<name>` in its environment,
+ * which its children inherit. A process carrying this home's marker whose process group is not a
+ * live replica's is an **orphan** — left by a crash mid-spawn, by a replica whose leader died
+ * while no daemon watched it, or by a component removed from the topology. Linux: `/proc/<pid>/environ`.
+ */
+import { readFileSync } from "node:fs";
+import { allPids, readCommandLine, readStat } from "./proc.js";
+
+export interface OrphanGroup {
+  pgid: number;
+  /** Live (non-zombie) members, ascending. */
+  pids: number[];
+  /** `STEWARD_COMPONENT` / `STEWARD_REPLICA` of the first member, for the report. */
+  component: string;
+  replica: number | null;
+  /** The first member's command line. */
+  command: string;
+}
+
+/** The environment variables every replica and hook is started with. */
+export function markerEnv(home: string, component: string, replica: number): Record<string, string> {
+  return { STEWARD_HOME: home, STEWARD_COMPONENT: component, STEWARD_REPLICA: String(replica) };
+}
+
+function markerOf(pid: number): { home: string; component: string; replica: number | null } | undefined {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, "latin1");
+  } catch {
+    return undefined; // gone, or not ours to read
+  }
+  let home: string | undefined;
+  let component: string | undefined;
+  let replica: number | null = null;
+  for (const entry of environ.split("\0")) {
+    if (entry.startsWith("STEWARD_HOME=")) home = entry.slice(13);
+    else if (entry.startsWith("STEWARD_COMPONENT=")) component = entry.slice(18);
+    else if (entry.startsWith("STEWARD_REPLICA=")) replica = Number(entry.slice(16));
+  }
+  return home !== undefined && component !== undefined ? { home, component, replica } : undefined;
+}
+
+/**
+ * Process groups holding a live process marked with `home` whose group is not in `claimed` (the
+ * pgids of live replicas). The calling daemon's own group is never reported.
+ */
+export function findOrphans(home: string, claimed: ReadonlySet<number>): OrphanGroup[] {
+  const groups = new Map<number, OrphanGroup>();
+  const own = readStat(process.pid)?.pgrp;
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue;
+    const stat = readStat(pid);
+    if (!stat || stat.state === "Z" || stat.state === "X" || claimed.has(stat.pgrp) || stat.pgrp === own)
+      continue;
+    const marker = markerOf(pid);
+    if (!marker || marker.home !== home) continue;
+    const group = groups.get(stat.pgrp);
+    if (group) group.pids.push(pid);
+    else
+      groups.set(stat.pgrp, {
+        pgid: stat.pgrp,
+        pids: [pid],
+        component: marker.component,
+        replica: marker.replica,
+        command: readCommandLine(pid) ?? "?",
+      });
+  }
+  return [...groups.values()].sort((a, b) => a.pgid - b.pgid);
+}
