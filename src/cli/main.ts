@@ -15,7 +15,8 @@ import { locateHome } from "../topology/locate-home.js";
 import type { CompiledTopology } from "../topology/types.js";
 import { call, stream } from "./client.js";
 import { ensureDaemon } from "./ensure-daemon.js";
-import { crashedDaemon, whileRecovering } from "./recovery.js";
+import { crashedDaemon, runningDaemon, whileRecovering } from "./recovery.js";
+import { isAlive } from "../process/proc.js";
 import { restartDaemon } from "./daemon-restart.js";
 import { showLogs } from "./logs.js";
 import { ProgressPrinter, renderStatus } from "./render.js";
@@ -160,7 +161,14 @@ for (const [name, verb, description] of [
 
 sub("down", "stop everything in reverse dependency order, then the daemon exits").action(
   async (_o, cmd: Command) => {
-    await operation(await homeOf(cmd), "down", [], "stopped");
+    const t = await homeOf(cmd);
+    const before = runningDaemon(t.home);
+    await operation(t, "down", [], "stopped");
+    // "daemon stopped" is printed once it is true: the daemon exits just after its last answer.
+    const pid = runningDaemon(t.home) ?? before;
+    const deadline = Date.now() + 10_000;
+    while (pid !== undefined && isAlive(pid) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     out("daemon stopped");
   },
 );

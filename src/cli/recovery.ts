@@ -14,15 +14,20 @@ import { isAlive } from "../process/proc.js";
 const RECOVERY_WAIT_LIMIT_MS = 10 * 60_000;
 const RETRY_EVERY_MS = 200;
 
-/** The pid in `<home>/daemon.pid` when that daemon is gone (it did not shut down in order). */
-export function crashedDaemon(home: string): number | undefined {
-  let pid: number;
+/** The pid in `<home>/daemon.pid`, if any. */
+export function runningDaemon(home: string): number | undefined {
   try {
-    pid = Number(readFileSync(join(home, "daemon.pid"), "utf8").trim());
+    const pid = Number(readFileSync(join(home, "daemon.pid"), "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+}
+
+/** The pid in `<home>/daemon.pid` when that daemon is gone (it did not shut down in order). */
+export function crashedDaemon(home: string): number | undefined {
+  const pid = runningDaemon(home);
+  if (pid === undefined) return undefined;
   if (isAlive(pid)) {
     try {
       if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("steward")) return undefined;

@@ -238,7 +238,7 @@ export class Daemon {
     try {
       const { groups } = await sweepOrphans(
         this.supervisor.topology,
-        this.supervisor.claimedGroups(),
+        this.supervisor.claims(),
         unclaimed,
         (m) => log("warn", m),
       );
@@ -298,7 +298,12 @@ export class Daemon {
       const result = await this.supervisor.execute(op);
       await op.finish(result.ok);
       // Nothing survives `down`: whatever still carries this home's marker is stopped too.
-      const { groups } = await sweepOrphans(this.supervisor.topology, new Set(), [], (m) => log("warn", m));
+      const { groups } = await sweepOrphans(
+        this.supervisor.topology,
+        () => false,
+        [],
+        (m) => log("warn", m),
+      );
       if (groups.length > 0) log("warn", `down: ${groups.length} orphan process group(s) stopped`);
       await this.#writer.flush();
       await this.#store.clearVolatile();

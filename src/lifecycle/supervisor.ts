@@ -13,7 +13,8 @@ import type { StateWriter } from "../store/state-writer.js";
 import { DependencyGraph } from "../topology/graph.js";
 import { nearest } from "../topology/suggest.js";
 import type { CompiledComponent, CompiledTopology, DependencyCondition } from "../topology/types.js";
-import { formatMs } from "../process/index.js";
+import { formatMs, type Claim } from "../process/index.js";
+import { LIVE_STATES } from "./replica-state.js";
 import { deferred, type Deferred } from "./deferred.js";
 import { Replica, type PhaseJournal } from "./replica.js";
 import type { StopResume } from "./stop-budget.js";
@@ -96,12 +97,19 @@ export class Supervisor {
     return revived;
   }
 
-  /** Process groups of replicas that may be alive: what the orphan sweep must leave alone. */
-  claimedGroups(): Set<number> {
+  /**
+   * What the orphan sweep must leave alone: a process in a live replica's group, or marked as
+   * belonging to a live replica (a child that left its group with setsid still belongs to it).
+   */
+  claims(): Claim {
     const pgids = new Set<number>();
+    const live = new Set<string>();
     for (const { replicas } of this.components)
-      for (const r of replicas) if (r.record.pgid !== null) pgids.add(r.record.pgid);
-    return pgids;
+      for (const r of replicas) {
+        if (r.record.pgid !== null) pgids.add(r.record.pgid);
+        if (LIVE_STATES.has(r.state)) live.add(`${r.component}\0${r.index}`);
+      }
+    return (p) => pgids.has(p.pgid) || live.has(`${p.component}\0${p.replica}`);
   }
 
   /** The latest interrupted operation that journaled a stop step of `replica`, and how far it got. */

@@ -38,7 +38,7 @@ export { allocatePort, isPortInUse, assertPortFree } from "./ports.js";
 export { rotateIfNeeded, tailLines, follow } from "./logfile.js";
 export { watchExit } from "./watch.js";
 export { findOrphans, markerEnv } from "./orphans.js";
-export type { OrphanGroup } from "./orphans.js";
+export type { Claim, OrphanGroup } from "./orphans.js";
 export type { FollowOptions } from "./logfile.js";
 export { backoffDelay, RestartLimiter } from "./backoff.js";
 export { formatMs } from "./duration.js";

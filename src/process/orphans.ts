@@ -2,9 +2,10 @@
  * @module process/orphans
  * Finds processes a Steward daemon started that no replica claims any more: every replica (and
  * every hook) runs with `STEWARD_HOME=<home>` and `STEWARD_COMPONENT=<name>` in its environment,
- * which its children inherit. A process carrying this home's marker whose process group is not a
- * live replica's is an **orphan** — left by a crash mid-spawn, by a replica whose leader died
- * while no daemon watched it, or by a component removed from the topology. Linux: `/proc/<pid>/environ`.
+ * which its children inherit. A process carrying this home's marker that the caller does not claim
+ * (its group is not a live replica's, nor is the replica its marker names live) is an **orphan** —
+ * left by a crash mid-spawn, by a replica whose leader died while no daemon watched it, or by a
+ * component removed from the topology. Linux: `/proc/<pid>/environ`.
  */
 import { readFileSync } from "node:fs";
 import { allPids, readCommandLine, readStat } from "./proc.js";
@@ -43,20 +44,23 @@ function markerOf(pid: number): { home: string; component: string; replica: numb
   return home !== undefined && component !== undefined ? { home, component, replica } : undefined;
 }
 
+/** Whether a marked process belongs to something live: decided by the daemon. */
+export type Claim = (process: { pgid: number; component: string; replica: number | null }) => boolean;
+
 /**
- * Process groups holding a live process marked with `home` whose group is not in `claimed` (the
- * pgids of live replicas). The calling daemon's own group is never reported.
+ * Process groups holding a live process marked with `home` that `claimed` does not claim. The
+ * calling daemon's own group is never reported.
  */
-export function findOrphans(home: string, claimed: ReadonlySet<number>): OrphanGroup[] {
+export function findOrphans(home: string, claimed: Claim): OrphanGroup[] {
   const groups = new Map<number, OrphanGroup>();
   const own = readStat(process.pid)?.pgrp;
   for (const pid of allPids()) {
     if (pid === process.pid) continue;
     const stat = readStat(pid);
-    if (!stat || stat.state === "Z" || stat.state === "X" || claimed.has(stat.pgrp) || stat.pgrp === own)
-      continue;
+    if (!stat || stat.state === "Z" || stat.state === "X" || stat.pgrp === own) continue;
     const marker = markerOf(pid);
     if (!marker || marker.home !== home) continue;
+    if (claimed({ pgid: stat.pgrp, component: marker.component, replica: marker.replica })) continue;
     const group = groups.get(stat.pgrp);
     if (group) group.pids.push(pid);
     else

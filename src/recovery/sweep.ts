@@ -6,7 +6,7 @@
  * signal, grace and SIGKILL. Runs during recovery (before anything is started again, so an orphan
  * cannot hold a replica's port) and at the end of `down`: nothing survives `steward down`.
  */
-import { findOrphans, isAlive, terminateGroup } from "../process/index.js";
+import { findOrphans, isAlive, terminateGroup, type Claim } from "../process/index.js";
 import type { ReplicaRecord } from "../store/records.js";
 import type { CompiledTopology, StopSpec } from "../topology/types.js";
 
@@ -19,13 +19,13 @@ const DEFAULT_STOP: Pick<StopSpec, "signal" | "graceMs"> = { signal: "SIGTERM", 
 
 export async function sweepOrphans(
   topology: CompiledTopology,
-  claimed: ReadonlySet<number>,
+  claimed: Claim,
   unclaimedRecords: readonly ReplicaRecord[],
   report: (message: string) => void,
 ): Promise<SweepReport> {
   const found = findOrphans(topology.home, claimed);
   for (const r of unclaimedRecords) {
-    if (r.pid === null || r.pgid === null || r.startTime === null || claimed.has(r.pgid)) continue;
+    if (r.pid === null || r.pgid === null || r.startTime === null) continue;
     if (!isAlive(r.pid, r.startTime) || found.some((g) => g.pgid === r.pgid)) continue;
     found.push({ pgid: r.pgid, pids: [r.pid], component: r.component, replica: r.index, command: "?" });
   }
