@@ -22,6 +22,14 @@ function table(rows: string[][]): string {
 export function renderStatus(s: StatusDocument, now = Date.now()): string {
   const d = s.daemon;
   const head = `${s.name} — daemon ${d.state} · pid ${d.pid} · instance ${d.instance} (${d.bootKind} boot) · up ${formatMs(now - d.bootedAt)} · ${d.store}`;
+  const rec = d.recovery;
+  const took =
+    rec === undefined
+      ? ""
+      : `\n${d.bootKind === "handover" ? "took over" : "recovered"}: ${rec.adopted} replica(s) re-adopted, ` +
+        `${rec.lost} had ended, ${rec.orphans} orphan group(s) stopped, ${rec.revived} started again` +
+        (rec.resumed.length > 0 ? `; resumed: ${rec.resumed.join(", ")}` : "") +
+        (d.state === "recovering" ? " — still recovering: operations wait" : "");
   const rows = [["COMPONENT", "#", "STATE", "PID", "PORT", "RESTARTS", "FOR", "NOTE"]];
   for (const c of s.components)
     for (const r of c.replicas) {
@@ -37,7 +45,7 @@ export function renderStatus(s: StatusDocument, now = Date.now()): string {
         note,
       ]);
     }
-  return `${head}\n${table(rows)}`;
+  return `${head}${took}\n${table(rows)}`;
 }
 
 /** Prints progress lines as they arrive; remembers the result. */
