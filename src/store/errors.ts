@@ -81,3 +81,26 @@ export class StoreReadError extends StewardError {
     });
   }
 }
+
+/**
+ * The store's database could not be reached: connection refused, the server went away, a backend
+ * was terminated, or it did not answer in time. Unlike a refused record (STW-2005) this passes: a
+ * running daemon queues its writes and retries them, and supervision goes on meanwhile.
+ */
+export class StoreUnreachableError extends StewardError {
+  /**
+   * @param operation what was being done: `open`, `read`, `commit` or `clearVolatile`.
+   * @param problem what happened, e.g. `connection refused (ECONNREFUSED)`.
+   */
+  constructor(location: string, operation: string, problem: string, cause?: unknown) {
+    const consequence =
+      operation === "open"
+        ? "Steward cannot start without its state; check that the database runs and accepts connections"
+        : "the daemon queues its writes and retries them until the database answers; supervision continues";
+    super("STW-2007", `state store ${location} is unreachable (${operation}): ${problem}; ${consequence}`, {
+      httpStatus: 503,
+      details: { location, operation, problem },
+      cause,
+    });
+  }
+}

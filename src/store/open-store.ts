@@ -3,25 +3,24 @@
  * Opens the **store** a topology names (`store:` in steward.yaml, compiled to a `StoreSpec`).
  */
 import type { StoreSpec } from "../topology/types.js";
-import { StoreUnsupportedError } from "./errors.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { StateStore } from "./state-store.js";
 
 /**
- * Opens the store of `spec`, creating and migrating it if need be.
+ * Opens the store of `spec`, creating and migrating it if need be. The PostgreSQL driver is loaded
+ * only when a topology asks for it, so a SQLite daemon does not pay for it at start.
  *
- * @throws StoreUnsupportedError (STW-2004) for `postgres` until cluster mode arrives.
  * @throws StoreCorruptError, StoreOpenError, StoreSchemaError from the SQLite store.
+ * @throws StoreUnreachableError, StoreOpenError, StoreSchemaError from the PostgreSQL store.
  * @example const store = await openStore(topology.store);
  */
 export async function openStore(spec: StoreSpec): Promise<StateStore> {
   switch (spec.kind) {
     case "sqlite":
       return SqliteStore.open(spec.path);
-    case "postgres":
-      throw new StoreUnsupportedError(
-        "PostgreSQL store arrives with cluster mode (issue 3); use `store: sqlite` for now",
-        { kind: spec.kind },
-      );
+    case "postgres": {
+      const { PostgresStore } = await import("./postgres/postgres-store.js");
+      return PostgresStore.open(spec.url);
+    }
   }
 }

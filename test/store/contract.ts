@@ -1,8 +1,13 @@
 /**
  * @module test/store/contract
- * The contract every `StateStore` must pass (design §4): SQLite now, PostgreSQL in cluster mode.
- * Call `stateStoreContract(name, makeStore)` from a `*.test.ts` file with a factory that opens a
- * fresh, empty store.
+ * The contract every `StateStore` must pass (design §4), run against SQLite (`sqlite.test.ts`) and
+ * PostgreSQL (`postgres.test.ts`). Call `stateStoreContract(name, makeStore)` from a `*.test.ts` file
+ * with a factory that opens a fresh, empty store. What it asks of every backend:
+ * - a refused record fails the whole batch with STW-2005 (`StoreWriteError`) naming the record in
+ *   `details.at`, and nothing of the batch is written;
+ * - text sorts in code-point order whatever the database's locale (PostgreSQL: `COLLATE "C"`), so
+ *   both backends list records in the same order;
+ * - BIGINT columns (timestamps, start times beyond 2^32) read back as numbers.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
@@ -10,7 +15,9 @@ import { StewardError } from "../../src/errors.js";
 import type { ReplicaState } from "../../src/lifecycle/replica-state.js";
 import type { StateBatch } from "../../src/store/records.js";
 import type { StateStore } from "../../src/store/state-store.js";
+import { journalContract } from "./contract-journal.js";
 import {
+  broken,
   componentRecord,
   daemonRecord,
   exitRecord,
@@ -24,7 +31,9 @@ export {
   daemonRecord,
   exitRecord,
   fullReplicaRecord,
+  operationRecord,
   replicaRecord,
+  stepRecord,
 } from "./fixtures/records.js";
 
 export interface StoreFixture {
@@ -34,13 +43,6 @@ export interface StoreFixture {
   reopen(): Promise<StateStore>;
   /** Closes every store the fixture opened and removes what it created. */
   cleanup(): Promise<void>;
-}
-
-/** A record the store must refuse: `fn` breaks a NOT NULL or CHECK constraint. */
-function broken<T>(record: T, fn: (r: Record<string, unknown>) => void): T {
-  const copy = { ...record } as Record<string, unknown>;
-  fn(copy);
-  return copy as T;
 }
 
 export function stateStoreContract(name: string, makeStore: () => Promise<StoreFixture>): void {
@@ -72,6 +74,7 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
 
     it("starts empty", async () => {
       expect(await snapshot()).toStrictEqual({ daemon: undefined, components: [], replicas: [] });
+      expect(await store.listOperations()).toStrictEqual([]);
     });
 
     describe("round-trips", () => {
@@ -325,6 +328,8 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
         expect(await snapshot()).toStrictEqual({ daemon: undefined, components: [], replicas: [] });
       });
     });
+
+    journalContract(() => store);
 
     describe("reopening", () => {
       it("keeps every record, and migrating again changes nothing", async () => {

@@ -2,12 +2,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 
-import { StoreUnsupportedError } from "../../src/store/errors.js";
+import { StoreUnreachableError } from "../../src/store/errors.js";
 import { openStore } from "../../src/store/open-store.js";
+import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import type { StateStore } from "../../src/store/state-store.js";
 import { daemonRecord } from "./contract.js";
+import { createDatabase, dropDatabase, pgUrl } from "./fixtures/postgres.js";
 
 describe("openStore", () => {
   let dir: string;
@@ -30,16 +33,32 @@ describe("openStore", () => {
     await again.close();
   });
 
-  it("refuses PostgreSQL until cluster mode, saying what to use instead", async () => {
+  it("opens a PostgreSQL store at the spec's URL, migrated, named without its password", async () => {
+    const name = await createDatabase("open");
+    const opened: StateStore[] = [];
+    onTestFinished(async () => {
+      for (const s of opened) await s.close();
+      await dropDatabase(name);
+    });
+    const url = pgUrl(name).replace("postgres@", "postgres:secret@");
+    const store = await openStore({ kind: "postgres", url });
+    opened.push(store);
+    expect(store).toBeInstanceOf(PostgresStore);
+    expect(store).toMatchObject({ kind: "postgres", location: pgUrl(name) });
+    await store.commit({ daemon: daemonRecord() });
+    expect(await store.readDaemon()).toStrictEqual(daemonRecord());
+  });
+
+  it("says which PostgreSQL it cannot reach, without the password", async () => {
     const failure = await openStore({
       kind: "postgres",
-      url: "postgres://steward:secret@db:5432/shop",
+      url: "postgres://steward:secret@127.0.0.1:1/shop",
     }).catch((err: unknown) => err);
-    expect(failure).toBeInstanceOf(StoreUnsupportedError);
-    expect(failure).toMatchObject({
-      code: "STW-2004",
-      message: "PostgreSQL store arrives with cluster mode (issue 3); use `store: sqlite` for now",
-    });
-    expect(JSON.stringify((failure as StoreUnsupportedError).toJSON())).not.toContain("secret");
+    expect(failure).toBeInstanceOf(StoreUnreachableError);
+    expect(failure).toMatchObject({ code: "STW-2007" });
+    expect((failure as Error).message).toMatch(
+      /^state store postgres:\/\/steward@127\.0\.0\.1:1\/shop is unreachable/,
+    );
+    expect(JSON.stringify((failure as StoreUnreachableError).toJSON())).not.toContain("secret");
   });
 });

@@ -3,7 +3,8 @@
  * The default **store** (design §4): state records in one SQLite file, by default
  * `<home>/state.db`. WAL journal with `synchronous=FULL`, so a commit is on disk (WAL fsynced)
  * before its promise resolves and survives a crash of the daemon or of the machine. Every batch is
- * one IMMEDIATE transaction. better-sqlite3 is synchronous: the methods are async only to share the
+ * one IMMEDIATE transaction. Statements are compiled by kysely (`./sqlite-queries.ts`) and prepared
+ * once; better-sqlite3 runs them synchronously: the methods are async only to share the
  * `StateStore` interface with PostgreSQL.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync } from "node:fs";
@@ -24,6 +25,7 @@ import type {
 } from "../records.js";
 import type { StateStore } from "../state-store.js";
 import { migrateSqlite } from "./migrate.js";
+import { prepareAll, type SqliteStatements } from "./prepare.js";
 import {
   componentToRow,
   daemonToRow,
@@ -35,13 +37,9 @@ import {
   rowToReplica,
   rowToStep,
   stepToRow,
-  type ComponentRow,
-  type DaemonRow,
-  type OperationRow,
-  type ReplicaRow,
-  type StepRow,
-} from "./rows.js";
+} from "../rows.js";
 import { toStoreError } from "./sqlite-errors.js";
+import { sqliteQueries } from "./sqlite-queries.js";
 
 /** How long a statement waits for another connection's lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -58,59 +56,6 @@ export interface SqliteSettings {
 
 const SYNCHRONOUS = ["OFF", "NORMAL", "FULL", "EXTRA"] as const;
 
-const SQL = {
-  selectDaemon: `SELECT state, pid, instance, boot_kind, booted_at, topology_file, updated_at
-    FROM daemon WHERE id = 1`,
-  upsertDaemon: `INSERT INTO daemon (id, state, pid, instance, boot_kind, booted_at, topology_file, updated_at)
-    VALUES (1, @state, @pid, @instance, @boot_kind, @booted_at, @topology_file, @updated_at)
-    ON CONFLICT (id) DO UPDATE SET state = excluded.state, pid = excluded.pid, instance = excluded.instance,
-      boot_kind = excluded.boot_kind, booted_at = excluded.booted_at, topology_file = excluded.topology_file,
-      updated_at = excluded.updated_at`,
-  selectComponents: `SELECT name, desired, updated_at FROM components ORDER BY name`,
-  upsertComponent: `INSERT INTO components (name, desired, updated_at) VALUES (@name, @desired, @updated_at)
-    ON CONFLICT (name) DO UPDATE SET desired = excluded.desired, updated_at = excluded.updated_at`,
-  selectReplicas: `SELECT component, replica_index, state, pid, pgid, start_time, port, restarts, last_exit,
-      invalidated, reason, updated_at
-    FROM replicas ORDER BY component, replica_index`,
-  upsertReplica: `INSERT INTO replicas (component, replica_index, state, pid, pgid, start_time, port, restarts,
-      last_exit, invalidated, reason, updated_at)
-    VALUES (@component, @replica_index, @state, @pid, @pgid, @start_time, @port, @restarts,
-      @last_exit, @invalidated, @reason, @updated_at)
-    ON CONFLICT (component, replica_index) DO UPDATE SET state = excluded.state, pid = excluded.pid,
-      pgid = excluded.pgid, start_time = excluded.start_time, port = excluded.port,
-      restarts = excluded.restarts, last_exit = excluded.last_exit, invalidated = excluded.invalidated,
-      reason = excluded.reason, updated_at = excluded.updated_at`,
-  deleteReplica: `DELETE FROM replicas WHERE component = @component AND replica_index = @replica_index`,
-  deleteAllReplicas: `DELETE FROM replicas`,
-  deleteAllComponents: `DELETE FROM components`,
-  selectOperations: `SELECT id, kind, targets, plan, status, instance, resumes, started_at, finished_at, error
-    FROM operations ORDER BY started_at, id`,
-  selectOperationsIn: `SELECT id, kind, targets, plan, status, instance, resumes, started_at, finished_at, error
-    FROM operations WHERE status = @status ORDER BY started_at, id`,
-  upsertOperation: `INSERT INTO operations (id, kind, targets, plan, status, instance, resumes, started_at,
-      finished_at, error)
-    VALUES (@id, @kind, @targets, @plan, @status, @instance, @resumes, @started_at, @finished_at, @error)
-    ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, targets = excluded.targets, plan = excluded.plan,
-      status = excluded.status, instance = excluded.instance, resumes = excluded.resumes,
-      started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error`,
-  selectSteps: `SELECT operation_id, seq, phase, name, component, replica_index, status, started_at,
-      finished_at, detail
-    FROM operation_steps WHERE operation_id = @operation_id ORDER BY seq`,
-  upsertStep: `INSERT INTO operation_steps (operation_id, seq, phase, name, component, replica_index, status,
-      started_at, finished_at, detail)
-    VALUES (@operation_id, @seq, @phase, @name, @component, @replica_index, @status, @started_at,
-      @finished_at, @detail)
-    ON CONFLICT (operation_id, seq) DO UPDATE SET phase = excluded.phase, name = excluded.name,
-      component = excluded.component, replica_index = excluded.replica_index, status = excluded.status,
-      started_at = excluded.started_at, finished_at = excluded.finished_at, detail = excluded.detail`,
-  deleteFinishedSteps: `DELETE FROM operation_steps WHERE operation_id IN
-    (SELECT id FROM operations WHERE status <> 'running')`,
-  deleteOldOperations: `DELETE FROM operations WHERE status <> 'running' AND id NOT IN
-    (SELECT id FROM operations WHERE status <> 'running' ORDER BY started_at DESC, id DESC LIMIT @keep)`,
-} as const;
-
-type Statements = { [K in keyof typeof SQL]: Database.Statement };
-
 /**
  * A `StateStore` in a SQLite file.
  *
@@ -123,7 +68,7 @@ export class SqliteStore implements StateStore {
   readonly kind = "sqlite" as const;
   readonly location: string;
   readonly #db: Database.Database;
-  readonly #stmts: Statements;
+  readonly #stmts: SqliteStatements;
   #closed = false;
   /** What the running commit was writing, for the error message when it fails. */
   #writing = "";
@@ -131,9 +76,7 @@ export class SqliteStore implements StateStore {
   private constructor(db: Database.Database, location: string) {
     this.#db = db;
     this.location = location;
-    this.#stmts = Object.fromEntries(
-      Object.entries(SQL).map(([key, sql]) => [key, db.prepare(sql)]),
-    ) as Statements;
+    this.#stmts = prepareAll(db, sqliteQueries());
   }
 
   /**
@@ -191,19 +134,19 @@ export class SqliteStore implements StateStore {
 
   async readDaemon(): Promise<DaemonRecord | undefined> {
     return this.#read(() => {
-      const row = this.#stmts.selectDaemon.get() as DaemonRow | undefined;
+      const row = this.#stmts.selectDaemon.get({});
       return row === undefined ? undefined : rowToDaemon(row);
     });
   }
 
   async listComponents(): Promise<ComponentRecord[]> {
-    return this.#read(() => (this.#stmts.selectComponents.all() as ComponentRow[]).map(rowToComponent));
+    return this.#read(() => this.#stmts.selectComponents.all({}).map(rowToComponent));
   }
 
   /** Ordered by component name (binary, i.e. code-point order), then by index. */
   async listReplicas(): Promise<ReplicaRecord[]> {
     return this.#read(() =>
-      (this.#stmts.selectReplicas.all() as ReplicaRow[]).map((row) => {
+      this.#stmts.selectReplicas.all({}).map((row) => {
         try {
           return rowToReplica(row);
         } catch (err) {
@@ -220,11 +163,10 @@ export class SqliteStore implements StateStore {
 
   async listOperations(status?: OperationStatus): Promise<OperationRecord[]> {
     return this.#read(() => {
-      const rows = (
+      const rows =
         status === undefined
-          ? this.#stmts.selectOperations.all()
-          : this.#stmts.selectOperationsIn.all({ status })
-      ) as OperationRow[];
+          ? this.#stmts.selectOperations.all({})
+          : this.#stmts.selectOperationsIn.all({ status });
       return rows.map((row) => {
         try {
           return rowToOperation(row);
@@ -240,9 +182,7 @@ export class SqliteStore implements StateStore {
   }
 
   async listSteps(operationId: string): Promise<OperationStepRecord[]> {
-    return this.#read(() =>
-      (this.#stmts.selectSteps.all({ operation_id: operationId }) as StepRow[]).map(rowToStep),
-    );
+    return this.#read(() => this.#stmts.selectSteps.all({ operation_id: operationId }).map(rowToStep));
   }
 
   /**
@@ -305,9 +245,9 @@ export class SqliteStore implements StateStore {
     this.#write("clearVolatile", () => {
       this.#db
         .transaction(() => {
-          this.#stmts.deleteAllReplicas.run();
-          this.#stmts.deleteAllComponents.run();
-          this.#stmts.deleteFinishedSteps.run();
+          this.#stmts.deleteAllReplicas.run({});
+          this.#stmts.deleteAllComponents.run({});
+          this.#stmts.deleteFinishedSteps.run({});
           this.#stmts.deleteOldOperations.run({ keep: keepOperations });
         })
         .immediate();

@@ -1,10 +1,11 @@
 /**
- * @module store/sqlite/rows
- * State records ↔ SQLite rows: booleans as 0/1, `lastExit` as JSON text, absent values as NULL.
- * A nullable field given as `undefined` is stored as NULL; a required one left empty is refused by the
- * table's NOT NULL constraint, which rolls the whole batch back.
+ * @module store/rows
+ * State records ↔ table rows, the same for SQLite and PostgreSQL: booleans as 0/1, `lastExit`,
+ * `targets` and `plan` as JSON text, absent values as NULL. A nullable field given as `undefined` is
+ * stored as NULL; a required one left empty is refused by the table's NOT NULL constraint, which
+ * rolls the whole batch back.
  */
-import type { ReplicaState } from "../../lifecycle/replica-state.js";
+import type { ReplicaState } from "../lifecycle/replica-state.js";
 import type {
   BootKind,
   ComponentRecord,
@@ -20,38 +21,8 @@ import type {
   ReplicaRecord,
   StepName,
   StepStatus,
-} from "../records.js";
-
-export interface DaemonRow {
-  state: string;
-  pid: number;
-  instance: number;
-  boot_kind: string;
-  booted_at: number;
-  topology_file: string;
-  updated_at: number;
-}
-
-export interface ComponentRow {
-  name: string;
-  desired: string;
-  updated_at: number;
-}
-
-export interface ReplicaRow {
-  component: string;
-  replica_index: number;
-  state: string;
-  pid: number | null;
-  pgid: number | null;
-  start_time: number | null;
-  port: number | null;
-  restarts: number;
-  last_exit: string | null;
-  invalidated: number | null;
-  reason: string | null;
-  updated_at: number;
-}
+} from "./records.js";
+import type { ComponentRow, DaemonRow, OperationRow, ReplicaRow, StepRow } from "./schema.js";
 
 /** `true`/`false` → 1/0; anything else → NULL, which the NOT NULL constraint refuses. */
 function toFlag(value: unknown): number | null {
@@ -164,32 +135,6 @@ export function rowToReplica(r: ReplicaRow): ReplicaRecord {
     reason: r.reason,
     updatedAt: r.updated_at,
   };
-}
-
-export interface OperationRow {
-  id: string;
-  kind: string;
-  targets: string;
-  plan: string;
-  status: string;
-  instance: number;
-  resumes: number;
-  started_at: number;
-  finished_at: number | null;
-  error: string | null;
-}
-
-export interface StepRow {
-  operation_id: string;
-  seq: number;
-  phase: number;
-  name: string;
-  component: string;
-  replica_index: number | null;
-  status: string;
-  started_at: number;
-  finished_at: number | null;
-  detail: string | null;
 }
 
 export function operationToRow(o: OperationRecord): OperationRow {

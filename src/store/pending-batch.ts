@@ -1,0 +1,96 @@
+/**
+ * @module store/pending-batch
+ * The changes a state writer has queued and not yet committed, keyed by record: a record changed
+ * twice keeps its latest form in the place it was first queued, so a batch commits records in the
+ * order they were first queued. A put and a delete of the same replica cancel out: the later wins.
+ * Whoever waits on the changes waits on the batch's `done`.
+ */
+import type {
+  ComponentRecord,
+  OperationRecord,
+  OperationStepRecord,
+  ReplicaRecord,
+  StateBatch,
+} from "./records.js";
+
+const replicaKey = (component: string, index: number): string => `${component}\0${index}`;
+
+export class PendingBatch {
+  readonly #replicas = new Map<string, ReplicaRecord>();
+  readonly #components = new Map<string, ComponentRecord>();
+  readonly #deletes = new Map<string, { component: string; index: number }>();
+  readonly #operations = new Map<string, OperationRecord>();
+  readonly #steps = new Map<string, OperationStepRecord>();
+  #settlers: (() => void)[] = [];
+  /** Resolves once the batch was committed or dropped (never rejects). */
+  readonly done: Promise<void>;
+
+  constructor() {
+    this.done = new Promise((resolve) => this.#settlers.push(resolve));
+  }
+
+  putReplica(record: ReplicaRecord): void {
+    const key = replicaKey(record.component, record.index);
+    this.#deletes.delete(key);
+    this.#replicas.set(key, { ...record });
+  }
+
+  putComponent(record: ComponentRecord): void {
+    this.#components.set(record.name, { ...record });
+  }
+
+  putOperation(record: OperationRecord): void {
+    this.#operations.set(record.id, { ...record });
+  }
+
+  putStep(record: OperationStepRecord): void {
+    this.#steps.set(`${record.operationId}\0${record.seq}`, { ...record });
+  }
+
+  deleteReplica(component: string, index: number): void {
+    const key = replicaKey(component, index);
+    this.#replicas.delete(key);
+    this.#deletes.delete(key); // re-queued at the end, after any earlier delete
+    this.#deletes.set(key, { component, index });
+  }
+
+  /** How many records the batch writes or deletes. */
+  get size(): number {
+    return (
+      this.#replicas.size +
+      this.#components.size +
+      this.#deletes.size +
+      this.#operations.size +
+      this.#steps.size
+    );
+  }
+
+  toBatch(): StateBatch {
+    return {
+      replicas: [...this.#replicas.values()],
+      components: [...this.#components.values()],
+      deleteReplicas: [...this.#deletes.values()],
+      operations: [...this.#operations.values()],
+      steps: [...this.#steps.values()],
+    };
+  }
+
+  /**
+   * Applies the changes of `newer` (queued after this batch) on top of this one and takes over its
+   * waiters: what this batch held keeps its place, newer forms replace older ones.
+   */
+  absorb(newer: PendingBatch): void {
+    for (const c of newer.#components.values()) this.putComponent(c);
+    for (const r of newer.#replicas.values()) this.putReplica(r);
+    for (const d of newer.#deletes.values()) this.deleteReplica(d.component, d.index);
+    for (const o of newer.#operations.values()) this.putOperation(o);
+    for (const s of newer.#steps.values()) this.putStep(s);
+    this.#settlers.push(...newer.#settlers);
+    newer.#settlers = [];
+  }
+
+  /** Committed or dropped: resolve everyone waiting. */
+  settle(): void {
+    for (const settle of this.#settlers.splice(0)) settle();
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * @module store/queries
+ * Every statement the stores run, written once with kysely's query builder and compiled by the
+ * backend's compiler (`./sqlite/sqlite-queries.ts`, `./postgres/pg-queries.ts`). Text is ordered
+ * with the backend's byte-order collation (`binary` in SQLite, `"C"` in PostgreSQL) so both list
+ * records in the same code-point order, whatever the PostgreSQL database's locale.
+ */
+import type {
+  ExpressionBuilder,
+  Kysely,
+  OnConflictDatabase,
+  OnConflictTables,
+  OrderByModifiersCallbackExpression,
+} from "kysely";
+
+import { slot, slots, storeQuery, type StoreQuery } from "./query.js";
+import type { ComponentRow, DaemonRow, OperationRow, ReplicaRow, StepRow, StoreTables } from "./schema.js";
+
+type NoValues = Record<string, never>;
+
+/** The statements of a store, compiled for one backend. */
+export interface StoreQueries {
+  selectDaemon: StoreQuery<NoValues, DaemonRow>;
+  upsertDaemon: StoreQuery<DaemonRow>;
+  selectComponents: StoreQuery<NoValues, ComponentRow>;
+  upsertComponent: StoreQuery<ComponentRow>;
+  selectReplicas: StoreQuery<NoValues, ReplicaRow>;
+  upsertReplica: StoreQuery<ReplicaRow>;
+  deleteReplica: StoreQuery<Pick<ReplicaRow, "component" | "replica_index">>;
+  deleteAllReplicas: StoreQuery<NoValues>;
+  deleteAllComponents: StoreQuery<NoValues>;
+  selectOperations: StoreQuery<NoValues, OperationRow>;
+  selectOperationsIn: StoreQuery<Pick<OperationRow, "status">, OperationRow>;
+  upsertOperation: StoreQuery<OperationRow>;
+  selectSteps: StoreQuery<Pick<StepRow, "operation_id">, StepRow>;
+  upsertStep: StoreQuery<StepRow>;
+  deleteFinishedSteps: StoreQuery<NoValues>;
+  deleteOldOperations: StoreQuery<{ keep: number }>;
+}
+
+/** Every column of a row type, checked for completeness by the compiler. */
+function columnsOf<R>(all: { [K in keyof R]-?: true }): (keyof R & string)[] {
+  return Object.keys(all) as (keyof R & string)[];
+}
+
+const DAEMON = columnsOf<DaemonRow>({
+  state: true,
+  pid: true,
+  instance: true,
+  boot_kind: true,
+  booted_at: true,
+  topology_file: true,
+  updated_at: true,
+});
+const COMPONENT = columnsOf<ComponentRow>({ name: true, desired: true, updated_at: true });
+const REPLICA = columnsOf<ReplicaRow>({
+  component: true,
+  replica_index: true,
+  state: true,
+  pid: true,
+  pgid: true,
+  start_time: true,
+  port: true,
+  restarts: true,
+  last_exit: true,
+  invalidated: true,
+  reason: true,
+  updated_at: true,
+});
+const OPERATION = columnsOf<OperationRow>({
+  id: true,
+  kind: true,
+  targets: true,
+  plan: true,
+  status: true,
+  instance: true,
+  resumes: true,
+  started_at: true,
+  finished_at: true,
+  error: true,
+});
+const STEP = columnsOf<StepRow>({
+  operation_id: true,
+  seq: true,
+  phase: true,
+  name: true,
+  component: true,
+  replica_index: true,
+  status: true,
+  started_at: true,
+  finished_at: true,
+  detail: true,
+});
+
+/** `SET col = excluded.col` for every column of an upsert except its key. */
+function fromExcluded<T extends keyof StoreTables>(
+  columns: readonly string[],
+  key: readonly string[],
+): (
+  eb: ExpressionBuilder<OnConflictDatabase<StoreTables, T>, OnConflictTables<T>>,
+) => Record<string, unknown> {
+  // kysely types `excluded.<column>` per literal; the column lists above are typed, this is not.
+  return (eb) =>
+    Object.fromEntries(
+      columns.filter((c) => !key.includes(c)).map((c) => [c, eb.ref(`excluded.${c}` as never)]),
+    );
+}
+
+/**
+ * Builds every statement with `db` (a kysely instance that only compiles) and compiles it once.
+ *
+ * @param collation the byte-order collation of the backend: `binary` (SQLite) or `C` (PostgreSQL).
+ */
+export function buildQueries(db: Kysely<StoreTables>, collation: string): StoreQueries {
+  const byBytes: OrderByModifiersCallbackExpression = (ob) => ob.collate(collation);
+  const byBytesDesc: OrderByModifiersCallbackExpression = (ob) => ob.collate(collation).desc();
+
+  return {
+    selectDaemon: storeQuery(db.selectFrom("daemon").select(DAEMON).where("id", "=", 1).compile()),
+    upsertDaemon: storeQuery(
+      db
+        .insertInto("daemon")
+        .values({ id: 1, ...slots<DaemonRow>(DAEMON) })
+        .onConflict((oc) => oc.column("id").doUpdateSet(fromExcluded<"daemon">(DAEMON, [])))
+        .compile(),
+    ),
+    selectComponents: storeQuery(
+      db.selectFrom("components").select(COMPONENT).orderBy("name", byBytes).compile(),
+    ),
+    upsertComponent: storeQuery(
+      db
+        .insertInto("components")
+        .values(slots<ComponentRow>(COMPONENT))
+        .onConflict((oc) => oc.column("name").doUpdateSet(fromExcluded<"components">(COMPONENT, ["name"])))
+        .compile(),
+    ),
+    selectReplicas: storeQuery(
+      db
+        .selectFrom("replicas")
+        .select(REPLICA)
+        .orderBy("component", byBytes)
+        .orderBy("replica_index")
+        .compile(),
+    ),
+    upsertReplica: storeQuery(
+      db
+        .insertInto("replicas")
+        .values(slots<ReplicaRow>(REPLICA))
+        .onConflict((oc) =>
+          oc
+            .columns(["component", "replica_index"])
+            .doUpdateSet(fromExcluded<"replicas">(REPLICA, ["component", "replica_index"])),
+        )
+        .compile(),
+    ),
+    deleteReplica: storeQuery(
+      db
+        .deleteFrom("replicas")
+        .where("component", "=", slot<string>("component"))
+        .where("replica_index", "=", slot<number>("replica_index"))
+        .compile(),
+    ),
+    deleteAllReplicas: storeQuery(db.deleteFrom("replicas").compile()),
+    deleteAllComponents: storeQuery(db.deleteFrom("components").compile()),
+    selectOperations: storeQuery(
+      db.selectFrom("operations").select(OPERATION).orderBy("started_at").orderBy("id", byBytes).compile(),
+    ),
+    selectOperationsIn: storeQuery(
+      db
+        .selectFrom("operations")
+        .select(OPERATION)
+        .where("status", "=", slot<string>("status"))
+        .orderBy("started_at")
+        .orderBy("id", byBytes)
+        .compile(),
+    ),
+    upsertOperation: storeQuery(
+      db
+        .insertInto("operations")
+        .values(slots<OperationRow>(OPERATION))
+        .onConflict((oc) => oc.column("id").doUpdateSet(fromExcluded<"operations">(OPERATION, ["id"])))
+        .compile(),
+    ),
+    selectSteps: storeQuery(
+      db
+        .selectFrom("operation_steps")
+        .select(STEP)
+        .where("operation_id", "=", slot<string>("operation_id"))
+        .orderBy("seq")
+        .compile(),
+    ),
+    upsertStep: storeQuery(
+      db
+        .insertInto("operation_steps")
+        .values(slots<StepRow>(STEP))
+        .onConflict((oc) =>
+          oc
+            .columns(["operation_id", "seq"])
+            .doUpdateSet(fromExcluded<"operation_steps">(STEP, ["operation_id", "seq"])),
+        )
+        .compile(),
+    ),
+    deleteFinishedSteps: storeQuery(
+      db
+        .deleteFrom("operation_steps")
+        .where("operation_id", "in", (eb) =>
+          eb.selectFrom("operations").select("id").where("status", "<>", "running"),
+        )
+        .compile(),
+    ),
+    deleteOldOperations: storeQuery(
+      db
+        .deleteFrom("operations")
+        .where("status", "<>", "running")
+        .where("id", "not in", (eb) =>
+          eb
+            .selectFrom("operations")
+            .select("id")
+            .where("status", "<>", "running")
+            .orderBy("started_at", "desc")
+            .orderBy("id", byBytesDesc)
+            .limit(slot<number>("keep")),
+        )
+        .compile(),
+    ),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * @module store/schema
+ * The tables of the store as kysely sees them, one row type per table, shared by both backends. The
+ * DDL lives in `./migrations/` (portable SQL); these types must match it. Booleans are INTEGER 0/1,
+ * JSON is TEXT, timestamps are BIGINT epoch milliseconds (read back as numbers on both backends).
+ */
+
+export interface DaemonRow {
+  state: string;
+  pid: number;
+  instance: number;
+  boot_kind: string;
+  booted_at: number;
+  topology_file: string;
+  updated_at: number;
+}
+
+export interface ComponentRow {
+  name: string;
+  desired: string;
+  updated_at: number;
+}
+
+export interface ReplicaRow {
+  component: string;
+  replica_index: number;
+  state: string;
+  pid: number | null;
+  pgid: number | null;
+  start_time: number | null;
+  port: number | null;
+  restarts: number;
+  /** An `ExitRecord` as JSON text. */
+  last_exit: string | null;
+  /** 0/1; null only for a value that was not a boolean, which NOT NULL refuses. */
+  invalidated: number | null;
+  reason: string | null;
+  updated_at: number;
+}
+
+export interface OperationRow {
+  id: string;
+  kind: string;
+  /** JSON list of component names. */
+  targets: string;
+  /** JSON list of `OperationPhase`. */
+  plan: string;
+  status: string;
+  instance: number;
+  resumes: number;
+  started_at: number;
+  finished_at: number | null;
+  error: string | null;
+}
+
+export interface StepRow {
+  operation_id: string;
+  seq: number;
+  phase: number;
+  name: string;
+  component: string;
+  replica_index: number | null;
+  status: string;
+  started_at: number;
+  finished_at: number | null;
+  detail: string | null;
+}
+
+export interface SchemaMigrationRow {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+/** Every table, for `Kysely<StoreTables>`. The daemon table holds one row, `id = 1`. */
+export interface StoreTables {
+  daemon: DaemonRow & { id: number };
+  components: ComponentRow;
+  replicas: ReplicaRow;
+  operations: OperationRow;
+  operation_steps: StepRow;
+  schema_migrations: SchemaMigrationRow;
+}

@@ -1,0 +1,180 @@
+/**
+ * The PostgreSQL store against the real server on 127.0.0.1:5432: the whole contract (one database
+ * for the file, its tables truncated between cases), then what only PostgreSQL has: concurrent
+ * migrations under the advisory lock, connection errors, terminated backends.
+ */
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+
+import {
+  StoreOpenError,
+  StoreSchemaError,
+  StoreUnreachableError,
+  StoreWriteError,
+} from "../../src/store/errors.js";
+import { LATEST_VERSION, MIGRATIONS, type Migration } from "../../src/store/migrations/index.js";
+import { appliedVersions, migratePostgres } from "../../src/store/postgres/migrate.js";
+import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
+import { redactUrl } from "../../src/store/postgres/pool.js";
+import type { StateStore } from "../../src/store/state-store.js";
+import { daemonRecord, fullReplicaRecord, replicaRecord, stateStoreContract } from "./contract.js";
+import { createDatabase, dropDatabase, pgAdmin, pgUrl, terminateBackends } from "./fixtures/postgres.js";
+
+const TABLES = "daemon, components, replicas, operations, operation_steps";
+
+let db = "";
+/** Databases created by single tests, dropped at the end even when a test failed. */
+const extra: string[] = [];
+
+beforeAll(async () => {
+  db = await createDatabase("contract", { icu: true });
+});
+afterAll(async () => {
+  for (const name of [db, ...extra]) if (name !== "") await dropDatabase(name);
+});
+
+async function freshDatabase(label: string): Promise<string> {
+  const name = await createDatabase(label);
+  extra.push(name);
+  return name;
+}
+
+stateStoreContract("postgres", async () => {
+  const opened: StateStore[] = [];
+  const open = async (): Promise<StateStore> => {
+    const store = await PostgresStore.open(pgUrl(db));
+    opened.push(store);
+    return store;
+  };
+  return {
+    store: await open(),
+    reopen: open,
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+      await pgAdmin(`TRUNCATE ${TABLES}`, [], db);
+    },
+  };
+});
+
+describe("PostgresStore", () => {
+  const stores: StateStore[] = [];
+  const open = async (url: string): Promise<PostgresStore> => {
+    const store = await PostgresStore.open(url);
+    stores.push(store);
+    return store;
+  };
+  const closeAll = async (): Promise<void> => {
+    for (const s of stores.splice(0)) await s.close();
+  };
+
+  describe("migrations", () => {
+    it("run once when several daemons open the same fresh database at once", async () => {
+      const name = await freshDatabase("concurrent");
+      onTestFinished(closeAll);
+      const opened = await Promise.all(Array.from({ length: 4 }, () => open(pgUrl(name))));
+      expect(opened).toHaveLength(4);
+      const rows = await pgAdmin("SELECT version, name FROM schema_migrations ORDER BY version", [], name);
+      expect(rows).toStrictEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+      await opened[0]!.commit({ daemon: daemonRecord() });
+      expect(await opened[3]!.readDaemon()).toStrictEqual(daemonRecord());
+    });
+
+    it("refuse a database migrated by a newer Steward: STW-2003", async () => {
+      const name = await freshDatabase("newer");
+      await (await PostgresStore.open(pgUrl(name))).close();
+      await pgAdmin(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'future', 0)",
+        [LATEST_VERSION + 1],
+        name,
+      );
+      const failure = await PostgresStore.open(pgUrl(name)).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(StoreSchemaError);
+      expect((failure as Error).message).toBe(
+        `state store ${pgUrl(name)} has schema version ${LATEST_VERSION + 1}, newer than this Steward knows ` +
+          `(${LATEST_VERSION}); it was written by a newer Steward. Run that version, or point \`store:\` elsewhere.`,
+      );
+    });
+
+    it("that fail leave nothing applied, not even the earlier ones of the same run", async () => {
+      const name = await freshDatabase("failing");
+      const ok: Migration = { version: 1, name: "make_a", sql: "CREATE TABLE a (x INTEGER)" };
+      const bad: Migration = { version: 2, name: "broken", sql: "CREATE TABLE b (x INTEGER); NOT SQL" };
+      const client = new pg.Client({ connectionString: pgUrl(name) });
+      await client.connect();
+      onTestFinished(() => client.end());
+      await expect(migratePostgres(client, name, [ok, bad])).rejects.toThrow(/syntax error/);
+      expect(await appliedVersions(client)).toStrictEqual([]);
+      const tables = await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+      expect(tables.rows).toStrictEqual([]);
+      expect(await migratePostgres(client, name, [ok])).toStrictEqual([1]);
+      expect(await migratePostgres(client, name, [ok])).toStrictEqual([]);
+      expect(await appliedVersions(client)).toStrictEqual([1]);
+    });
+  });
+
+  describe("location and errors", () => {
+    it("is the URL without its password", async () => {
+      onTestFinished(closeAll);
+      const store = await open(
+        `postgres://postgres:secret@${pgUrl(db).slice("postgres://postgres@".length)}`,
+      );
+      expect(store.location).toBe(pgUrl(db));
+      expect(redactUrl("postgres://app:secret@db:5432/shop?password=other&sslmode=require")).toBe(
+        "postgres://app@db:5432/shop?sslmode=require",
+      );
+    });
+
+    it("a server that is not there: STW-2007 naming the database and saying what happened", async () => {
+      const url = "postgres://postgres:secret@127.0.0.1:1/nowhere";
+      const failure = await PostgresStore.open(url).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(StoreUnreachableError);
+      const err = failure as StoreUnreachableError;
+      expect(err.code).toBe("STW-2007");
+      expect(err.message).toMatch(
+        /^state store postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere is unreachable \(open\): connection refused \(.*ECONNREFUSED.*\); Steward cannot start/,
+      );
+      expect(JSON.stringify(err.toJSON())).not.toContain("secret");
+    });
+
+    it("a URL that does not parse: STW-2002", async () => {
+      await expect(PostgresStore.open("postgres://a b")).rejects.toBeInstanceOf(StoreOpenError);
+    });
+
+    it("a refused record is named in the error, with PostgreSQL's reason", async () => {
+      onTestFinished(async () => {
+        await closeAll();
+        await pgAdmin(`TRUNCATE ${TABLES}`, [], db);
+      });
+      const store = await open(pgUrl(db));
+      const bad = {
+        ...replicaRecord({ component: "engine", index: 3 }),
+        state: null,
+      } as unknown as ReturnType<typeof replicaRecord>;
+      const failure = await store.commit({ replicas: [replicaRecord(), bad] }).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(StoreWriteError);
+      expect((failure as Error).message).toBe(
+        `commit on state store ${pgUrl(db)} failed at replica engine[3]: a record was refused ` +
+          `(null value in column "state" of relation "replicas" violates not-null constraint); ` +
+          `the transaction was rolled back, nothing of it was written`,
+      );
+      expect(await store.listReplicas()).toStrictEqual([]);
+    });
+  });
+
+  describe("terminated backends", () => {
+    it("the next commit and read work on fresh connections", async () => {
+      onTestFinished(async () => {
+        await closeAll();
+        await pgAdmin(`TRUNCATE ${TABLES}`, [], db);
+      });
+      const store = await open(pgUrl(db));
+      // Fill the pool with idle connections, then have the server end all of them.
+      await Promise.all(
+        Array.from({ length: 4 }, (_, i) => store.commit({ replicas: [replicaRecord({ index: i })] })),
+      );
+      expect(await terminateBackends(db)).toBeGreaterThan(0);
+      await store.commit({ replicas: [fullReplicaRecord({ index: 9 })] });
+      expect((await store.listReplicas()).map((r) => r.index)).toStrictEqual([0, 1, 2, 3, 9]);
+    });
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * The statements both stores run are the same kysely queries: compiled for SQLite and for
+ * PostgreSQL they differ only in placeholders and in the name of the byte-order collation.
+ */
+import { describe, expect, it } from "vitest";
+
+import { pgQueries, pgQueryBuilder, pgStatements } from "../../src/store/postgres/pg-queries.js";
+import { slot, slots, storeQuery } from "../../src/store/query.js";
+import { sqliteQueries } from "../../src/store/sqlite/sqlite-queries.js";
+
+describe("store queries", () => {
+  const sqlite = sqliteQueries();
+  const postgres = pgQueries();
+
+  it("are the same statements for SQLite and PostgreSQL, but for placeholders and collation", () => {
+    expect(Object.keys(postgres)).toStrictEqual(Object.keys(sqlite));
+    expect(Object.keys(pgStatements())).toStrictEqual(Object.keys(sqlite));
+    for (const [key, q] of Object.entries(sqlite)) {
+      const pg = postgres[key as keyof typeof postgres];
+      expect(pg.sql.replace(/\$\d+/g, "?").replace('collate "C"', 'collate "binary"'), key).toBe(q.sql);
+    }
+  });
+
+  it("order text by bytes, so both list records in code-point order", () => {
+    expect(sqlite.selectReplicas.sql).toMatch(/order by "component" collate "binary", "replica_index"$/);
+    expect(postgres.selectReplicas.sql).toMatch(/order by "component" collate "C", "replica_index"$/);
+  });
+
+  it("bind each slot from the row's field of the same name, constants as compiled", () => {
+    expect(sqlite.deleteReplica.bind({ component: "engine", replica_index: 3 })).toStrictEqual(["engine", 3]);
+    expect(postgres.deleteOldOperations.bind({ keep: 7 })).toStrictEqual(["running", "running", 7]);
+    const row = {
+      state: "active",
+      pid: 1,
+      instance: 100,
+      boot_kind: "clean",
+      booted_at: 2,
+      topology_file: "f",
+      updated_at: 3,
+    };
+    expect(sqlite.upsertDaemon.bind(row)).toStrictEqual([1, "active", 1, 100, "clean", 2, "f", 3]);
+  });
+
+  it("slots compile to plain placeholders", () => {
+    const db = pgQueryBuilder();
+    const q = storeQuery<{ name: string; desired: string; updated_at: number }>(
+      db
+        .insertInto("components")
+        .values(
+          slots<{ name: string; desired: string; updated_at: number }>(["name", "desired", "updated_at"]),
+        )
+        .returning("name")
+        .compile(),
+    );
+    expect(q.sql).toBe(
+      `insert into "components" ("name", "desired", "updated_at") values ($1, $2, $3) returning "name"`,
+    );
+    expect(q.bind({ name: "web", desired: "running", updated_at: 5 })).toStrictEqual(["web", "running", 5]);
+    const where = storeQuery<{ id: string }>(
+      db.selectFrom("operations").select("id").where("id", "=", slot<string>("id")).compile(),
+    );
+    expect(where.bind({ id: "op-1" })).toStrictEqual(["op-1"]);
+  });
+});
