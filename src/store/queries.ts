@@ -13,7 +13,7 @@ import type {
   OrderByModifiersCallbackExpression,
 } from "kysely";
 
-import { slot, slots, storeQuery, type StoreQuery } from "./query.js";
+import { slot, slots, toCompiled, type CompiledStatement, type StoreQuery } from "./query.js";
 import type { ComponentRow, DaemonRow, OperationRow, ReplicaRow, StepRow, StoreTables } from "./schema.js";
 
 type NoValues = Record<string, never>;
@@ -106,35 +106,39 @@ function fromExcluded<T extends keyof StoreTables>(
     );
 }
 
+/** The statements as compiled text, before they are made runnable. */
+export type CompiledQueries = Record<keyof StoreQueries, CompiledStatement>;
+
 /**
- * Builds every statement with `db` (a kysely instance that only compiles) and compiles it once.
+ * Builds every statement with `db` (a kysely instance that only compiles) and compiles it. Run by
+ * `test/store/queries.test.ts`, which keeps `./compiled-queries.ts` equal to its output.
  *
  * @param collation the byte-order collation of the backend: `binary` (SQLite) or `C` (PostgreSQL).
  */
-export function buildQueries(db: Kysely<StoreTables>, collation: string): StoreQueries {
+export function buildQueries(db: Kysely<StoreTables>, collation: string): CompiledQueries {
   const byBytes: OrderByModifiersCallbackExpression = (ob) => ob.collate(collation);
   const byBytesDesc: OrderByModifiersCallbackExpression = (ob) => ob.collate(collation).desc();
 
   return {
-    selectDaemon: storeQuery(db.selectFrom("daemon").select(DAEMON).where("id", "=", 1).compile()),
-    upsertDaemon: storeQuery(
+    selectDaemon: toCompiled(db.selectFrom("daemon").select(DAEMON).where("id", "=", 1).compile()),
+    upsertDaemon: toCompiled(
       db
         .insertInto("daemon")
         .values({ id: 1, ...slots<DaemonRow>(DAEMON) })
         .onConflict((oc) => oc.column("id").doUpdateSet(fromExcluded<"daemon">(DAEMON, [])))
         .compile(),
     ),
-    selectComponents: storeQuery(
+    selectComponents: toCompiled(
       db.selectFrom("components").select(COMPONENT).orderBy("name", byBytes).compile(),
     ),
-    upsertComponent: storeQuery(
+    upsertComponent: toCompiled(
       db
         .insertInto("components")
         .values(slots<ComponentRow>(COMPONENT))
         .onConflict((oc) => oc.column("name").doUpdateSet(fromExcluded<"components">(COMPONENT, ["name"])))
         .compile(),
     ),
-    selectReplicas: storeQuery(
+    selectReplicas: toCompiled(
       db
         .selectFrom("replicas")
         .select(REPLICA)
@@ -142,7 +146,7 @@ export function buildQueries(db: Kysely<StoreTables>, collation: string): StoreQ
         .orderBy("replica_index")
         .compile(),
     ),
-    upsertReplica: storeQuery(
+    upsertReplica: toCompiled(
       db
         .insertInto("replicas")
         .values(slots<ReplicaRow>(REPLICA))
@@ -153,19 +157,19 @@ export function buildQueries(db: Kysely<StoreTables>, collation: string): StoreQ
         )
         .compile(),
     ),
-    deleteReplica: storeQuery(
+    deleteReplica: toCompiled(
       db
         .deleteFrom("replicas")
         .where("component", "=", slot<string>("component"))
         .where("replica_index", "=", slot<number>("replica_index"))
         .compile(),
     ),
-    deleteAllReplicas: storeQuery(db.deleteFrom("replicas").compile()),
-    deleteAllComponents: storeQuery(db.deleteFrom("components").compile()),
-    selectOperations: storeQuery(
+    deleteAllReplicas: toCompiled(db.deleteFrom("replicas").compile()),
+    deleteAllComponents: toCompiled(db.deleteFrom("components").compile()),
+    selectOperations: toCompiled(
       db.selectFrom("operations").select(OPERATION).orderBy("started_at").orderBy("id", byBytes).compile(),
     ),
-    selectOperationsIn: storeQuery(
+    selectOperationsIn: toCompiled(
       db
         .selectFrom("operations")
         .select(OPERATION)
@@ -174,14 +178,14 @@ export function buildQueries(db: Kysely<StoreTables>, collation: string): StoreQ
         .orderBy("id", byBytes)
         .compile(),
     ),
-    upsertOperation: storeQuery(
+    upsertOperation: toCompiled(
       db
         .insertInto("operations")
         .values(slots<OperationRow>(OPERATION))
         .onConflict((oc) => oc.column("id").doUpdateSet(fromExcluded<"operations">(OPERATION, ["id"])))
         .compile(),
     ),
-    selectSteps: storeQuery(
+    selectSteps: toCompiled(
       db
         .selectFrom("operation_steps")
         .select(STEP)
@@ -189,7 +193,7 @@ export function buildQueries(db: Kysely<StoreTables>, collation: string): StoreQ
         .orderBy("seq")
         .compile(),
     ),
-    upsertStep: storeQuery(
+    upsertStep: toCompiled(
       db
         .insertInto("operation_steps")
         .values(slots<StepRow>(STEP))
@@ -200,7 +204,7 @@ export function buildQueries(db: Kysely<StoreTables>, collation: string): StoreQ
         )
         .compile(),
     ),
-    deleteFinishedSteps: storeQuery(
+    deleteFinishedSteps: toCompiled(
       db
         .deleteFrom("operation_steps")
         .where("operation_id", "in", (eb) =>
@@ -208,7 +212,7 @@ export function buildQueries(db: Kysely<StoreTables>, collation: string): StoreQ
         )
         .compile(),
     ),
-    deleteOldOperations: storeQuery(
+    deleteOldOperations: toCompiled(
       db
         .deleteFrom("operations")
         .where("status", "<>", "running")

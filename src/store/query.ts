@@ -1,7 +1,8 @@
 /**
  * @module store/query
- * Queries built once with kysely and compiled once per backend, then run many times with values
- * taken from a row. A value that varies from run to run is a *slot*: a placeholder object kysely
+ * Queries built with kysely and compiled per backend at build time (`./compiled-queries.ts`, kept
+ * fresh by a test), then run many times with values taken from a row. Loading kysely costs the
+ * daemon ~80–115 ms at every start (measured); the compiled text costs nothing. A value that varies from run to run is a *slot*: a placeholder object kysely
  * compiles to a positional parameter (`?` for SQLite, `$n` for PostgreSQL); `bind` fills each slot
  * from the row's field of the same name. Constant values stay as kysely compiled them.
  */
@@ -27,6 +28,25 @@ export function slots<R extends object>(columns: readonly (keyof R & string)[]):
   return Object.fromEntries(columns.map((c) => [c, new Slot(c)])) as R;
 }
 
+/** A parameter of a compiled statement: filled from a row's field, or a constant. */
+export type CompiledParameter = { slot: string } | { value: string | number | null };
+
+/** A statement as kysely compiled it, in a form that can be written to a module (`./compiled-queries.ts`). */
+export interface CompiledStatement {
+  sql: string;
+  parameters: CompiledParameter[];
+}
+
+/** Turns kysely's compiled query into a `CompiledStatement`. */
+export function toCompiled(compiled: CompiledQuery<unknown>): CompiledStatement {
+  return {
+    sql: compiled.sql,
+    parameters: compiled.parameters.map((p) =>
+      p instanceof Slot ? { slot: p.name } : { value: p as string | number | null },
+    ),
+  };
+}
+
 /**
  * One compiled statement. `P` is what `bind` reads the slots from; `R` is the row it returns.
  */
@@ -39,12 +59,12 @@ export interface StoreQuery<P extends object, R = never> {
   readonly row?: R;
 }
 
-/** Wraps a compiled kysely query; every `Slot` among its parameters is filled by `bind`. */
-export function storeQuery<P extends object, R = never>(compiled: CompiledQuery<unknown>): StoreQuery<P, R> {
+/** A runnable statement from a compiled one: `bind` fills every slot from the row. */
+export function storeQuery<P extends object, R = never>(compiled: CompiledStatement): StoreQuery<P, R> {
   const parameters = compiled.parameters;
   return {
     sql: compiled.sql,
     bind: (values: P) =>
-      parameters.map((p) => (p instanceof Slot ? (values as Record<string, unknown>)[p.name] : p)),
+      parameters.map((p) => ("slot" in p ? (values as Record<string, unknown>)[p.slot] : p.value)),
   };
 }

@@ -2,15 +2,32 @@
  * The statements both stores run are the same kysely queries: compiled for SQLite and for
  * PostgreSQL they differ only in placeholders and in the name of the byte-order collation.
  */
+import fs from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-import { pgQueries, pgQueryBuilder, pgStatements } from "../../src/store/postgres/pg-queries.js";
-import { slot, slots, storeQuery } from "../../src/store/query.js";
+import { pgQueries, pgStatements } from "../../src/store/postgres/pg-queries.js";
+import { compiledQueriesModule, pgQueryBuilder } from "../../src/store/query-builders.js";
+import { slot, slots, storeQuery, toCompiled } from "../../src/store/query.js";
 import { sqliteQueries } from "../../src/store/sqlite/sqlite-queries.js";
+
+const GENERATED = fileURLToPath(new URL("../../src/store/compiled-queries.ts", import.meta.url));
 
 describe("store queries", () => {
   const sqlite = sqliteQueries();
   const postgres = pgQueries();
+
+  it("src/store/compiled-queries.ts is what kysely compiles from src/store/queries.ts today", async () => {
+    const fresh = compiledQueriesModule();
+    if (process.env.STEWARD_WRITE_QUERIES === "1") fs.writeFileSync(GENERATED, fresh);
+    const { format } = await import("prettier");
+    const expected = await format(fresh, { filepath: GENERATED });
+    const actual = await format(fs.readFileSync(GENERATED, "utf8"), { filepath: GENERATED });
+    expect(
+      actual === expected,
+      "src/store/compiled-queries.ts is stale: run STEWARD_WRITE_QUERIES=1 npx vitest run test/store/queries.test.ts",
+    ).toBe(true);
+  });
 
   it("are the same statements for SQLite and PostgreSQL, but for placeholders and collation", () => {
     expect(Object.keys(postgres)).toStrictEqual(Object.keys(sqlite));
@@ -44,20 +61,22 @@ describe("store queries", () => {
   it("slots compile to plain placeholders", () => {
     const db = pgQueryBuilder();
     const q = storeQuery<{ name: string; desired: string; updated_at: number }>(
-      db
-        .insertInto("components")
-        .values(
-          slots<{ name: string; desired: string; updated_at: number }>(["name", "desired", "updated_at"]),
-        )
-        .returning("name")
-        .compile(),
+      toCompiled(
+        db
+          .insertInto("components")
+          .values(
+            slots<{ name: string; desired: string; updated_at: number }>(["name", "desired", "updated_at"]),
+          )
+          .returning("name")
+          .compile(),
+      ),
     );
     expect(q.sql).toBe(
       `insert into "components" ("name", "desired", "updated_at") values ($1, $2, $3) returning "name"`,
     );
     expect(q.bind({ name: "web", desired: "running", updated_at: 5 })).toStrictEqual(["web", "running", 5]);
     const where = storeQuery<{ id: string }>(
-      db.selectFrom("operations").select("id").where("id", "=", slot<string>("id")).compile(),
+      toCompiled(db.selectFrom("operations").select("id").where("id", "=", slot<string>("id")).compile()),
     );
     expect(where.bind({ id: "op-1" })).toStrictEqual(["op-1"]);
   });

@@ -1,14 +1,14 @@
 /**
  * @module store/postgres/pg-queries
- * The store's statements compiled by kysely's PostgreSQL compiler (placeholders `$1`, `$2`…), once per
- * process, and run by `pg` as named prepared statements: each connection parses a statement once.
+ * The store's statements as kysely's PostgreSQL compiler emitted them (`../compiled-queries.ts`,
+ * placeholders `$1`, `$2`…), run by `pg` as named prepared statements: each connection parses a
+ * statement once.
  */
-import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from "kysely";
 import type pg from "pg";
 
-import { buildQueries, type StoreQueries } from "../queries.js";
-import type { StoreQuery } from "../query.js";
-import type { StoreTables } from "../schema.js";
+import { POSTGRES } from "../compiled-queries.js";
+import type { StoreQueries } from "../queries.js";
+import { storeQuery, type StoreQuery } from "../query.js";
 
 /** A statement run on a pooled client (or the pool itself), with parameters taken from a row. */
 export interface PgStatement<P extends object, R> {
@@ -19,24 +19,14 @@ export type PgStatements = {
   [K in keyof StoreQueries]: StoreQueries[K] extends StoreQuery<infer P, infer R> ? PgStatement<P, R> : never;
 };
 
-/** A kysely instance that only builds and compiles PostgreSQL (its `DummyDriver` runs nothing). */
-export function pgQueryBuilder(): Kysely<StoreTables> {
-  return new Kysely<StoreTables>({
-    dialect: {
-      createAdapter: () => new PostgresAdapter(),
-      createDriver: () => new DummyDriver(),
-      createIntrospector: (db) => new PostgresIntrospector(db),
-      createQueryCompiler: () => new PostgresQueryCompiler(),
-    },
-  });
-}
-
 let queries: StoreQueries | undefined;
 let statements: PgStatements | undefined;
 
 /** The statements compiled for PostgreSQL, on first use. Text sorts with `COLLATE "C"` (code points). */
 export function pgQueries(): StoreQueries {
-  queries ??= buildQueries(pgQueryBuilder(), "C");
+  queries ??= Object.fromEntries(
+    Object.entries(POSTGRES).map(([key, compiled]) => [key, storeQuery(compiled)]),
+  ) as unknown as StoreQueries;
   return queries;
 }
 

@@ -1,0 +1,475 @@
+/**
+ * @module store/compiled-queries
+ * GENERATED from ./queries.ts (kysely) — do not edit. `test/store/queries.test.ts` fails when this
+ * file differs from a fresh compile; regenerate with
+ * `STEWARD_WRITE_QUERIES=1 npx vitest run test/store/queries.test.ts`.
+ */
+import type { CompiledQueries } from "./queries.js";
+
+export const SQLITE: CompiledQueries = {
+  selectDaemon: {
+    sql: 'select "state", "pid", "instance", "boot_kind", "booted_at", "topology_file", "updated_at" from "daemon" where "id" = ?',
+    parameters: [
+      {
+        value: 1,
+      },
+    ],
+  },
+  upsertDaemon: {
+    sql: 'insert into "daemon" ("id", "state", "pid", "instance", "boot_kind", "booted_at", "topology_file", "updated_at") values (?, ?, ?, ?, ?, ?, ?, ?) on conflict ("id") do update set "state" = "excluded"."state", "pid" = "excluded"."pid", "instance" = "excluded"."instance", "boot_kind" = "excluded"."boot_kind", "booted_at" = "excluded"."booted_at", "topology_file" = "excluded"."topology_file", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        value: 1,
+      },
+      {
+        slot: "state",
+      },
+      {
+        slot: "pid",
+      },
+      {
+        slot: "instance",
+      },
+      {
+        slot: "boot_kind",
+      },
+      {
+        slot: "booted_at",
+      },
+      {
+        slot: "topology_file",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
+  },
+  selectComponents: {
+    sql: 'select "name", "desired", "updated_at" from "components" order by "name" collate "binary"',
+    parameters: [],
+  },
+  upsertComponent: {
+    sql: 'insert into "components" ("name", "desired", "updated_at") values (?, ?, ?) on conflict ("name") do update set "desired" = "excluded"."desired", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        slot: "name",
+      },
+      {
+        slot: "desired",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
+  },
+  selectReplicas: {
+    sql: 'select "component", "replica_index", "state", "pid", "pgid", "start_time", "port", "restarts", "last_exit", "invalidated", "reason", "updated_at" from "replicas" order by "component" collate "binary", "replica_index"',
+    parameters: [],
+  },
+  upsertReplica: {
+    sql: 'insert into "replicas" ("component", "replica_index", "state", "pid", "pgid", "start_time", "port", "restarts", "last_exit", "invalidated", "reason", "updated_at") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict ("component", "replica_index") do update set "state" = "excluded"."state", "pid" = "excluded"."pid", "pgid" = "excluded"."pgid", "start_time" = "excluded"."start_time", "port" = "excluded"."port", "restarts" = "excluded"."restarts", "last_exit" = "excluded"."last_exit", "invalidated" = "excluded"."invalidated", "reason" = "excluded"."reason", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        slot: "component",
+      },
+      {
+        slot: "replica_index",
+      },
+      {
+        slot: "state",
+      },
+      {
+        slot: "pid",
+      },
+      {
+        slot: "pgid",
+      },
+      {
+        slot: "start_time",
+      },
+      {
+        slot: "port",
+      },
+      {
+        slot: "restarts",
+      },
+      {
+        slot: "last_exit",
+      },
+      {
+        slot: "invalidated",
+      },
+      {
+        slot: "reason",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
+  },
+  deleteReplica: {
+    sql: 'delete from "replicas" where "component" = ? and "replica_index" = ?',
+    parameters: [
+      {
+        slot: "component",
+      },
+      {
+        slot: "replica_index",
+      },
+    ],
+  },
+  deleteAllReplicas: {
+    sql: 'delete from "replicas"',
+    parameters: [],
+  },
+  deleteAllComponents: {
+    sql: 'delete from "components"',
+    parameters: [],
+  },
+  selectOperations: {
+    sql: 'select "id", "kind", "targets", "plan", "status", "instance", "resumes", "started_at", "finished_at", "error" from "operations" order by "started_at", "id" collate "binary"',
+    parameters: [],
+  },
+  selectOperationsIn: {
+    sql: 'select "id", "kind", "targets", "plan", "status", "instance", "resumes", "started_at", "finished_at", "error" from "operations" where "status" = ? order by "started_at", "id" collate "binary"',
+    parameters: [
+      {
+        slot: "status",
+      },
+    ],
+  },
+  upsertOperation: {
+    sql: 'insert into "operations" ("id", "kind", "targets", "plan", "status", "instance", "resumes", "started_at", "finished_at", "error") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict ("id") do update set "kind" = "excluded"."kind", "targets" = "excluded"."targets", "plan" = "excluded"."plan", "status" = "excluded"."status", "instance" = "excluded"."instance", "resumes" = "excluded"."resumes", "started_at" = "excluded"."started_at", "finished_at" = "excluded"."finished_at", "error" = "excluded"."error"',
+    parameters: [
+      {
+        slot: "id",
+      },
+      {
+        slot: "kind",
+      },
+      {
+        slot: "targets",
+      },
+      {
+        slot: "plan",
+      },
+      {
+        slot: "status",
+      },
+      {
+        slot: "instance",
+      },
+      {
+        slot: "resumes",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "finished_at",
+      },
+      {
+        slot: "error",
+      },
+    ],
+  },
+  selectSteps: {
+    sql: 'select "operation_id", "seq", "phase", "name", "component", "replica_index", "status", "started_at", "finished_at", "detail" from "operation_steps" where "operation_id" = ? order by "seq"',
+    parameters: [
+      {
+        slot: "operation_id",
+      },
+    ],
+  },
+  upsertStep: {
+    sql: 'insert into "operation_steps" ("operation_id", "seq", "phase", "name", "component", "replica_index", "status", "started_at", "finished_at", "detail") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict ("operation_id", "seq") do update set "phase" = "excluded"."phase", "name" = "excluded"."name", "component" = "excluded"."component", "replica_index" = "excluded"."replica_index", "status" = "excluded"."status", "started_at" = "excluded"."started_at", "finished_at" = "excluded"."finished_at", "detail" = "excluded"."detail"',
+    parameters: [
+      {
+        slot: "operation_id",
+      },
+      {
+        slot: "seq",
+      },
+      {
+        slot: "phase",
+      },
+      {
+        slot: "name",
+      },
+      {
+        slot: "component",
+      },
+      {
+        slot: "replica_index",
+      },
+      {
+        slot: "status",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "finished_at",
+      },
+      {
+        slot: "detail",
+      },
+    ],
+  },
+  deleteFinishedSteps: {
+    sql: 'delete from "operation_steps" where "operation_id" in (select "id" from "operations" where "status" <> ?)',
+    parameters: [
+      {
+        value: "running",
+      },
+    ],
+  },
+  deleteOldOperations: {
+    sql: 'delete from "operations" where "status" <> ? and "id" not in (select "id" from "operations" where "status" <> ? order by "started_at" desc, "id" collate "binary" desc limit ?)',
+    parameters: [
+      {
+        value: "running",
+      },
+      {
+        value: "running",
+      },
+      {
+        slot: "keep",
+      },
+    ],
+  },
+};
+
+export const POSTGRES: CompiledQueries = {
+  selectDaemon: {
+    sql: 'select "state", "pid", "instance", "boot_kind", "booted_at", "topology_file", "updated_at" from "daemon" where "id" = $1',
+    parameters: [
+      {
+        value: 1,
+      },
+    ],
+  },
+  upsertDaemon: {
+    sql: 'insert into "daemon" ("id", "state", "pid", "instance", "boot_kind", "booted_at", "topology_file", "updated_at") values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict ("id") do update set "state" = "excluded"."state", "pid" = "excluded"."pid", "instance" = "excluded"."instance", "boot_kind" = "excluded"."boot_kind", "booted_at" = "excluded"."booted_at", "topology_file" = "excluded"."topology_file", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        value: 1,
+      },
+      {
+        slot: "state",
+      },
+      {
+        slot: "pid",
+      },
+      {
+        slot: "instance",
+      },
+      {
+        slot: "boot_kind",
+      },
+      {
+        slot: "booted_at",
+      },
+      {
+        slot: "topology_file",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
+  },
+  selectComponents: {
+    sql: 'select "name", "desired", "updated_at" from "components" order by "name" collate "C"',
+    parameters: [],
+  },
+  upsertComponent: {
+    sql: 'insert into "components" ("name", "desired", "updated_at") values ($1, $2, $3) on conflict ("name") do update set "desired" = "excluded"."desired", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        slot: "name",
+      },
+      {
+        slot: "desired",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
+  },
+  selectReplicas: {
+    sql: 'select "component", "replica_index", "state", "pid", "pgid", "start_time", "port", "restarts", "last_exit", "invalidated", "reason", "updated_at" from "replicas" order by "component" collate "C", "replica_index"',
+    parameters: [],
+  },
+  upsertReplica: {
+    sql: 'insert into "replicas" ("component", "replica_index", "state", "pid", "pgid", "start_time", "port", "restarts", "last_exit", "invalidated", "reason", "updated_at") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict ("component", "replica_index") do update set "state" = "excluded"."state", "pid" = "excluded"."pid", "pgid" = "excluded"."pgid", "start_time" = "excluded"."start_time", "port" = "excluded"."port", "restarts" = "excluded"."restarts", "last_exit" = "excluded"."last_exit", "invalidated" = "excluded"."invalidated", "reason" = "excluded"."reason", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        slot: "component",
+      },
+      {
+        slot: "replica_index",
+      },
+      {
+        slot: "state",
+      },
+      {
+        slot: "pid",
+      },
+      {
+        slot: "pgid",
+      },
+      {
+        slot: "start_time",
+      },
+      {
+        slot: "port",
+      },
+      {
+        slot: "restarts",
+      },
+      {
+        slot: "last_exit",
+      },
+      {
+        slot: "invalidated",
+      },
+      {
+        slot: "reason",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
+  },
+  deleteReplica: {
+    sql: 'delete from "replicas" where "component" = $1 and "replica_index" = $2',
+    parameters: [
+      {
+        slot: "component",
+      },
+      {
+        slot: "replica_index",
+      },
+    ],
+  },
+  deleteAllReplicas: {
+    sql: 'delete from "replicas"',
+    parameters: [],
+  },
+  deleteAllComponents: {
+    sql: 'delete from "components"',
+    parameters: [],
+  },
+  selectOperations: {
+    sql: 'select "id", "kind", "targets", "plan", "status", "instance", "resumes", "started_at", "finished_at", "error" from "operations" order by "started_at", "id" collate "C"',
+    parameters: [],
+  },
+  selectOperationsIn: {
+    sql: 'select "id", "kind", "targets", "plan", "status", "instance", "resumes", "started_at", "finished_at", "error" from "operations" where "status" = $1 order by "started_at", "id" collate "C"',
+    parameters: [
+      {
+        slot: "status",
+      },
+    ],
+  },
+  upsertOperation: {
+    sql: 'insert into "operations" ("id", "kind", "targets", "plan", "status", "instance", "resumes", "started_at", "finished_at", "error") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict ("id") do update set "kind" = "excluded"."kind", "targets" = "excluded"."targets", "plan" = "excluded"."plan", "status" = "excluded"."status", "instance" = "excluded"."instance", "resumes" = "excluded"."resumes", "started_at" = "excluded"."started_at", "finished_at" = "excluded"."finished_at", "error" = "excluded"."error"',
+    parameters: [
+      {
+        slot: "id",
+      },
+      {
+        slot: "kind",
+      },
+      {
+        slot: "targets",
+      },
+      {
+        slot: "plan",
+      },
+      {
+        slot: "status",
+      },
+      {
+        slot: "instance",
+      },
+      {
+        slot: "resumes",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "finished_at",
+      },
+      {
+        slot: "error",
+      },
+    ],
+  },
+  selectSteps: {
+    sql: 'select "operation_id", "seq", "phase", "name", "component", "replica_index", "status", "started_at", "finished_at", "detail" from "operation_steps" where "operation_id" = $1 order by "seq"',
+    parameters: [
+      {
+        slot: "operation_id",
+      },
+    ],
+  },
+  upsertStep: {
+    sql: 'insert into "operation_steps" ("operation_id", "seq", "phase", "name", "component", "replica_index", "status", "started_at", "finished_at", "detail") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict ("operation_id", "seq") do update set "phase" = "excluded"."phase", "name" = "excluded"."name", "component" = "excluded"."component", "replica_index" = "excluded"."replica_index", "status" = "excluded"."status", "started_at" = "excluded"."started_at", "finished_at" = "excluded"."finished_at", "detail" = "excluded"."detail"',
+    parameters: [
+      {
+        slot: "operation_id",
+      },
+      {
+        slot: "seq",
+      },
+      {
+        slot: "phase",
+      },
+      {
+        slot: "name",
+      },
+      {
+        slot: "component",
+      },
+      {
+        slot: "replica_index",
+      },
+      {
+        slot: "status",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "finished_at",
+      },
+      {
+        slot: "detail",
+      },
+    ],
+  },
+  deleteFinishedSteps: {
+    sql: 'delete from "operation_steps" where "operation_id" in (select "id" from "operations" where "status" <> $1)',
+    parameters: [
+      {
+        value: "running",
+      },
+    ],
+  },
+  deleteOldOperations: {
+    sql: 'delete from "operations" where "status" <> $1 and "id" not in (select "id" from "operations" where "status" <> $2 order by "started_at" desc, "id" collate "C" desc limit $3)',
+    parameters: [
+      {
+        value: "running",
+      },
+      {
+        value: "running",
+      },
+      {
+        slot: "keep",
+      },
+    ],
+  },
+};
