@@ -9,6 +9,7 @@ import type { EventBus } from "../events/events.js";
 import {
   formatMs,
   isAlive,
+  isMarkedGroup,
   markerEnv,
   spawnReplica,
   terminateGroup,
@@ -175,7 +176,7 @@ export class Replica {
       else {
         const pgid = this.#record.pgid;
         // The leader is gone; whatever it left in its group goes too.
-        if (pgid !== null) void terminateGroup(pgid, this.#spec.stop);
+        if (pgid !== null) void this.#terminateLeftovers(pgid);
         this.#setState("stopped", { ...this.#gone(), reason: `pid ${pid} ended while no daemon watched it` });
       }
       return "lost";
@@ -404,7 +405,7 @@ export class Replica {
       lastExit.reason = `exited before it was ready (${lastExit.reason})`;
     const pgid = this.#record.pgid;
     // Whatever the leader left in its group goes with it (systemd's control-group kill mode).
-    const cleanup = pgid === null ? Promise.resolve() : terminateGroup(pgid, this.#spec.stop).then(() => {});
+    const cleanup = pgid === null ? Promise.resolve() : this.#terminateLeftovers(pgid);
     const decision = this.#restarts.decide(lastExit.reason, exitCode === 0 && signal === null);
     if (decision.action === "rest" || this.#runAbort.signal.aborted) {
       const clean = decision.action === "rest" && decision.state === "stopped";
@@ -426,6 +427,15 @@ export class Replica {
         });
       }, decision.delayMs);
     }
+  }
+
+  /**
+   * What the leader left in its group goes with it (systemd's control-group kill mode) — if the
+   * group is still ours: after a daemon crash the recorded pgid may belong to another program now.
+   */
+  async #terminateLeftovers(pgid: number): Promise<void> {
+    if (!isMarkedGroup(pgid, this.#deps.home)) return;
+    await terminateGroup(pgid, this.#spec.stop);
   }
 
   #fail(reason: string, patch: Partial<ReplicaRecord> = {}): void {

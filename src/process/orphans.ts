@@ -8,7 +8,7 @@
  * component removed from the topology. Linux: `/proc/<pid>/environ`.
  */
 import { readFileSync } from "node:fs";
-import { allPids, readCommandLine, readStat } from "./proc.js";
+import { allPids, groupMembers, readCommandLine, readStat } from "./proc.js";
 
 export interface OrphanGroup {
   pgid: number;
@@ -73,4 +73,12 @@ export function findOrphans(home: string, claimed: Claim): OrphanGroup[] {
       });
   }
   return [...groups.values()].sort((a, b) => a.pgid - b.pgid);
+}
+
+/**
+ * True when process group `pgid` still has a live member carrying `home`'s marker: a recorded group
+ * is only ever signalled after this check, so a pgid reused by another program is left alone.
+ */
+export function isMarkedGroup(pgid: number, home: string): boolean {
+  return groupMembers(pgid).some((pid) => markerOf(pid)?.home === home);
 }
