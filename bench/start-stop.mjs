@@ -7,25 +7,34 @@
 // the wall time of its CLI command with the daemon already running, then the time until every
 // program runs (start) or is gone (stop), observed in /proc — independently of what the system
 // reports. The table (medians) is printed and saved to bench/results/start-stop-<date>[-<only>].{md,json}.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
+import {
+  Cleanups,
+  NODE,
+  NODE_EXE,
+  SLEEPER,
+  STRIPPED_ENV,
+  benchEnv,
+  commandRunner,
+  ensureSupervisord,
+  median,
+  program,
+  root,
+  saveResults,
+  stewardCli,
+  stewardMissing,
+  stewardTopology,
+  versions,
+} from "./lib/common.mjs";
+import { Census as TagCensus, TAG_VAR, alive, sweepUntilQuiet, vmRssMB } from "./lib/proc.mjs";
 
-const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(benchDir, "..");
-const SLEEPER = path.join(benchDir, "fixtures", "sleeper.mjs");
-const NODE = process.execPath;
-const NODE_EXE = fs.realpathSync(NODE);
-const TAG_VAR = "STEWARD_BENCH_TAG";
 const SYSTEMS = ["raw", "steward", "pm2", "supervisord"];
-// Makes every node process read and parse a CA bundle at boot (~0.1 s of CPU each): not part of
-// what is measured, and it would dominate it. Removed unless --keep-env.
-const STRIPPED_ENV = ["NODE_EXTRA_CA_CERTS"];
 
 // ---------------------------------------------------------------------------------------------
 // Arguments.
@@ -71,188 +80,36 @@ for (const s of opts.only) {
 if (!(opts.runs >= 1) || !(opts.n >= 1) || !["node", "sleep"].includes(opts.program)) usage(2);
 const N = opts.n;
 /** The program started N times: its executable (as /proc/<pid>/exe shows it) and argv. */
-const SLEEP = ["/bin/sleep", "/usr/bin/sleep"].find((p) => fs.existsSync(p)) ?? "sleep";
-const PROGRAM =
-  opts.program === "node"
-    ? { exe: NODE_EXE, argv: [NODE, SLEEPER], label: "bench/fixtures/sleeper.mjs" }
-    : { exe: fs.realpathSync(SLEEP), argv: [SLEEP, "infinity"], label: `${SLEEP} infinity` };
+const PROGRAM = program(opts.program);
 /** The environment of everything the benchmark runs (CLIs, daemons, programs). */
-const baseEnv = { ...process.env };
-const stripped = opts.keepEnv ? [] : STRIPPED_ENV.filter((k) => k in baseEnv);
-for (const k of stripped) delete baseEnv[k];
+const { env: baseEnv, stripped } = benchEnv(opts.keepEnv);
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "steward-bench-"));
 const log = (...a) => console.log(...a);
 
-// Cleanups run in reverse order on success, error and Ctrl-C; each is removed once it ran.
-const cleanups = [];
-async function runCleanups() {
-  while (cleanups.length > 0) {
-    const fn = cleanups.pop();
-    try {
-      await fn();
-    } catch (err) {
-      console.error(`cleanup: ${err.message}`);
-    }
-  }
-}
-let interrupted = false;
-for (const sig of ["SIGINT", "SIGTERM"]) {
-  process.on(sig, () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    console.error(`\n${sig}: cleaning up (again to force)`);
-    void runCleanups().finally(() => process.exit(130));
-  });
-}
+// Cleanups run in reverse order on success, error and Ctrl-C; each is removed once it ran. After
+// Ctrl-C, a command still in flight may start a daemon once the cleanups ran: every process whose
+// command line or environment holds the temporary directory or one of our tags is then SIGKILLed.
+const ourTags = ["raw", "steward-independent", "steward-chain", "steward-replicas", "pm2", "supervisord"].map(
+  (t) => `${TAG_VAR}=${t}-${process.pid}\0`,
+);
+const cleanups = new Cleanups().onSignals(async () => {
+  const swept = await sweepUntilQuiet([tmpRoot, ...ourTags]);
+  if (swept.length) console.error(`killed ${swept.length} process(es) still running: ${swept.join(" ")}`);
+  if (!opts.keep) fs.rmSync(tmpRoot, { recursive: true, force: true });
+});
+const runCleanups = () => cleanups.run();
 
 // ---------------------------------------------------------------------------------------------
-// Observing programs through /proc: a program is one of ours when its executable is node and its
-// environment holds our tag; it runs when /proc/<pid> exists and is not a zombie.
-function procState(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
-    return s[s.lastIndexOf(")") + 2];
-  } catch {
-    return undefined;
-  }
-}
-function listPids() {
-  return fs
-    .readdirSync("/proc")
-    .filter((d) => d.charCodeAt(0) >= 48 && d.charCodeAt(0) <= 57)
-    .map(Number);
-}
-
-class Census {
+// Observing programs through /proc (bench/lib/proc.mjs): ours by executable and tag.
+class Census extends TagCensus {
   constructor(tag, exe = PROGRAM.exe) {
-    this.exe = exe;
-    this.needle = Buffer.from(`${TAG_VAR}=${tag}\0`);
-    this.ours = new Set();
-    this.settled = new Set();
-  }
-  isOurs(pid) {
-    try {
-      if (fs.readlinkSync(`/proc/${pid}/exe`) !== this.exe) return false;
-      return fs.readFileSync(`/proc/${pid}/environ`).includes(this.needle);
-    } catch {
-      return false;
-    }
-  }
-  /** Before a measurement: everything that is not ours now is never looked at again. */
-  reset() {
-    this.ours.clear();
-    this.settled.clear();
-    for (const pid of listPids()) (this.isOurs(pid) ? this.ours : this.settled).add(pid);
-  }
-  /** Live programs of ours. New pids that are not ours yet are re-checked (they may not have exec'd). */
-  scan() {
-    for (const pid of listPids()) {
-      if (this.ours.has(pid) || this.settled.has(pid)) continue;
-      if (this.isOurs(pid)) this.ours.add(pid);
-    }
-    let live = 0;
-    for (const pid of this.ours) {
-      const st = procState(pid);
-      if (st === undefined || st === "Z" || st === "X") this.ours.delete(pid);
-      else live++;
-    }
-    return live;
-  }
-  async waitFor(what, pred, timeoutMs = 60_000) {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const n = this.scan();
-      if (pred(n)) return n;
-      if (performance.now() > deadline)
-        throw new Error(`timed out waiting until ${what} (${n} of ours alive)`);
-      await sleep(5);
-    }
-  }
-  /**
-   * Waits until our programs have finished booting (their CPU time stops growing for 300 ms), so a
-   * stop signal finds the SIGTERM handler installed, whatever system started them.
-   */
-  async settle(maxMs = 20_000) {
-    const deadline = performance.now() + maxMs;
-    let prev = -1;
-    let stable = 0;
-    while (performance.now() < deadline && stable < 3) {
-      this.scan();
-      let ticks = 0;
-      for (const pid of this.ours) {
-        try {
-          const stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
-          const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-          ticks += Number(f[11]) + Number(f[12]); // utime + stime
-        } catch {
-          // gone
-        }
-      }
-      stable = ticks === prev ? stable + 1 : 0;
-      prev = ticks;
-      await sleep(100);
-    }
-  }
-  /** SIGKILLs whatever of ours is still alive (cleanup after an error). */
-  killAll() {
-    this.scan();
-    for (const pid of this.ours) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    super(tag, exe);
   }
 }
 
-function vmRssMB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) / 1024;
-}
-
-function alive(pid) {
-  const st = procState(pid);
-  return st !== undefined && st !== "Z" && st !== "X";
-}
-
-// ---------------------------------------------------------------------------------------------
-// Running commands: stdout/stderr go to files (a daemon started by the command may inherit them,
-// so waiting for pipes to close could hang); the time is taken at the command's exit.
-let cmdSeq = 0;
-async function runCommand(
-  label,
-  argv,
-  { env = baseEnv, cwd = root, timeoutMs = 300_000, allowFail = false } = {},
-) {
-  const base = path.join(tmpRoot, "cmd", `${String(++cmdSeq).padStart(4, "0")}`);
-  fs.mkdirSync(path.dirname(base), { recursive: true });
-  const outFd = fs.openSync(`${base}.out`, "w");
-  const errFd = fs.openSync(`${base}.err`, "w");
-  const t0 = performance.now();
-  let child;
-  try {
-    child = spawn(argv[0], argv.slice(1), { env, cwd, stdio: ["ignore", outFd, errFd] });
-  } finally {
-    fs.closeSync(outFd);
-    fs.closeSync(errFd);
-  }
-  const { code, signal } = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", (err) => (clearTimeout(timer), reject(err)));
-    child.on("exit", (c, s) => (clearTimeout(timer), resolve({ code: c, signal: s })));
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  const stdout = fs.readFileSync(`${base}.out`, "utf8");
-  const stderr = fs.readFileSync(`${base}.err`, "utf8");
-  if (code !== 0 && !allowFail) {
-    const tail = (stdout + stderr).trim().split("\n").slice(-15).join("\n");
-    throw new Error(`${label} failed (exit ${code ?? signal}) after ${seconds.toFixed(2)} s:\n${tail}`);
-  }
-  return { code, seconds, stdout, stderr };
-}
+// Running commands: stdout/stderr go to files; the time is taken at the command's exit.
+const runCommand = commandRunner(tmpRoot, baseEnv);
 
 /** Times a command, then the wait until `pred(live programs)` holds. */
 async function timed(census, label, argv, pred, what, options) {
@@ -261,19 +118,6 @@ async function timed(census, label, argv, pred, what, options) {
   const r = await runCommand(label, argv, options);
   await census.waitFor(what, pred);
   return { command: r.seconds, all: (performance.now() - t0) / 1000, out: r };
-}
-
-function which(cmd) {
-  for (const dir of (process.env.PATH ?? "").split(":")) {
-    const p = path.join(dir || ".", cmd);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
 }
 
 async function portFree(port) {
@@ -302,11 +146,6 @@ function tcpOpen(port) {
 
 // ---------------------------------------------------------------------------------------------
 // Results.
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 /** results[system][scenario][metric] = number[] (one per run) */
 const results = {};
 const errors = {};
@@ -393,34 +232,12 @@ async function benchRaw(chainBase) {
 
 // ---------------------------------------------------------------------------------------------
 // Steward.
-function yamlString(s) {
-  return JSON.stringify(s); // a JSON string is a valid YAML scalar
-}
-function stewardTopology(dir, name, components) {
-  fs.mkdirSync(dir, { recursive: true });
-  const lines = [`name: ${name}`, "components:"];
-  for (const c of components) {
-    lines.push(`  ${c.name}:`);
-    lines.push(`    command: ${yamlString(c.command)}`);
-    if (c.replicas) lines.push(`    replicas: ${c.replicas}`);
-    lines.push(`    env: { ${TAG_VAR}: ${yamlString(c.tag)} }`);
-    if (c.dependsOn) lines.push(`    depends_on: { ${c.dependsOn}: ready }`);
-    if (c.tcp) lines.push(`    ready: { tcp: ${c.tcp}, within: 10s }`);
-    lines.push("    stop: { grace: 5s }");
-    lines.push('    restart: { policy: "no" }');
-  }
-  const file = path.join(dir, "steward.yaml");
-  fs.writeFileSync(file, lines.join("\n") + "\n");
-  return file;
-}
-
 async function benchSteward(chainBase) {
   // STEWARD_CLI=/path/to/cli.js benchmarks another build of the CLI (run with this node).
-  const cli = process.env.STEWARD_CLI
-    ? path.resolve(process.env.STEWARD_CLI)
-    : path.join(root, "bin", "steward.js");
-  if (!process.env.STEWARD_CLI && !fs.existsSync(path.join(root, "dist", "cli", "main.js"))) {
-    notes.steward = "skipped: Steward is not built (no dist/cli/main.js); run `npm run build` first";
+  const cli = stewardCli();
+  const missing = stewardMissing();
+  if (missing) {
+    notes.steward = missing;
     log(`  ${notes.steward}`);
     return;
   }
@@ -613,36 +430,8 @@ async function benchPm2() {
 
 // ---------------------------------------------------------------------------------------------
 // supervisord (Debian package `supervisor`), with its own config and socket.
-function ensureSupervisord() {
-  if (which("supervisord") && which("supervisorctl")) return;
-  if (process.getuid?.() !== 0)
-    throw new Error("supervisord is not installed: apt-get install supervisor (needs root)");
-  log("  supervisord is missing: apt-get install -y supervisor");
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  // Keep the package from starting the system-wide supervisord service while it installs.
-  const policy = "/usr/sbin/policy-rc.d";
-  const wrotePolicy = !fs.existsSync(policy);
-  if (wrotePolicy) fs.writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
-  try {
-    const install = () =>
-      spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "supervisor"], {
-        env,
-        stdio: "inherit",
-      });
-    let r = install();
-    if (r.status !== 0) {
-      spawnSync("apt-get", ["update"], { env, stdio: "inherit" });
-      r = install();
-    }
-    if (r.status !== 0) throw new Error(`apt-get install supervisor failed (exit ${r.status})`);
-  } finally {
-    if (wrotePolicy) fs.rmSync(policy, { force: true });
-  }
-  if (!which("supervisord")) throw new Error("supervisord still not on PATH after installing supervisor");
-}
-
 async function benchSupervisord() {
-  ensureSupervisord();
+  ensureSupervisord(log);
   const dir = path.join(tmpRoot, "supervisord");
   fs.mkdirSync(path.join(dir, "logs"), { recursive: true });
   const tag = `supervisord-${process.pid}`;
@@ -746,25 +535,6 @@ async function benchSupervisord() {
 
 // ---------------------------------------------------------------------------------------------
 // The report.
-function versions() {
-  const v = {
-    node: process.version,
-    kernel: os.release(),
-    cpus: os.cpus().length,
-    cpu: os.cpus()[0]?.model ?? "?",
-  };
-  try {
-    v.pm2 = JSON.parse(
-      fs.readFileSync(path.join(root, "node_modules", "pm2", "package.json"), "utf8"),
-    ).version;
-  } catch {
-    // not installed
-  }
-  const r = spawnSync("supervisord", ["--version"], { encoding: "utf8" });
-  if (r.status === 0) v.supervisord = r.stdout.trim();
-  return v;
-}
-
 function report(info) {
   const f = (xs) => (xs && xs.length ? median(xs).toFixed(3) : "–");
   const fmb = (xs) => (xs && xs.length ? median(xs).toFixed(1) : "–");
@@ -841,7 +611,7 @@ const benches = {
   supervisord: benchSupervisord,
 };
 for (const system of SYSTEMS) {
-  if (!opts.only.includes(system) || interrupted) continue;
+  if (!opts.only.includes(system) || cleanups.interrupted) continue;
   log(`\n${system}:`);
   try {
     await benches[system]();
@@ -853,6 +623,8 @@ for (const system of SYSTEMS) {
   }
 }
 
+// Interrupted: no report (it would overwrite a complete one); the signal handler exits 130.
+if (cleanups.interrupted) await new Promise(() => {});
 const info = {
   date,
   program: PROGRAM.label,
@@ -864,14 +636,10 @@ const info = {
   systems: opts.only,
 };
 const md = report(info);
-const resultsDir = path.join(benchDir, "results");
-fs.mkdirSync(resultsDir, { recursive: true });
 const suffix =
   (opts.only.length === SYSTEMS.length ? "" : `-${opts.only.join("-")}`) +
   (opts.program === "node" ? "" : `-${opts.program}`);
-const baseName = path.join(resultsDir, `start-stop-${date}${suffix}`);
-fs.writeFileSync(`${baseName}.md`, md);
-fs.writeFileSync(`${baseName}.json`, JSON.stringify({ ...info, results, notes, errors }, null, 2) + "\n");
+const baseName = saveResults(`start-stop-${date}${suffix}`, md, { ...info, results, notes, errors });
 log(`\n${md}`);
 log(`saved ${path.relative(process.cwd(), baseName)}.md and .json`);
 if (opts.keep) log(`kept ${tmpRoot}`);
