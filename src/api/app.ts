@@ -9,14 +9,18 @@ import { BadRequestError, RecoveringError, StewardError } from "../errors.js";
 import type { AnyStewardEvent, EventBus } from "../events/events.js";
 import type { OperationResult } from "../lifecycle/supervisor.js";
 import type { StatusDocument } from "../daemon/status.js";
+import { jobRoutes, type JobsControl } from "./jobs.js";
+import type { MaintenanceOptions } from "../lifecycle/maintenance.js";
+import type { VerifyReport } from "../daemon/verify.js";
 
-export type OperationName = "up" | "start" | "stop" | "restart" | "down";
+export type OperationName =
+  "up" | "start" | "stop" | "restart" | "down" | "maintenance-on" | "maintenance-off";
 
 /** What the API needs from the daemon. */
-export interface DaemonControl {
+export interface DaemonControl extends Omit<JobsControl, "admit"> {
   bus: EventBus;
   /** Throws when the daemon cannot take a mutating call now (`RecoveringError`: 503 + Retry-After). */
-  admit(operation: OperationName): void;
+  admit(operation: OperationName | "run"): void;
   status(): StatusDocument;
   /** Digest of the topology file as the daemon loaded it. */
   topologyDigest: string;
@@ -24,7 +28,9 @@ export interface DaemonControl {
   topologyFile: string;
   /** Throws `UnknownComponentError` for a name the topology does not declare. */
   resolve(components: string[]): string[];
-  run(operation: OperationName, components: string[]): Promise<OperationResult>;
+  run(operation: OperationName, components: string[], opts?: MaintenanceOptions): Promise<OperationResult>;
+  /** `steward verify`: what should run runs, what should not does not. */
+  verify(): Promise<VerifyReport>;
   /** `steward daemon restart`: exit without stopping replicas; the next daemon re-adopts them. */
   handover(): Promise<{ pid: number; instance: number }>;
 }
@@ -34,6 +40,10 @@ export interface OperationBody {
   components?: string[];
   /** The CLI's digest of the topology file; a mismatch earns a warning line. */
   topologyDigest?: string;
+  /** `maintenance-on` only: how long to wait for running jobs (ms). */
+  wait?: number;
+  /** `maintenance-on` only: cancel running jobs at once. */
+  cancel?: boolean;
 }
 
 /** Checked by hand: the daemon stays free of the schema library (see topology/load-isolated). */
@@ -45,9 +55,15 @@ function parseOperationBody(json: unknown): OperationBody {
     );
   const body = json as Record<string, unknown>;
   for (const key of Object.keys(body))
-    if (key !== "components" && key !== "topologyDigest")
+    if (!["components", "topologyDigest", "wait", "cancel"].includes(key))
       throw new BadRequestError(`bad request body: unknown key \`${key}\`; ${expected}`, { key });
-  const { components, topologyDigest } = body;
+  const { components, topologyDigest, wait, cancel } = body;
+  if (wait !== undefined && !(typeof wait === "number" && Number.isInteger(wait) && wait >= 0))
+    throw new BadRequestError("bad request body: `wait` must be a whole number of milliseconds");
+  if (cancel !== undefined && typeof cancel !== "boolean")
+    throw new BadRequestError("bad request body: `cancel` must be true or false");
+  if (wait !== undefined && cancel === true)
+    throw new BadRequestError("bad request body: give `wait` or `cancel`, not both");
   if (
     components !== undefined &&
     !(Array.isArray(components) && components.every((c) => typeof c === "string" && c))
@@ -88,9 +104,26 @@ export function createApp(daemon: DaemonControl): Hono {
 
   app.post("/v1/daemon/handover", async (c) => c.json(await daemon.handover()));
 
-  for (const operation of ["up", "start", "stop", "restart", "down"] as const) {
-    app.post(`/v1/${operation}`, async (c) => {
+  jobRoutes(app, daemon);
+
+  app.get("/v1/verify", async (c) => c.json(await daemon.verify()));
+
+  const paths: Record<OperationName, string> = {
+    up: "up",
+    start: "start",
+    stop: "stop",
+    restart: "restart",
+    down: "down",
+    "maintenance-on": "maintenance/on",
+    "maintenance-off": "maintenance/off",
+  };
+  for (const [operation, path] of Object.entries(paths) as [OperationName, string][]) {
+    app.post(`/v1/${path}`, async (c) => {
       const body = await readBody(c.req.raw);
+      if ((body.wait !== undefined || body.cancel !== undefined) && operation !== "maintenance-on")
+        throw new BadRequestError(
+          `bad request body: \`wait\` and \`cancel\` belong to maintenance on, not ${operation}`,
+        );
       daemon.admit(operation);
       const components = daemon.resolve(body.components ?? []);
 
@@ -98,7 +131,11 @@ export function createApp(daemon: DaemonControl): Hono {
         body.topologyDigest && body.topologyDigest !== daemon.topologyDigest
           ? `${daemon.topologyFile} changed since the daemon loaded it; the daemon still follows the loaded version — run \`steward down\` then \`steward up\` to apply the changes`
           : undefined;
-      return streamOperation(daemon, operation, components, warning);
+      const opts = {
+        ...(body.wait !== undefined ? { waitMs: body.wait } : {}),
+        ...(body.cancel ? { cancel: true } : {}),
+      };
+      return streamOperation(daemon, operation, components, warning, opts);
     });
   }
   return app;
@@ -121,6 +158,7 @@ function streamOperation(
   operation: OperationName,
   components: string[],
   warning: string | undefined,
+  opts: MaintenanceOptions,
 ): Response {
   const encoder = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>({
@@ -138,7 +176,7 @@ function streamOperation(
       if (warning) send({ type: "warning", message: warning });
       const unsubscribe = daemon.bus.subscribe((event) => send({ type: "event", event }));
       daemon
-        .run(operation, components)
+        .run(operation, components, opts)
         .then(
           (result) => send({ type: "result", result }),
           (err: unknown) => {

@@ -18,6 +18,9 @@ import { ensureDaemon } from "./ensure-daemon.js";
 import { crashedDaemon, runningDaemon, whileRecovering } from "./recovery.js";
 import { isAlive } from "../process/proc.js";
 import { restartDaemon } from "./daemon-restart.js";
+import { renderJobs, runJob } from "./jobs.js";
+import type { JobStatus } from "../api/jobs.js";
+import type { VerifyReport } from "../daemon/verify.js";
 import { showLogs } from "./logs.js";
 import { ProgressPrinter, renderStatus } from "./render.js";
 
@@ -100,10 +103,11 @@ async function operation(
   op: string,
   components: string[],
   verb: string,
+  extra: { wait?: number; cancel?: boolean } = {},
 ): Promise<void> {
   const started = Date.now();
   const printer = new ProgressPrinter(out);
-  const body = { components, topologyDigest: topologyDigest(t.file) };
+  const body = { components, topologyDigest: topologyDigest(t.file), ...extra };
   const send = (): Promise<void> => stream(socketOf(t), `/v1/${op}`, body, printer.onLine);
   await whileRecovering(async () => {
     try {
@@ -172,6 +176,77 @@ sub("down", "stop everything in reverse dependency order, then the daemon exits"
     out("daemon stopped");
   },
 );
+
+sub("run", "run a job now and print its output; exits 0 when it succeeded")
+  .argument("<job>", "job name")
+  .option("--detach", "return once the run has started")
+  .action(async (job: string, opts: { detach?: boolean }, cmd: Command) => {
+    const t = await homeOf(cmd);
+    const write = (text: string): void => void process.stdout.write(text);
+    if (!(await runJob(socketOf(t), job, { detach: opts.detach ?? false }, out, write))) process.exitCode = 1;
+  });
+
+sub("jobs", "list jobs: schedule, next run, runs in progress, last run")
+  .option("--json", "print the jobs document as JSON")
+  .action(async (opts: { json?: boolean }, cmd: Command) => {
+    const t = await homeOf(cmd);
+    const { jobs } = await call<{ jobs: JobStatus[] }>(socketOf(t), "GET", "/v1/jobs");
+    out(opts.json ? JSON.stringify({ jobs }, null, 2) : renderJobs(jobs));
+  });
+
+const maintenance = program
+  .command("maintenance")
+  .description("take components offline for maintenance, and bring them back exactly as they were");
+maintenance
+  .command("on")
+  .description(
+    "pause job schedules, wait for (or cancel) running jobs, take components (default: all) offline in reverse order",
+  )
+  .argument("[component...]", "component names (their dependants go offline too)")
+  .option("-f, --file <path>", "topology file")
+  .option("--wait <duration>", "wait at most this long for running jobs (e.g. 5m), then cancel them")
+  .option("--cancel", "cancel running jobs at once")
+  .action(async (components: string[], opts: { wait?: string; cancel?: boolean }, cmd: Command) => {
+    if (opts.wait !== undefined && opts.cancel)
+      throw new StewardError("STW-1006", "give --wait or --cancel, not both");
+    let wait: number | undefined;
+    if (opts.wait !== undefined) {
+      const { tryParseDuration } = await import("../topology/duration.js");
+      const parsed = tryParseDuration(opts.wait);
+      if (!parsed.ok)
+        throw new StewardError("STW-1006", `--wait expects a duration like 30s or 5m: ${parsed.reason}`);
+      wait = parsed.value;
+    }
+    await operation(await homeOf(cmd), "maintenance/on", components, "offline", {
+      ...(wait !== undefined ? { wait } : {}),
+      ...(opts.cancel ? { cancel: true } : {}),
+    });
+  });
+maintenance
+  .command("off")
+  .description("start what maintenance took offline, in order, and resume exactly the schedules it paused")
+  .option("-f, --file <path>", "topology file")
+  .action(async (_o, cmd: Command) => operation(await homeOf(cmd), "maintenance/off", [], "back"));
+
+sub("verify", "check that what should run runs and what should be stopped or offline is; exit 1 otherwise")
+  .option("--json", "print the report as JSON")
+  .action(async (opts: { json?: boolean }, cmd: Command) => {
+    const t = await homeOf(cmd);
+    const report = await call<VerifyReport>(socketOf(t), "GET", "/v1/verify");
+    if (opts.json) out(JSON.stringify(report, null, 2));
+    else if (report.ok)
+      out(
+        `ok: ${report.checked} replica(s) as they should be${report.maintenance ? ` (in maintenance: ${report.maintenance.join(", ")} offline)` : ""}`,
+      );
+    else {
+      for (const d of report.differences)
+        out(
+          `✗ ${d.index === null ? d.component : `${d.component}[${d.index}]`}: expected ${d.expected}, found ${d.actual}`,
+        );
+      out(`${report.differences.length} difference(s)`);
+    }
+    if (!report.ok) process.exitCode = 1;
+  });
 
 sub("status", "show the daemon, components and replicas")
   .option("--json", "print the status document as JSON")

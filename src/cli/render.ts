@@ -65,8 +65,10 @@ export class ProgressPrinter {
     else if (line.type === "error") this.error = line.error.message;
     else {
       const { name, data } = line.event;
-      if (name === "operation:step" && data.component)
-        this.out(`  ${data.component.padEnd(this.#width)}  ${data.message}`);
+      if (name === "operation:step")
+        this.out(
+          data.component ? `  ${data.component.padEnd(this.#width)}  ${data.message}` : `  ${data.message}`,
+        );
       else if (name === "operation:failed" && data.component)
         this.out(`✗ ${data.component.padEnd(this.#width)}  ${data.message}`);
       else if (

@@ -14,8 +14,17 @@ import { EventBus } from "../events/events.js";
 import { Supervisor, type OperationResult } from "../lifecycle/supervisor.js";
 import { rotateIfNeeded, signalGroup } from "../process/index.js";
 import { OperationLog } from "../recovery/journal.js";
+import { JobRunner } from "../lifecycle/job-runner.js";
+import { Maintenance, type MaintenanceOptions } from "../lifecycle/maintenance.js";
+import type { Claim } from "../process/index.js";
 import { openStore } from "../store/open-store.js";
-import type { DaemonRecord, DesiredState, ReplicaRecord } from "../store/records.js";
+import type {
+  DaemonRecord,
+  DesiredState,
+  OperationKind,
+  OperationPhase,
+  ReplicaRecord,
+} from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import { StateWriter } from "../store/state-writer.js";
 import { topologyDigest } from "../topology/digest.js";
@@ -27,6 +36,7 @@ import { sweepOrphans } from "../recovery/sweep.js";
 import { acquireLock, type DaemonLock } from "./lock.js";
 import { log } from "./log.js";
 import { statusOf } from "./status.js";
+import { verify } from "./verify.js";
 
 /** How often replica logs are checked for rotation. */
 const ROTATE_EVERY_MS = 10_000;
@@ -57,6 +67,9 @@ export function socketPath(home: string): string {
 
 export class Daemon {
   readonly supervisor: Supervisor;
+  /** Set by `boot` before the API listens. */
+  jobs!: JobRunner;
+  maintenance!: Maintenance;
   readonly bus: EventBus;
   readonly #store: StateStore;
   readonly #writer: StateWriter;
@@ -120,6 +133,13 @@ export class Daemon {
         },
       );
       const supervisor = new Supervisor(topology, { bus, writer }, records);
+      const jobs = new JobRunner(topology.jobs, { home: topology.home, writer, bus, log });
+      // Runs a previous daemon left running are taken over, or recorded as lost.
+      const runs = jobs.adopt(await store.listRunningJobRuns());
+      if (runs.adopted + runs.lost > 0)
+        log("info", `jobs: ${runs.adopted} run(s) re-adopted, ${runs.lost} ended while no daemon watched`);
+      const maintenance = await store.readMaintenance();
+      jobs.startSchedules(new Set(maintenance?.pausedSchedules ?? []));
       const interrupted: OperationLog[] = [];
       let recovery: RecoverySummary | undefined;
       if (takingOver) {
@@ -142,6 +162,15 @@ export class Daemon {
         };
       }
       const daemon = new Daemon(supervisor, bus, store, writer, lock, record, interrupted);
+      daemon.jobs = jobs;
+      daemon.maintenance = new Maintenance({
+        supervisor,
+        jobs,
+        store,
+        writer,
+        bus,
+        execute: (kind, targets, plan) => daemon.execute(kind, targets, plan),
+      });
       daemon.#recovery = recovery;
       daemon.#logEvents();
       await daemon.#listen();
@@ -178,6 +207,8 @@ export class Daemon {
     return {
       bus: this.bus,
       admit: (operation) => this.#admit(operation),
+      jobs: this.jobs,
+      store: this.#store,
       handover: () => this.handover(),
       status: () =>
         statusOf(
@@ -191,12 +222,13 @@ export class Daemon {
       topologyDigest: this.#digest,
       topologyFile: this.supervisor.topology.file,
       resolve: (names) => this.supervisor.resolve(names),
-      run: (operation, names) => this.run(operation, names),
+      run: (operation, names, opts) => this.run(operation, names, opts),
+      verify: () => verify(this.supervisor, this.#store),
     };
   }
 
   /** Throws when the daemon cannot take a mutating call now (recovering, or shutting down). */
-  #admit(operation: OperationName | "handover"): void {
+  #admit(operation: OperationName | "handover" | "run"): void {
     if (this.#state === "recovering")
       throw new RecoveringError(
         this.#record.instance,
@@ -209,12 +241,43 @@ export class Daemon {
   }
 
   /** Run an operation, journaled: its plan first, then each step before and after it runs. */
-  async run(operation: OperationName, names: string[]): Promise<OperationResult> {
-    if (operation === "down") return this.down();
-    const plan = this.supervisor.plan(operation, names);
-    return this.#execute(
-      await OperationLog.begin(this.#writer, this.#record.instance, operation, names, plan),
-    );
+  async run(
+    operation: OperationName,
+    names: string[],
+    opts: MaintenanceOptions = {},
+  ): Promise<OperationResult> {
+    switch (operation) {
+      case "down":
+        return this.down();
+      case "maintenance-on":
+        return this.maintenance.on(names, opts);
+      case "maintenance-off":
+        return this.maintenance.off();
+      case "up": {
+        // `up` leaves what maintenance took offline offline, until `maintenance off`.
+        const offline = (await this.#store.readMaintenance())?.components ?? [];
+        const wanted = this.supervisor.resolve(names).filter((c) => !offline.includes(c));
+        if (offline.length > 0)
+          this.bus.emit("operation:step", {
+            operation,
+            step: "progress",
+            message: `in maintenance: ${offline.join(", ")} stay offline until \`steward maintenance off\``,
+            at: Date.now(),
+          });
+        return this.execute(
+          operation,
+          names,
+          wanted.length > 0 ? this.supervisor.plan(operation, wanted) : [],
+        );
+      }
+      default:
+        return this.execute(operation, names, this.supervisor.plan(operation, names));
+    }
+  }
+
+  /** Journal an operation with its plan, then run it. */
+  async execute(kind: OperationKind, targets: string[], plan: OperationPhase[]): Promise<OperationResult> {
+    return this.#execute(await OperationLog.begin(this.#writer, this.#record.instance, kind, targets, plan));
   }
 
   async #execute(op: OperationLog): Promise<OperationResult> {
@@ -236,11 +299,8 @@ export class Daemon {
    */
   async #recover(desired: ReadonlyMap<string, DesiredState>, unclaimed: ReplicaRecord[]): Promise<void> {
     try {
-      const { groups } = await sweepOrphans(
-        this.supervisor.topology,
-        this.supervisor.claims(),
-        unclaimed,
-        (m) => log("warn", m),
+      const { groups } = await sweepOrphans(this.supervisor.topology, this.#claims(), unclaimed, (m) =>
+        log("warn", m),
       );
       const revived = this.supervisor.reviveAll(desired);
       if (this.#recovery) this.#recovery = { ...this.#recovery, orphans: groups.length, revived };
@@ -281,10 +341,21 @@ export class Daemon {
     log("info", "recovery complete: daemon active");
   }
 
+  /** What the orphan sweep leaves alone: live replicas and job runs in progress. */
+  #claims(): Claim {
+    const replicas = this.supervisor.claims();
+    const runs = this.jobs.groups();
+    return (p) => replicas(p) || runs.has(p.pgid);
+  }
+
   /** Orderly shutdown: stop everything in reverse order, delete volatile records, exit. */
   down(resumed?: OperationLog): Promise<OperationResult> {
     this.#down ??= (async () => {
       this.#state = "stopping";
+      this.jobs.stopSchedules();
+      const runs = this.jobs.running();
+      if (runs.length > 0) log("info", `orderly shutdown: cancelling ${runs.length} job run(s)`);
+      await Promise.all(runs.map((r) => this.jobs.cancel(r.id, "the daemon is shutting down (`down`)")));
       log("info", "orderly shutdown: stopping every component in reverse dependency order");
       const op =
         resumed ??
@@ -383,6 +454,7 @@ export class Daemon {
 
   async #close(): Promise<void> {
     clearInterval(this.#rotateTimer);
+    this.jobs.stopSchedules();
     await new Promise<void>((resolve) => {
       if (!this.#server) return resolve();
       this.#server.close(() => resolve());

@@ -24,11 +24,30 @@ export interface OperationEvent {
   at: number;
 }
 
-/** `replica:<state>` for every transition, plus operation progress. */
+export interface JobStartedEvent {
+  job: string;
+  run: string;
+  pid: number;
+  trigger: "manual" | "schedule";
+  at: number;
+}
+
+export interface JobFinishedEvent {
+  job: string;
+  run: string;
+  state: string;
+  exitCode: number | null;
+  reason: string | null;
+  at: number;
+}
+
+/** `replica:<state>` for every transition, plus operation progress and job runs. */
 export type StewardEventMap = { [S in ReplicaState as `replica:${S}`]: ReplicaEvent } & {
   "operation:step": OperationEvent;
   "operation:done": OperationEvent;
   "operation:failed": OperationEvent;
+  "job:started": JobStartedEvent;
+  "job:finished": JobFinishedEvent;
 };
 
 export type StewardEventName = keyof StewardEventMap;

@@ -135,14 +135,19 @@ export class Replica {
   }
 
   /**
-   * Run the stop budget, each step journaled under `journal` when given; resolves with the exit
-   * record (null when nothing was running).
+   * Run the stop budget, each step journaled under `journal` when given; the replica ends
+   * `final` (`offline` for maintenance), or `killed` when it had to be SIGKILLed. Resolves with the
+   * exit record (null when nothing was running).
    */
-  stop(reason = "stop requested", journal?: PhaseJournal): Promise<ExitRecord | null> {
+  stop(
+    reason = "stop requested",
+    journal?: PhaseJournal,
+    final: "stopped" | "offline" = "stopped",
+  ): Promise<ExitRecord | null> {
     if (this.#stopping) return this.#stopping;
     this.#runAbort.abort();
     clearTimeout(this.#backoffTimer);
-    this.#stopping = this.#stop(reason, journal).finally(() => (this.#stopping = undefined));
+    this.#stopping = this.#stop(reason, journal, final).finally(() => (this.#stopping = undefined));
     return this.#stopping;
   }
 
@@ -215,15 +220,24 @@ export class Replica {
     return true;
   }
 
-  async #stop(reason: string, journal: PhaseJournal | undefined): Promise<ExitRecord | null> {
+  async #stop(
+    reason: string,
+    journal: PhaseJournal | undefined,
+    final: "stopped" | "offline",
+  ): Promise<ExitRecord | null> {
     await this.#launching;
     const resume = this.#stopResume;
     this.#stopResume = undefined;
     const { state, pgid } = this.#record;
     const leader = this.#leader;
     if (!LIVE_STATES.has(state) || pgid === null || !leader) {
-      if (state === "backoff" || state === "crashed" || state === "failed")
-        this.#setState("stopped", { reason: `${reason} (was ${state})` });
+      if (
+        state === "backoff" ||
+        state === "crashed" ||
+        state === "failed" ||
+        (final === "offline" && state === "stopped")
+      )
+        this.#setState(final, { reason: `${reason} (was ${state})` });
       this.#settle();
       return null;
     }
@@ -262,7 +276,7 @@ export class Replica {
       durationMs: Date.now() - this.#spawnedAt,
       at: Date.now(),
     };
-    this.#setState(outcome.forced ? "killed" : "stopped", {
+    this.#setState(outcome.forced ? "killed" : final, {
       ...this.#gone(),
       lastExit,
       invalidated: outcome.forced || this.#record.invalidated,

@@ -137,7 +137,10 @@ export class Supervisor {
         return [{ action: "start", components: this.#withDependencies(targets) }];
       case "stop":
       case "down":
+      case "maintenance-on":
         return [{ action: "stop", components: this.#withDependants(targets) }];
+      case "maintenance-off":
+        return [{ action: "start", components: this.#withDependencies(targets) }];
       case "restart": {
         const set = this.#withDependants(targets);
         return [
@@ -160,8 +163,13 @@ export class Supervisor {
       const known = components.filter((c) => this.#components.has(c));
       if (known.length === 0) continue;
       const journal = { log, phase };
+      // Maintenance takes components offline: their replicas end `offline`, and so does what the
+      // operator asked for them (the edge answers their routes with the offline code).
+      const final = kind === "maintenance-on" ? "offline" : "stopped";
       result =
-        action === "start" ? await this.start(known, kind, journal) : await this.stop(known, kind, journal);
+        action === "start"
+          ? await this.start(known, kind, journal)
+          : await this.stop(known, kind, journal, final);
       if (!result.ok) break;
     }
     return result;
@@ -240,6 +248,7 @@ export class Supervisor {
     names: readonly string[] = [],
     operation = "stop",
     journal?: PhaseJournal,
+    final: "stopped" | "offline" = "stopped",
   ): Promise<OperationResult> {
     const set = this.#withDependants(this.resolve(names));
     // Every component's "stopped" gate exists before any task waits on a dependant's.
@@ -247,7 +256,7 @@ export class Supervisor {
     const results = new Map<string, Promise<ComponentOutcome>>();
     for (const name of set) {
       this.#runtime(name).epoch += 1;
-      void this.#writer.putComponent({ name, desired: "stopped", updatedAt: Date.now() });
+      void this.#writer.putComponent({ name, desired: final, updatedAt: Date.now() });
     }
     for (const name of set) {
       const dependants = this.#graph.dependantsOf(name).filter((d) => set.includes(d));
@@ -256,6 +265,7 @@ export class Supervisor {
         operation,
         dependants.map((d) => stopped.get(d)!.promise),
         journal,
+        final,
       );
       void result.finally(() => stopped.get(name)!.resolve());
       results.set(name, result);
@@ -268,6 +278,7 @@ export class Supervisor {
     operation: string,
     dependants: Promise<void>[],
     journal: PhaseJournal | undefined,
+    final: "stopped" | "offline",
   ): Promise<ComponentOutcome> {
     const { name } = runtime.spec;
     const t0 = Date.now();
@@ -277,7 +288,9 @@ export class Supervisor {
     }
     const step = await journal?.log.begin({ phase: journal.phase, name: "stop", component: name });
     this.#step(operation, name, "stopping");
-    const exits = await Promise.all(runtime.replicas.map((r) => r.stop(`${operation} requested`, journal)));
+    const exits = await Promise.all(
+      runtime.replicas.map((r) => r.stop(`${operation} requested`, journal, final)),
+    );
     const forced = exits.filter((e) => e?.forced).length;
     const summary = forced ? `stopped (${forced} killed after grace)` : "stopped";
     this.#step(operation, name, summary);

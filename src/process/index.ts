@@ -37,7 +37,7 @@ export type { ReadyContext, ReadyOutcome } from "./ready.js";
 export { allocatePort, isPortInUse, assertPortFree } from "./ports.js";
 export { rotateIfNeeded, tailLines, follow } from "./logfile.js";
 export { watchExit } from "./watch.js";
-export { findOrphans, isMarkedGroup, markerEnv } from "./orphans.js";
+export { findOrphans, isMarkedGroup, jobMarkerEnv, markerEnv } from "./orphans.js";
 export type { Claim, OrphanGroup } from "./orphans.js";
 export type { FollowOptions } from "./logfile.js";
 export { backoffDelay, RestartLimiter } from "./backoff.js";

@@ -26,6 +26,11 @@ export function markerEnv(home: string, component: string, replica: number): Rec
   return { STEWARD_HOME: home, STEWARD_COMPONENT: component, STEWARD_REPLICA: String(replica) };
 }
 
+/** The environment variables every job run is started with (`job:<name>` in orphan reports). */
+export function jobMarkerEnv(home: string, job: string, run: string): Record<string, string> {
+  return { STEWARD_HOME: home, STEWARD_JOB: job, STEWARD_RUN: run };
+}
+
 function markerOf(pid: number): { home: string; component: string; replica: number | null } | undefined {
   let environ: string;
   try {
@@ -40,6 +45,7 @@ function markerOf(pid: number): { home: string; component: string; replica: numb
     if (entry.startsWith("STEWARD_HOME=")) home = entry.slice(13);
     else if (entry.startsWith("STEWARD_COMPONENT=")) component = entry.slice(18);
     else if (entry.startsWith("STEWARD_REPLICA=")) replica = Number(entry.slice(16));
+    else if (entry.startsWith("STEWARD_JOB=")) component ??= `job:${entry.slice(12)}`;
   }
   return home !== undefined && component !== undefined ? { home, component, replica } : undefined;
 }

@@ -238,6 +238,120 @@ export const SQLITE: CompiledQueries = {
       },
     ],
   },
+  selectJobRuns: {
+    sql: 'select "id", "job", "trigger", "state", "pid", "pgid", "start_time", "started_at", "finished_at", "exit_code", "signal", "reason", "log_file" from "job_runs" order by "started_at" desc, "id" collate "binary" desc limit ?',
+    parameters: [
+      {
+        slot: "limit",
+      },
+    ],
+  },
+  selectJobRunsOf: {
+    sql: 'select "id", "job", "trigger", "state", "pid", "pgid", "start_time", "started_at", "finished_at", "exit_code", "signal", "reason", "log_file" from "job_runs" where "job" = ? order by "started_at" desc, "id" collate "binary" desc limit ?',
+    parameters: [
+      {
+        slot: "job",
+      },
+      {
+        slot: "limit",
+      },
+    ],
+  },
+  selectRunningJobRuns: {
+    sql: 'select "id", "job", "trigger", "state", "pid", "pgid", "start_time", "started_at", "finished_at", "exit_code", "signal", "reason", "log_file" from "job_runs" where "state" = ? order by "started_at", "id" collate "binary"',
+    parameters: [
+      {
+        value: "running",
+      },
+    ],
+  },
+  upsertJobRun: {
+    sql: 'insert into "job_runs" ("id", "job", "trigger", "state", "pid", "pgid", "start_time", "started_at", "finished_at", "exit_code", "signal", "reason", "log_file") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict ("id") do update set "job" = "excluded"."job", "trigger" = "excluded"."trigger", "state" = "excluded"."state", "pid" = "excluded"."pid", "pgid" = "excluded"."pgid", "start_time" = "excluded"."start_time", "started_at" = "excluded"."started_at", "finished_at" = "excluded"."finished_at", "exit_code" = "excluded"."exit_code", "signal" = "excluded"."signal", "reason" = "excluded"."reason", "log_file" = "excluded"."log_file"',
+    parameters: [
+      {
+        slot: "id",
+      },
+      {
+        slot: "job",
+      },
+      {
+        slot: "trigger",
+      },
+      {
+        slot: "state",
+      },
+      {
+        slot: "pid",
+      },
+      {
+        slot: "pgid",
+      },
+      {
+        slot: "start_time",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "finished_at",
+      },
+      {
+        slot: "exit_code",
+      },
+      {
+        slot: "signal",
+      },
+      {
+        slot: "reason",
+      },
+      {
+        slot: "log_file",
+      },
+    ],
+  },
+  deleteOldJobRuns: {
+    sql: 'delete from "job_runs" where "id" in (select "ranked"."id" from (select "id", row_number() over(partition by "job" order by "started_at" desc, "id" collate "binary" desc) as "recency" from "job_runs" where "state" <> ?) as "ranked" where "ranked"."recency" > ?)',
+    parameters: [
+      {
+        value: "running",
+      },
+      {
+        slot: "keep",
+      },
+    ],
+  },
+  selectMaintenance: {
+    sql: 'select "components", "paused_schedules", "started_at", "updated_at" from "maintenance" where "id" = ?',
+    parameters: [
+      {
+        value: 1,
+      },
+    ],
+  },
+  upsertMaintenance: {
+    sql: 'insert into "maintenance" ("id", "components", "paused_schedules", "started_at", "updated_at") values (?, ?, ?, ?, ?) on conflict ("id") do update set "components" = "excluded"."components", "paused_schedules" = "excluded"."paused_schedules", "started_at" = "excluded"."started_at", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        value: 1,
+      },
+      {
+        slot: "components",
+      },
+      {
+        slot: "paused_schedules",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
+  },
+  deleteMaintenance: {
+    sql: 'delete from "maintenance"',
+    parameters: [],
+  },
 };
 
 export const POSTGRES: CompiledQueries = {
@@ -471,5 +585,119 @@ export const POSTGRES: CompiledQueries = {
         slot: "keep",
       },
     ],
+  },
+  selectJobRuns: {
+    sql: 'select "id", "job", "trigger", "state", "pid", "pgid", "start_time", "started_at", "finished_at", "exit_code", "signal", "reason", "log_file" from "job_runs" order by "started_at" desc, "id" collate "C" desc limit $1',
+    parameters: [
+      {
+        slot: "limit",
+      },
+    ],
+  },
+  selectJobRunsOf: {
+    sql: 'select "id", "job", "trigger", "state", "pid", "pgid", "start_time", "started_at", "finished_at", "exit_code", "signal", "reason", "log_file" from "job_runs" where "job" = $1 order by "started_at" desc, "id" collate "C" desc limit $2',
+    parameters: [
+      {
+        slot: "job",
+      },
+      {
+        slot: "limit",
+      },
+    ],
+  },
+  selectRunningJobRuns: {
+    sql: 'select "id", "job", "trigger", "state", "pid", "pgid", "start_time", "started_at", "finished_at", "exit_code", "signal", "reason", "log_file" from "job_runs" where "state" = $1 order by "started_at", "id" collate "C"',
+    parameters: [
+      {
+        value: "running",
+      },
+    ],
+  },
+  upsertJobRun: {
+    sql: 'insert into "job_runs" ("id", "job", "trigger", "state", "pid", "pgid", "start_time", "started_at", "finished_at", "exit_code", "signal", "reason", "log_file") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) on conflict ("id") do update set "job" = "excluded"."job", "trigger" = "excluded"."trigger", "state" = "excluded"."state", "pid" = "excluded"."pid", "pgid" = "excluded"."pgid", "start_time" = "excluded"."start_time", "started_at" = "excluded"."started_at", "finished_at" = "excluded"."finished_at", "exit_code" = "excluded"."exit_code", "signal" = "excluded"."signal", "reason" = "excluded"."reason", "log_file" = "excluded"."log_file"',
+    parameters: [
+      {
+        slot: "id",
+      },
+      {
+        slot: "job",
+      },
+      {
+        slot: "trigger",
+      },
+      {
+        slot: "state",
+      },
+      {
+        slot: "pid",
+      },
+      {
+        slot: "pgid",
+      },
+      {
+        slot: "start_time",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "finished_at",
+      },
+      {
+        slot: "exit_code",
+      },
+      {
+        slot: "signal",
+      },
+      {
+        slot: "reason",
+      },
+      {
+        slot: "log_file",
+      },
+    ],
+  },
+  deleteOldJobRuns: {
+    sql: 'delete from "job_runs" where "id" in (select "ranked"."id" from (select "id", row_number() over(partition by "job" order by "started_at" desc, "id" collate "C" desc) as "recency" from "job_runs" where "state" <> $1) as "ranked" where "ranked"."recency" > $2)',
+    parameters: [
+      {
+        value: "running",
+      },
+      {
+        slot: "keep",
+      },
+    ],
+  },
+  selectMaintenance: {
+    sql: 'select "components", "paused_schedules", "started_at", "updated_at" from "maintenance" where "id" = $1',
+    parameters: [
+      {
+        value: 1,
+      },
+    ],
+  },
+  upsertMaintenance: {
+    sql: 'insert into "maintenance" ("id", "components", "paused_schedules", "started_at", "updated_at") values ($1, $2, $3, $4, $5) on conflict ("id") do update set "components" = "excluded"."components", "paused_schedules" = "excluded"."paused_schedules", "started_at" = "excluded"."started_at", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        value: 1,
+      },
+      {
+        slot: "components",
+      },
+      {
+        slot: "paused_schedules",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
+  },
+  deleteMaintenance: {
+    sql: 'delete from "maintenance"',
+    parameters: [],
   },
 };

@@ -3,10 +3,13 @@
  * The changes a state writer has queued and not yet committed, keyed by record: a record changed
  * twice keeps its latest form in the place it was first queued, so a batch commits records in the
  * order they were first queued. A put and a delete of the same replica cancel out: the later wins.
- * Whoever waits on the changes waits on the batch's `done`.
+ * The maintenance record is one value: the last one queued wins, `null` (delete) included. Whoever
+ * waits on the changes waits on the batch's `done`.
  */
 import type {
   ComponentRecord,
+  JobRunRecord,
+  MaintenanceRecord,
   OperationRecord,
   OperationStepRecord,
   ReplicaRecord,
@@ -21,6 +24,9 @@ export class PendingBatch {
   readonly #deletes = new Map<string, { component: string; index: number }>();
   readonly #operations = new Map<string, OperationRecord>();
   readonly #steps = new Map<string, OperationStepRecord>();
+  readonly #jobRuns = new Map<string, JobRunRecord>();
+  /** `undefined`: not touched by this batch; `null`: delete it. */
+  #maintenance: MaintenanceRecord | null | undefined;
   #settlers: (() => void)[] = [];
   /** Resolves once the batch was committed or dropped (never rejects). */
   readonly done: Promise<void>;
@@ -47,6 +53,21 @@ export class PendingBatch {
     this.#steps.set(`${record.operationId}\0${record.seq}`, { ...record });
   }
 
+  putJobRun(record: JobRunRecord): void {
+    this.#jobRuns.set(record.id, { ...record });
+  }
+
+  /** The maintenance record to write, or `null` to delete it. */
+  putMaintenance(record: MaintenanceRecord | null): void {
+    // Its lists are copied: the caller may go on changing them (a list that is not one is left for
+    // the store to refuse).
+    const copy = <T>(list: T): T => (Array.isArray(list) ? ([...list] as T) : list);
+    this.#maintenance =
+      record === null
+        ? null
+        : { ...record, components: copy(record.components), pausedSchedules: copy(record.pausedSchedules) };
+  }
+
   deleteReplica(component: string, index: number): void {
     const key = replicaKey(component, index);
     this.#replicas.delete(key);
@@ -61,7 +82,9 @@ export class PendingBatch {
       this.#components.size +
       this.#deletes.size +
       this.#operations.size +
-      this.#steps.size
+      this.#steps.size +
+      this.#jobRuns.size +
+      (this.#maintenance === undefined ? 0 : 1)
     );
   }
 
@@ -72,6 +95,8 @@ export class PendingBatch {
       deleteReplicas: [...this.#deletes.values()],
       operations: [...this.#operations.values()],
       steps: [...this.#steps.values()],
+      jobRuns: [...this.#jobRuns.values()],
+      ...(this.#maintenance === undefined ? {} : { maintenance: this.#maintenance }),
     };
   }
 
@@ -85,6 +110,8 @@ export class PendingBatch {
     for (const d of newer.#deletes.values()) this.deleteReplica(d.component, d.index);
     for (const o of newer.#operations.values()) this.putOperation(o);
     for (const s of newer.#steps.values()) this.putStep(s);
+    for (const j of newer.#jobRuns.values()) this.putJobRun(j);
+    if (newer.#maintenance !== undefined) this.#maintenance = newer.#maintenance;
     this.#settlers.push(...newer.#settlers);
     newer.#settlers = [];
   }

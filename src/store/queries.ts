@@ -14,7 +14,16 @@ import type {
 } from "kysely";
 
 import { slot, slots, toCompiled, type CompiledStatement, type StoreQuery } from "./query.js";
-import type { ComponentRow, DaemonRow, OperationRow, ReplicaRow, StepRow, StoreTables } from "./schema.js";
+import type {
+  ComponentRow,
+  DaemonRow,
+  JobRunRow,
+  MaintenanceRow,
+  OperationRow,
+  ReplicaRow,
+  StepRow,
+  StoreTables,
+} from "./schema.js";
 
 type NoValues = Record<string, never>;
 
@@ -36,6 +45,15 @@ export interface StoreQueries {
   upsertStep: StoreQuery<StepRow>;
   deleteFinishedSteps: StoreQuery<NoValues>;
   deleteOldOperations: StoreQuery<{ keep: number }>;
+  selectJobRuns: StoreQuery<{ limit: number }, JobRunRow>;
+  selectJobRunsOf: StoreQuery<{ job: string; limit: number }, JobRunRow>;
+  selectRunningJobRuns: StoreQuery<NoValues, JobRunRow>;
+  upsertJobRun: StoreQuery<JobRunRow>;
+  /** Finished runs of each job beyond its newest `keep` finished ones. */
+  deleteOldJobRuns: StoreQuery<{ keep: number }>;
+  selectMaintenance: StoreQuery<NoValues, MaintenanceRow>;
+  upsertMaintenance: StoreQuery<MaintenanceRow>;
+  deleteMaintenance: StoreQuery<NoValues>;
 }
 
 /** Every column of a row type, checked for completeness by the compiler. */
@@ -90,6 +108,28 @@ const STEP = columnsOf<StepRow>({
   started_at: true,
   finished_at: true,
   detail: true,
+});
+
+const JOB_RUN = columnsOf<JobRunRow>({
+  id: true,
+  job: true,
+  trigger: true,
+  state: true,
+  pid: true,
+  pgid: true,
+  start_time: true,
+  started_at: true,
+  finished_at: true,
+  exit_code: true,
+  signal: true,
+  reason: true,
+  log_file: true,
+});
+const MAINTENANCE = columnsOf<MaintenanceRow>({
+  components: true,
+  paused_schedules: true,
+  started_at: true,
+  updated_at: true,
 });
 
 /** `SET col = excluded.col` for every column of an upsert except its key. */
@@ -227,5 +267,78 @@ export function buildQueries(db: Kysely<StoreTables>, collation: string): Compil
         )
         .compile(),
     ),
+    selectJobRuns: toCompiled(
+      db
+        .selectFrom("job_runs")
+        .select(JOB_RUN)
+        .orderBy("started_at", "desc")
+        .orderBy("id", byBytesDesc)
+        .limit(slot<number>("limit"))
+        .compile(),
+    ),
+    selectJobRunsOf: toCompiled(
+      db
+        .selectFrom("job_runs")
+        .select(JOB_RUN)
+        .where("job", "=", slot<string>("job"))
+        .orderBy("started_at", "desc")
+        .orderBy("id", byBytesDesc)
+        .limit(slot<number>("limit"))
+        .compile(),
+    ),
+    selectRunningJobRuns: toCompiled(
+      db
+        .selectFrom("job_runs")
+        .select(JOB_RUN)
+        .where("state", "=", "running")
+        .orderBy("started_at")
+        .orderBy("id", byBytes)
+        .compile(),
+    ),
+    upsertJobRun: toCompiled(
+      db
+        .insertInto("job_runs")
+        .values(slots<JobRunRow>(JOB_RUN))
+        .onConflict((oc) => oc.column("id").doUpdateSet(fromExcluded<"job_runs">(JOB_RUN, ["id"])))
+        .compile(),
+    ),
+    // One statement on both backends: rank each job's finished runs newest first with a window
+    // function (SQLite ≥ 3.25, PostgreSQL), delete those ranked beyond `keep`. Running runs stay.
+    deleteOldJobRuns: toCompiled(
+      db
+        .deleteFrom("job_runs")
+        .where("id", "in", (eb) =>
+          eb
+            .selectFrom((sub) =>
+              sub
+                .selectFrom("job_runs")
+                .select((ranked) => [
+                  "id",
+                  ranked.fn
+                    .agg<number>("row_number")
+                    .over((ob) =>
+                      ob.partitionBy("job").orderBy("started_at", "desc").orderBy("id", byBytesDesc),
+                    )
+                    .as("recency"),
+                ])
+                .where("state", "<>", "running")
+                .as("ranked"),
+            )
+            .select("ranked.id")
+            .where("ranked.recency", ">", slot<number>("keep")),
+        )
+        .compile(),
+    ),
+    selectMaintenance: toCompiled(
+      db.selectFrom("maintenance").select(MAINTENANCE).where("id", "=", 1).compile(),
+    ),
+    upsertMaintenance: toCompiled(
+      db
+        .insertInto("maintenance")
+        .values({ id: 1, ...slots<MaintenanceRow>(MAINTENANCE) })
+        .onConflict((oc) => oc.column("id").doUpdateSet(fromExcluded<"maintenance">(MAINTENANCE, [])))
+        .compile(),
+    ),
+    deleteMaintenance: toCompiled(db.deleteFrom("maintenance").compile()),
   };
 }

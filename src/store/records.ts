@@ -77,10 +77,15 @@ export interface StateBatch {
   operations?: OperationRecord[];
   /** Upserts by `(operationId, seq)`. */
   steps?: OperationStepRecord[];
+  /** Upserts by `id`. */
+  jobRuns?: JobRunRecord[];
+  /** The maintenance record to write; `null` deletes it (maintenance off). */
+  maintenance?: MaintenanceRecord | null;
 }
 
 /** Multi-step lifecycle actions journaled step by step (design §1 "operation"). */
-export type OperationKind = "up" | "start" | "stop" | "restart" | "down";
+export type OperationKind =
+  "up" | "start" | "stop" | "restart" | "down" | "maintenance-on" | "maintenance-off";
 export type OperationStatus = "running" | "done" | "failed";
 
 /**
@@ -134,4 +139,41 @@ export interface OperationStepRecord {
   finishedAt: number | null;
   /** A short note for an operator (`pid 4242`, `exited with 3`); null when there is none. */
   detail: string | null;
+}
+
+/** How a job run ended, or that it still runs. `lost`: it ended while no daemon watched it. */
+export type JobRunState = "running" | "succeeded" | "failed" | "cancelled" | "lost";
+
+/** One run of a job (design §1 "job"), written when it starts and again when it ends. */
+export interface JobRunRecord {
+  /** `run-<job>-<startedAt base36>-<n>`: unique, sorts in start order per job. */
+  id: string;
+  job: string;
+  trigger: "manual" | "schedule";
+  state: JobRunState;
+  pid: number | null;
+  pgid: number | null;
+  /** `/proc/<pid>/stat` start time, to re-adopt a run across a daemon crash. */
+  startTime: number | null;
+  startedAt: number;
+  finishedAt: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  /** Why it ended as it did (`exited with code 3`, `cancelled by maintenance`), for an operator. */
+  reason: string | null;
+  /** Absolute path of the run's log file. */
+  logFile: string;
+}
+
+/**
+ * Maintenance mode (design §3), one record while it is on: what it took offline and which job
+ * schedules it paused, so `maintenance off` restores exactly that — also after a daemon crash.
+ */
+export interface MaintenanceRecord {
+  /** Components taken offline, in the order they were stopped. */
+  components: string[];
+  /** Jobs whose schedule was active and is paused until `maintenance off`. */
+  pausedSchedules: string[];
+  startedAt: number;
+  updatedAt: number;
 }

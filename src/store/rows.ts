@@ -1,9 +1,9 @@
 /**
  * @module store/rows
  * State records ↔ table rows, the same for SQLite and PostgreSQL: booleans as 0/1, `lastExit`,
- * `targets` and `plan` as JSON text, absent values as NULL. A nullable field given as `undefined` is
- * stored as NULL; a required one left empty is refused by the table's NOT NULL constraint, which
- * rolls the whole batch back.
+ * `targets`, `plan` and the maintenance record's lists as JSON text, absent values as NULL. A
+ * nullable field given as `undefined` is stored as NULL; a required one left empty is refused by the
+ * table's NOT NULL constraint, which rolls the whole batch back.
  */
 import type { ReplicaState } from "../lifecycle/replica-state.js";
 import type {
@@ -13,6 +13,9 @@ import type {
   DaemonState,
   DesiredState,
   ExitRecord,
+  JobRunRecord,
+  JobRunState,
+  MaintenanceRecord,
   OperationKind,
   OperationPhase,
   OperationRecord,
@@ -22,7 +25,35 @@ import type {
   StepName,
   StepStatus,
 } from "./records.js";
-import type { ComponentRow, DaemonRow, OperationRow, ReplicaRow, StepRow } from "./schema.js";
+import type {
+  ComponentRow,
+  DaemonRow,
+  JobRunRow,
+  MaintenanceRow,
+  OperationRow,
+  ReplicaRow,
+  StepRow,
+} from "./schema.js";
+
+/** Whether `x` is a list of names (strings). */
+const isNames = (x: unknown): x is string[] => Array.isArray(x) && x.every((n) => typeof n === "string");
+
+/** A list of names → JSON text; anything else → NULL, which the NOT NULL constraint refuses. */
+function namesToJson(value: unknown): string | null {
+  return isNames(value) ? JSON.stringify(value) : null;
+}
+
+/** Parses a JSON list of names; throws a plain `Error` naming `what` when it is not one. */
+function jsonToNames(text: string | null, what: string): string[] {
+  let value: unknown = null;
+  try {
+    if (text !== null) value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${what} are not JSON (${(err as Error).message}): ${text}`);
+  }
+  if (!isNames(value)) throw new Error(`${what} are not a list of names: ${text}`);
+  return value;
+}
 
 /** `true`/`false` → 1/0; anything else → NULL, which the NOT NULL constraint refuses. */
 function toFlag(value: unknown): number | null {
@@ -156,8 +187,7 @@ export function operationToRow(o: OperationRecord): OperationRow {
 export function rowToOperation(r: OperationRow): OperationRecord {
   const targets: unknown = JSON.parse(r.targets);
   const plan: unknown = JSON.parse(r.plan);
-  const names = (x: unknown): x is string[] => Array.isArray(x) && x.every((n) => typeof n === "string");
-  if (!names(targets)) throw new Error(`targets are not a list of names: ${r.targets}`);
+  if (!isNames(targets)) throw new Error(`targets are not a list of names: ${r.targets}`);
   if (
     !Array.isArray(plan) ||
     !plan.every(
@@ -165,7 +195,7 @@ export function rowToOperation(r: OperationRow): OperationRecord {
         typeof p === "object" &&
         p !== null &&
         ((p as OperationPhase).action === "start" || (p as OperationPhase).action === "stop") &&
-        names((p as OperationPhase).components),
+        isNames((p as OperationPhase).components),
     )
   )
     throw new Error(`plan is not a list of phases: ${r.plan}`);
@@ -210,5 +240,61 @@ export function rowToStep(r: StepRow): OperationStepRecord {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     detail: r.detail,
+  };
+}
+
+export function jobRunToRow(j: JobRunRecord): JobRunRow {
+  return {
+    id: j.id,
+    job: j.job,
+    trigger: j.trigger,
+    state: j.state,
+    pid: j.pid ?? null,
+    pgid: j.pgid ?? null,
+    start_time: j.startTime ?? null,
+    started_at: j.startedAt,
+    finished_at: j.finishedAt ?? null,
+    exit_code: j.exitCode ?? null,
+    signal: j.signal ?? null,
+    reason: j.reason ?? null,
+    log_file: j.logFile,
+  };
+}
+
+export function rowToJobRun(r: JobRunRow): JobRunRecord {
+  return {
+    id: r.id,
+    job: r.job,
+    trigger: r.trigger as JobRunRecord["trigger"],
+    state: r.state as JobRunState,
+    pid: r.pid,
+    pgid: r.pgid,
+    startTime: r.start_time,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    exitCode: r.exit_code,
+    signal: r.signal,
+    reason: r.reason,
+    logFile: r.log_file,
+  };
+}
+
+/** Lists that are not lists of names become NULL, which the table refuses (NOT NULL). */
+export function maintenanceToRow(m: MaintenanceRecord): MaintenanceRow {
+  return {
+    components: namesToJson(m.components),
+    paused_schedules: namesToJson(m.pausedSchedules),
+    started_at: m.startedAt,
+    updated_at: m.updatedAt,
+  };
+}
+
+/** Parses the maintenance row; throws a plain `Error` saying what is wrong (the caller adds the location). */
+export function rowToMaintenance(r: MaintenanceRow): MaintenanceRecord {
+  return {
+    components: jsonToNames(r.components, "components"),
+    pausedSchedules: jsonToNames(r.paused_schedules, "paused schedules"),
+    startedAt: r.started_at,
+    updatedAt: r.updated_at,
   };
 }

@@ -66,18 +66,49 @@ export interface StepRow {
   detail: string | null;
 }
 
+export interface JobRunRow {
+  id: string;
+  job: string;
+  trigger: string;
+  state: string;
+  pid: number | null;
+  pgid: number | null;
+  start_time: number | null;
+  started_at: number;
+  finished_at: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  reason: string | null;
+  log_file: string;
+}
+
+/** The one maintenance row (`id = 1`), present while maintenance is on. */
+export interface MaintenanceRow {
+  /**
+   * JSON list of component names, in the order they were taken offline; null only for a value that
+   * was not a list of names, which NOT NULL refuses.
+   */
+  components: string | null;
+  /** JSON list of job names; null as for `components`. */
+  paused_schedules: string | null;
+  started_at: number;
+  updated_at: number;
+}
+
 export interface SchemaMigrationRow {
   version: number;
   name: string;
   applied_at: number;
 }
 
-/** Every table, for `Kysely<StoreTables>`. The daemon table holds one row, `id = 1`. */
+/** Every table, for `Kysely<StoreTables>`. The daemon and maintenance tables hold one row, `id = 1`. */
 export interface StoreTables {
   daemon: DaemonRow & { id: number };
   components: ComponentRow;
   replicas: ReplicaRow;
   operations: OperationRow;
   operation_steps: StepRow;
+  job_runs: JobRunRow;
+  maintenance: MaintenanceRow & { id: number };
   schema_migrations: SchemaMigrationRow;
 }

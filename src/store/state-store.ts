@@ -6,6 +6,8 @@
 import type {
   ComponentRecord,
   DaemonRecord,
+  JobRunRecord,
+  MaintenanceRecord,
   OperationRecord,
   OperationStatus,
   OperationStepRecord,
@@ -25,12 +27,19 @@ export interface StateStore {
   listOperations(status?: OperationStatus): Promise<OperationRecord[]>;
   /** The steps of one operation, by `seq`. */
   listSteps(operationId: string): Promise<OperationStepRecord[]>;
+  /** Runs of `job` (all jobs when omitted), newest first, at most `limit` (default 20). */
+  listJobRuns(job?: string, limit?: number): Promise<JobRunRecord[]>;
+  /** Runs still `running`: what a recovering daemon must re-adopt or mark `lost`. */
+  listRunningJobRuns(): Promise<JobRunRecord[]>;
+  /** The maintenance record, when maintenance is on. */
+  readMaintenance(): Promise<MaintenanceRecord | undefined>;
   /** Apply every change of `batch` in one transaction. */
   commit(batch: StateBatch): Promise<void>;
   /**
    * Orderly shutdown: in one transaction, delete the volatile records (components, replicas), the
    * steps of every finished operation, and finished operations beyond the newest `keepOperations`
-   * (default 100). Running operations and their steps stay.
+   * (default 100). Running operations and their steps stay; finished job runs beyond the newest
+   * 100 per job are deleted (a run still `running` never is); the maintenance record stays (it outlives a `down`).
    */
   clearVolatile(keepOperations?: number): Promise<void>;
   close(): Promise<void>;

@@ -1,8 +1,9 @@
 /**
  * @module store/state-writer
- * Group commit: replica, component and journal records changed during one turn of the event loop
- * are committed together in one durable transaction. Starting 100 replicas then costs a handful of
- * fsyncs instead of several hundred, and each caller can still await the commit of its change.
+ * Group commit: replica, component, journal, job run and maintenance records changed during one turn
+ * of the event loop are committed together in one durable transaction. Starting 100 replicas then
+ * costs a handful of fsyncs instead of several hundred, and each caller can still await the commit
+ * of its change.
  *
  * When the store cannot be reached (`StoreUnreachableError`, STW-2007: PostgreSQL down or a
  * connection cut), the batch is kept and retried with backoff, for as long as it takes; changes
@@ -12,7 +13,14 @@
  */
 import { StoreUnreachableError } from "./errors.js";
 import { PendingBatch } from "./pending-batch.js";
-import type { ComponentRecord, OperationRecord, OperationStepRecord, ReplicaRecord } from "./records.js";
+import type {
+  ComponentRecord,
+  JobRunRecord,
+  MaintenanceRecord,
+  OperationRecord,
+  OperationStepRecord,
+  ReplicaRecord,
+} from "./records.js";
 import type { StateStore } from "./state-store.js";
 
 /** What `onRestored` is told when the store answers again after an outage. */
@@ -94,6 +102,21 @@ export class StateWriter {
 
   deleteReplica(component: string, index: number): Promise<void> {
     this.#queued.deleteReplica(component, index);
+    return this.#schedule();
+  }
+
+  /** Queue the current form of a job run (upserted by `id`); resolves as `putReplica` does. */
+  putJobRun(record: JobRunRecord): Promise<void> {
+    this.#queued.putJobRun(record);
+    return this.#schedule();
+  }
+
+  /**
+   * Queue the maintenance record (maintenance on, or its lists changed), or `null` to delete it
+   * (maintenance off). The last value queued before a commit is the one written.
+   */
+  putMaintenance(record: MaintenanceRecord | null): Promise<void> {
+    this.#queued.putMaintenance(record);
     return this.#schedule();
   }
 

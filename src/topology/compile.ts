@@ -7,15 +7,17 @@
 import { basename, join, resolve } from "node:path";
 import { templateVariables } from "./render.js";
 import type { ComponentInput, JobInput, RouteInput, TopologyInput } from "./schema.js";
-import { DEFAULTS, defaultOfflineCode, type CompiledRouteWithHold, type RouteHold } from "./defaults.js";
+import { DEFAULTS, defaultOfflineCode } from "./defaults.js";
 import type {
   CommandSpec,
   CompiledComponent,
   CompiledJob,
+  CompiledRoute,
   CompiledTopology,
   HealthSpec,
   ProbeSpec,
   ReadySpec,
+  RouteHold,
 } from "./types.js";
 
 export interface CompileContext {
@@ -139,12 +141,13 @@ function compileJob(name: string, j: JobInput, dir: string): CompiledJob {
     cwd: resolve(dir, j.cwd ?? "."),
     env: j.env ?? {},
     ...(j.schedule !== undefined ? { schedule: j.schedule } : {}),
+    concurrency: j.concurrency ?? 1,
     duringMaintenance: j.during_maintenance ?? "wait",
     duringPatching: j.during_patching ?? "run",
   };
 }
 
-function compileRoute(r: RouteInput): CompiledRouteWithHold {
+function compileRoute(r: RouteInput): CompiledRoute {
   const h = r.hold;
   const hold: RouteHold | undefined =
     h === undefined || h === false
@@ -158,11 +161,14 @@ function compileRoute(r: RouteInput): CompiledRouteWithHold {
               maxQueued: h.queue ?? DEFAULTS.hold.maxQueued,
             };
   return {
-    listen: r.listen,
+    listen: r.listen.port,
+    address: r.listen.address ?? DEFAULTS.route.address,
     path: r.path ?? "/",
-    ...(r.host !== undefined ? { host: r.host } : {}),
+    ...(r.host !== undefined ? { host: r.host.toLowerCase() } : {}),
     to: r.to,
     balance: r.balance ?? "round-robin",
     ...(hold ? { hold } : {}),
+    maxBodyBytes: r.max_body ?? DEFAULTS.route.maxBodyBytes,
+    timeoutMs: r.timeout ?? DEFAULTS.route.timeoutMs,
   };
 }

@@ -35,7 +35,7 @@ const COMPONENT_PLAIN = new Set([
   "min_available",
   "logs",
 ]);
-const JOB_PLAIN = new Set(["cwd", "schedule", "during_maintenance", "during_patching"]);
+const JOB_PLAIN = new Set(["cwd", "schedule", "concurrency", "during_maintenance", "during_patching"]);
 
 interface Mode {
   template: boolean;

@@ -4,22 +4,12 @@
  * Leaf values are normalised on the way (durations to ms, sizes to bytes, `depends_on` to a list);
  * defaults are applied afterwards, once, by `compileTopology()`.
  */
+import { isIP } from "node:net";
 import { Cron } from "croner";
 import * as z from "zod";
 import type { Dependency, DependencyCondition } from "./types.js";
 import { backoff, command, httpTarget, pattern, restartLimit, signal, tcpTarget } from "./values-process.js";
-import {
-  describeValue,
-  duration,
-  envName,
-  envValue,
-  integer,
-  leaf,
-  oneOf,
-  port,
-  size,
-  text,
-} from "./values.js";
+import { describeValue, duration, envName, envValue, integer, leaf, oneOf, size, text } from "./values.js";
 
 const CONDITIONS = ["started", "ready", "completed"] as const satisfies readonly DependencyCondition[];
 
@@ -130,6 +120,8 @@ export const jobSchema = z.strictObject({
   cwd: text.optional(),
   env: env.optional(),
   schedule: schedule.optional(),
+  /** Runs of this job allowed at the same time. @default 1 */
+  concurrency: integer(1).optional(),
   during_maintenance: oneOf(["wait", "cancel"]).optional(),
   during_patching: oneOf(["run", "hold"]).optional(),
 });
@@ -140,17 +132,68 @@ export const holdSchema = z.union(
   { error: "expected `true`, a duration like `10s`, or `{ timeout, queue }`" },
 );
 
+/** What `listen` names: a port, and the address to bind when one is given. */
+export interface ListenInput {
+  address?: string;
+  port: number;
+}
+
+const LISTEN_EXPECTED = "expected a port like `8080` or an address and port like `127.0.0.1:8080`";
+
+/**
+ * Parses a route's `listen`: a port (`8080`, also as a string of digits so `${PORT}` works), or an
+ * IP address and a port (`127.0.0.1:8080`, `[::1]:8080`).
+ * @example parseListen("127.0.0.1:8080") // { value: { address: "127.0.0.1", port: 8080 } }
+ */
+export function parseListen(v: unknown): { value: ListenInput } | { problem: string } {
+  const fail = { problem: `${LISTEN_EXPECTED}, got ${describeValue(v)}` };
+  const portOf = (s: string): number | undefined => {
+    const n = /^\d+$/.test(s) ? Number(s) : NaN;
+    return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
+  };
+  if (typeof v === "number")
+    return Number.isInteger(v) && v >= 1 && v <= 65535 ? { value: { port: v } } : fail;
+  if (typeof v !== "string") return fail;
+  const s = v.trim();
+  if (/^\d+$/.test(s)) {
+    const p = portOf(s);
+    return p === undefined ? fail : { value: { port: p } };
+  }
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(s);
+  const address = m?.[1] ?? m?.[2];
+  const p = m?.[3] === undefined ? undefined : portOf(m[3]);
+  if (address === undefined || p === undefined) return fail;
+  const family = isIP(address);
+  if (family === 0 || (family === 6 && m?.[1] === undefined)) {
+    return {
+      problem: `${LISTEN_EXPECTED}: \`${address}\` is not an IP address (write IPv6 in brackets: \`[::1]:8080\`)`,
+    };
+  }
+  return { value: { address, port: p } };
+}
+
 export const routeSchema = z.strictObject({
-  listen: port,
-  path: leaf<string>((v) =>
-    typeof v === "string" && v.startsWith("/")
+  listen: leaf<ListenInput>(parseListen),
+  path: leaf<string>((v) => {
+    if (typeof v !== "string" || !v.startsWith("/"))
+      return { problem: `expected a path starting with \`/\`, got ${describeValue(v)}` };
+    if (/[?#\s]/.test(v))
+      return { problem: `a path prefix has no query, fragment or spaces, got ${describeValue(v)}` };
+    return { value: v };
+  }).optional(),
+  host: leaf<string>((v) =>
+    typeof v === "string" &&
+    /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(v)
       ? { value: v }
-      : { problem: `expected a path starting with \`/\`, got ${describeValue(v)}` },
+      : {
+          problem: `expected a host name like \`shop.example.com\` or \`*.example.com\` (no port), got ${describeValue(v)}`,
+        },
   ).optional(),
-  host: text.optional(),
   to: text,
   balance: oneOf(["round-robin", "least-conn"]).optional(),
   hold: holdSchema.optional(),
+  max_body: size.optional(),
+  timeout: duration.optional(),
 });
 
 /** `store`: `sqlite` or a `postgres://` URL. */

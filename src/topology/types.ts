@@ -131,16 +131,40 @@ export interface CompiledJob {
   cwd: string;
   env: Record<string, string>;
   schedule?: string;
+  /** Runs allowed at the same time; a scheduled run beyond it is skipped. @default 1 */
+  concurrency: number;
   duringMaintenance: "wait" | "cancel";
   duringPatching: "run" | "hold";
 }
 
+/** A route's hold: new requests wait (bounded queue, bounded time) for a routable replica. */
+export interface RouteHold {
+  /** How long one request may wait. @default 10000 */
+  timeoutMs: number;
+  /** Requests waiting at once on this route; one more gets the 503. @default 1000 */
+  maxQueued: number;
+}
+
+/** A route of the edge (design §5): requests to `listen` matching `host` and `path` go to `to`'s replicas. */
 export interface CompiledRoute {
+  /** TCP port the edge listens on. */
   listen: number;
+  /** Address the edge binds for this port (`listen: 127.0.0.1:8080`). @default "0.0.0.0" (every IPv4 address) */
+  address: string;
+  /** Path prefix, matched on segment boundaries (`/api` matches `/api` and `/api/x`, not `/apix`). @default "/" */
   path: string;
+  /** Host name (without port), case-insensitive; `*.example.com` matches one or more labels. @default any host */
   host?: string;
+  /** The component whose replicas serve the route. */
   to: string;
+  /** @default "round-robin" */
   balance: "round-robin" | "least-conn";
+  /** Present when the route holds requests while no replica is routable. */
+  hold?: RouteHold;
+  /** Largest request body accepted; a larger one gets `413`. @default 10 MiB */
+  maxBodyBytes: number;
+  /** Longest silence from a replica while it owes a response; then `504` (or a closed connection mid-response). @default 60000 */
+  timeoutMs: number;
 }
 
 export interface CompiledTopology {

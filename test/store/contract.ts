@@ -15,13 +15,16 @@ import { StewardError } from "../../src/errors.js";
 import type { ReplicaState } from "../../src/lifecycle/replica-state.js";
 import type { StateBatch } from "../../src/store/records.js";
 import type { StateStore } from "../../src/store/state-store.js";
+import { jobsContract } from "./contract-jobs.js";
 import { journalContract } from "./contract-journal.js";
 import {
   broken,
   componentRecord,
   daemonRecord,
   exitRecord,
+  fullJobRunRecord,
   fullReplicaRecord,
+  maintenanceRecord,
   replicaRecord,
   T0,
 } from "./fixtures/records.js";
@@ -30,7 +33,10 @@ export {
   componentRecord,
   daemonRecord,
   exitRecord,
+  fullJobRunRecord,
   fullReplicaRecord,
+  jobRunRecord,
+  maintenanceRecord,
   operationRecord,
   replicaRecord,
   stepRecord,
@@ -227,7 +233,7 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
         await store.commit({ daemon: daemonRecord() });
         const before = await snapshot();
         await store.commit({});
-        await store.commit({ components: [], replicas: [], deleteReplicas: [] });
+        await store.commit({ components: [], replicas: [], deleteReplicas: [], jobRuns: [] });
         expect(await snapshot()).toStrictEqual(before);
       });
 
@@ -330,6 +336,7 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
     });
 
     journalContract(() => store);
+    jobsContract(() => store);
 
     describe("reopening", () => {
       it("keeps every record, and migrating again changes nothing", async () => {
@@ -337,12 +344,16 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
           daemon: daemonRecord(),
           components: [componentRecord()],
           replicas: [fullReplicaRecord(), replicaRecord({ index: 1 })],
+          jobRuns: [fullJobRunRecord()],
+          maintenance: maintenanceRecord(),
         });
         const before = await snapshot();
         await store.close();
 
         const second = await fixture.reopen();
         expect(await snapshot(second)).toStrictEqual(before);
+        expect(await second.listJobRuns()).toStrictEqual([fullJobRunRecord()]);
+        expect(await second.readMaintenance()).toStrictEqual(maintenanceRecord());
         await second.commit({ replicas: [replicaRecord({ index: 2 })] });
         await second.close();
 
@@ -360,6 +371,9 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
         await store.close();
         await expect(store.readDaemon()).rejects.toBeInstanceOf(StewardError);
         await expect(store.listReplicas()).rejects.toBeInstanceOf(StewardError);
+        await expect(store.listJobRuns()).rejects.toBeInstanceOf(StewardError);
+        await expect(store.listRunningJobRuns()).rejects.toBeInstanceOf(StewardError);
+        await expect(store.readMaintenance()).rejects.toBeInstanceOf(StewardError);
         await expect(store.commit({ daemon: daemonRecord() })).rejects.toBeInstanceOf(StewardError);
         await expect(store.clearVolatile()).rejects.toBeInstanceOf(StewardError);
       });

@@ -7,6 +7,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 import {
+  StoreCorruptError,
   StoreOpenError,
   StoreSchemaError,
   StoreUnreachableError,
@@ -17,10 +18,16 @@ import { appliedVersions, migratePostgres } from "../../src/store/postgres/migra
 import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
 import { redactUrl } from "../../src/store/postgres/pool.js";
 import type { StateStore } from "../../src/store/state-store.js";
-import { daemonRecord, fullReplicaRecord, replicaRecord, stateStoreContract } from "./contract.js";
+import {
+  daemonRecord,
+  fullReplicaRecord,
+  maintenanceRecord,
+  replicaRecord,
+  stateStoreContract,
+} from "./contract.js";
 import { createDatabase, dropDatabase, pgAdmin, pgUrl, terminateBackends } from "./fixtures/postgres.js";
 
-const TABLES = "daemon, components, replicas, operations, operation_steps";
+const TABLES = "daemon, components, replicas, operations, operation_steps, job_runs, maintenance";
 
 let db = "";
 /** Databases created by single tests, dropped at the end even when a test failed. */
@@ -158,6 +165,24 @@ describe("PostgresStore", () => {
           `the transaction was rolled back, nothing of it was written`,
       );
       expect(await store.listReplicas()).toStrictEqual([]);
+    });
+  });
+
+  describe("unreadable records", () => {
+    it("a maintenance record whose lists are not JSON lists of names: STW-2001 naming it", async () => {
+      onTestFinished(async () => {
+        await closeAll();
+        await pgAdmin(`TRUNCATE ${TABLES}`, [], db);
+      });
+      const store = await open(pgUrl(db));
+      await store.commit({ maintenance: maintenanceRecord() });
+      await pgAdmin(`UPDATE maintenance SET paused_schedules = '["backup", 3]'`, [], db);
+      const failure = await store.readMaintenance().catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(StoreCorruptError);
+      expect((failure as Error).message).toContain(
+        `state store ${pgUrl(db)} holds an unreadable maintenance record ` +
+          `(paused schedules are not a list of names: ["backup", 3])`,
+      );
     });
   });
 

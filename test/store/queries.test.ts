@@ -34,18 +34,26 @@ describe("store queries", () => {
     expect(Object.keys(pgStatements())).toStrictEqual(Object.keys(sqlite));
     for (const [key, q] of Object.entries(sqlite)) {
       const pg = postgres[key as keyof typeof postgres];
-      expect(pg.sql.replace(/\$\d+/g, "?").replace('collate "C"', 'collate "binary"'), key).toBe(q.sql);
+      expect(pg.sql.replace(/\$\d+/g, "?").replaceAll('collate "C"', 'collate "binary"'), key).toBe(q.sql);
     }
   });
 
   it("order text by bytes, so both list records in code-point order", () => {
     expect(sqlite.selectReplicas.sql).toMatch(/order by "component" collate "binary", "replica_index"$/);
     expect(postgres.selectReplicas.sql).toMatch(/order by "component" collate "C", "replica_index"$/);
+    expect(sqlite.selectJobRunsOf.sql).toMatch(
+      /order by "started_at" desc, "id" collate "binary" desc limit \?$/,
+    );
+    expect(postgres.deleteOldJobRuns.sql).toContain(
+      'row_number() over(partition by "job" order by "started_at" desc, "id" collate "C" desc)',
+    );
   });
 
   it("bind each slot from the row's field of the same name, constants as compiled", () => {
     expect(sqlite.deleteReplica.bind({ component: "engine", replica_index: 3 })).toStrictEqual(["engine", 3]);
     expect(postgres.deleteOldOperations.bind({ keep: 7 })).toStrictEqual(["running", "running", 7]);
+    expect(sqlite.deleteOldJobRuns.bind({ keep: 100 })).toStrictEqual(["running", 100]);
+    expect(postgres.selectJobRunsOf.bind({ job: "backup", limit: 5 })).toStrictEqual(["backup", 5]);
     const row = {
       state: "active",
       pid: 1,

@@ -22,7 +22,15 @@ import {
 import { appliedVersions, migrateSqlite } from "../../src/store/sqlite/migrate.js";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { StateStore } from "../../src/store/state-store.js";
-import { daemonRecord, fullReplicaRecord, replicaRecord, stateStoreContract } from "./contract.js";
+import {
+  daemonRecord,
+  fullJobRunRecord,
+  fullReplicaRecord,
+  jobRunRecord,
+  maintenanceRecord,
+  replicaRecord,
+  stateStoreContract,
+} from "./contract.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -97,6 +105,7 @@ describe("SqliteStore", () => {
         { version: 1, name: "initial" },
         { version: 2, name: "operations" },
         { version: 3, name: "daemon_handover" },
+        { version: 4, name: "jobs" },
       ]);
       const tables = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -105,6 +114,8 @@ describe("SqliteStore", () => {
       expect(tables).toStrictEqual([
         "components",
         "daemon",
+        "job_runs",
+        "maintenance",
         "operation_steps",
         "operations",
         "replicas",
@@ -189,6 +200,18 @@ describe("SqliteStore", () => {
       await expect(store.listReplicas()).rejects.toThrow(StoreCorruptError);
       await expect(store.listReplicas()).rejects.toThrow(/unreadable last exit for replica engine\[3\]/);
     });
+
+    it("an unreadable maintenance record: STW-2001 naming it", async () => {
+      const store = open();
+      await store.commit({ maintenance: maintenanceRecord() });
+      const db = raw();
+      db.prepare("UPDATE maintenance SET components = '[\"web\"'").run();
+      db.close();
+      await expect(store.readMaintenance()).rejects.toThrow(StoreCorruptError);
+      await expect(store.readMaintenance()).rejects.toThrow(
+        /holds an unreadable maintenance record \(components are not JSON \(.*\): \["web"\)/,
+      );
+    });
   });
 
   describe("rows", () => {
@@ -207,6 +230,30 @@ describe("SqliteStore", () => {
       expect(rows[0]).toMatchObject({ invalidated: 1, start_time: full.startTime, port: 65_535 });
       expect(JSON.parse(rows[0]?.last_exit as string)).toStrictEqual(full.lastExit);
       expect(rows[1]).toMatchObject({ invalidated: 0, last_exit: null, pid: null, reason: null });
+    });
+
+    it("store a job run's absent values as NULL and the maintenance lists as JSON text", async () => {
+      const store = open();
+      const full = fullJobRunRecord({ id: "run-full" });
+      await store.commit({
+        jobRuns: [full, jobRunRecord({ id: "run-bare", pid: undefined as unknown as null })],
+        maintenance: maintenanceRecord(),
+      });
+      const db = raw();
+      const runs = db.prepare("SELECT * FROM job_runs ORDER BY id").all() as Record<string, unknown>[];
+      const maintenance = db.prepare("SELECT * FROM maintenance").all();
+      db.close();
+      expect(runs[0]).toMatchObject({ id: "run-bare", pid: null, exit_code: null, signal: null });
+      expect(runs[1]).toMatchObject({ id: "run-full", start_time: full.startTime, exit_code: 143 });
+      expect(maintenance).toStrictEqual([
+        {
+          id: 1,
+          components: '["web","engine"]',
+          paused_schedules: '["backup","report-nightly"]',
+          started_at: maintenanceRecord().startedAt,
+          updated_at: maintenanceRecord().updatedAt,
+        },
+      ]);
     });
 
     it("a refused record is named in the error, with the constraint", async () => {

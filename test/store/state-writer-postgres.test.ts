@@ -10,7 +10,10 @@ import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
 import { StateWriter, type StoreRestored } from "../../src/store/state-writer.js";
 import {
   componentRecord,
+  fullJobRunRecord,
   fullReplicaRecord,
+  jobRunRecord,
+  maintenanceRecord,
   operationRecord,
   replicaRecord,
   stepRecord,
@@ -44,7 +47,11 @@ async function setup() {
   onTestFinished(async () => {
     await restore(db);
     await store.close();
-    await pgAdmin("TRUNCATE daemon, components, replicas, operations, operation_steps", [], db);
+    await pgAdmin(
+      "TRUNCATE daemon, components, replicas, operations, operation_steps, job_runs, maintenance",
+      [],
+      db,
+    );
   });
   return { store, writer, errors, restored };
 }
@@ -110,6 +117,41 @@ describe("StateWriter on PostgreSQL", () => {
     );
     expect(await store.listOperations()).toStrictEqual([
       operationRecord({ status: "done", finishedAt: T0 + 10 }),
+    ]);
+  });
+
+  it("holds job runs and the maintenance record while cut off, and flushes their latest forms", async () => {
+    const { store, writer, errors, restored } = await setup();
+    await writer.putMaintenance(maintenanceRecord());
+    await writer.putJobRun(jobRunRecord({ id: "run-1", pid: 100 }));
+
+    await cutOff(db);
+    const writes = [
+      writer.putReplica(replicaRecord({ state: "offline" })),
+      writer.putJobRun(fullJobRunRecord({ id: "run-1", state: "cancelled" })),
+      writer.putMaintenance(
+        maintenanceRecord({ components: ["web", "engine", "cache"], updatedAt: T0 + 40 }),
+      ),
+    ];
+    await sleep(150);
+    writes.push(
+      writer.putJobRun(jobRunRecord({ id: "run-2", startedAt: T0 + 60 })),
+      writer.putMaintenance(null),
+    );
+    await sleep(150);
+    expect(errors).toHaveLength(1);
+    expect(await store.readMaintenance().catch((err: unknown) => err)).toBeInstanceOf(StoreUnreachableError);
+
+    await restore(db);
+    await Promise.all(writes);
+    expect(restored).toStrictEqual([{ writes: 4, outageMs: expect.any(Number) }]);
+    expect(await store.readMaintenance()).toBeUndefined();
+    expect(await store.listJobRuns()).toStrictEqual([
+      jobRunRecord({ id: "run-2", startedAt: T0 + 60 }),
+      fullJobRunRecord({ id: "run-1", state: "cancelled" }),
+    ]);
+    expect(await store.listRunningJobRuns()).toStrictEqual([
+      jobRunRecord({ id: "run-2", startedAt: T0 + 60 }),
     ]);
   });
 

@@ -11,7 +11,10 @@ import type { StateStore } from "../../src/store/state-store.js";
 import { StateWriter, type StoreRestored } from "../../src/store/state-writer.js";
 import {
   componentRecord,
+  fullJobRunRecord,
   fullReplicaRecord,
+  jobRunRecord,
+  maintenanceRecord,
   operationRecord,
   replicaRecord,
   stepRecord,
@@ -33,6 +36,9 @@ class SwitchedStore implements StateStore {
   listReplicas = () => this.inner.listReplicas();
   listOperations = () => this.inner.listOperations();
   listSteps = (id: string) => this.inner.listSteps(id);
+  listJobRuns = (job?: string, limit?: number) => this.inner.listJobRuns(job, limit);
+  listRunningJobRuns = () => this.inner.listRunningJobRuns();
+  readMaintenance = () => this.inner.readMaintenance();
   clearVolatile = (keep?: number) => this.inner.clearVolatile(keep);
   close = () => this.inner.close();
   async commit(batch: StateBatch): Promise<void> {
@@ -80,6 +86,129 @@ describe("StateWriter", () => {
     expect(store.commits).toHaveLength(1);
     expect(await store.listReplicas()).toHaveLength(2);
     expect(await store.listSteps(operationRecord().id)).toStrictEqual([stepRecord()]);
+  });
+
+  describe("job runs and the maintenance record", () => {
+    it("are committed with everything else changed in the same turn", async () => {
+      const { store, writer } = setup();
+      await Promise.all([
+        writer.putReplica(replicaRecord({ state: "offline" })),
+        writer.putJobRun(jobRunRecord({ id: "run-1" })),
+        writer.putMaintenance(maintenanceRecord()),
+        writer.putJobRun(jobRunRecord({ id: "run-2", startedAt: T0 + 21 })),
+      ]);
+      expect(store.commits).toStrictEqual([
+        expect.objectContaining({
+          replicas: [replicaRecord({ state: "offline" })],
+          jobRuns: [jobRunRecord({ id: "run-1" }), jobRunRecord({ id: "run-2", startedAt: T0 + 21 })],
+          maintenance: maintenanceRecord(),
+        }),
+      ]);
+      expect((await store.listJobRuns()).map((r) => r.id)).toStrictEqual(["run-2", "run-1"]);
+      expect(await store.readMaintenance()).toStrictEqual(maintenanceRecord());
+    });
+
+    it("a run queued twice is written once, in its latest form", async () => {
+      const { store, writer } = setup();
+      const ended = fullJobRunRecord({ state: "succeeded", exitCode: 0, signal: null });
+      const puts = [
+        writer.putJobRun(jobRunRecord()),
+        writer.putJobRun(jobRunRecord({ id: "run-other", job: "report" })),
+        writer.putJobRun(ended),
+      ];
+      await Promise.all(puts);
+      expect(store.commits).toHaveLength(1);
+      expect(store.commits[0]!.jobRuns).toStrictEqual([
+        ended,
+        jobRunRecord({ id: "run-other", job: "report" }),
+      ]);
+      expect(await store.listJobRuns("backup")).toStrictEqual([ended]);
+    });
+
+    it("the last maintenance value queued wins, a deletion (null) included", async () => {
+      const { store, writer } = setup();
+      await writer.putMaintenance(maintenanceRecord());
+
+      void writer.putMaintenance(maintenanceRecord({ components: ["web"], updatedAt: T0 + 40 }));
+      await writer.putMaintenance(null);
+      expect(store.commits.at(-1)).toMatchObject({ maintenance: null });
+      expect(await store.readMaintenance()).toBeUndefined();
+
+      void writer.putMaintenance(null);
+      await writer.putMaintenance(maintenanceRecord({ updatedAt: T0 + 50 }));
+      expect(await store.readMaintenance()).toStrictEqual(maintenanceRecord({ updatedAt: T0 + 50 }));
+      expect(store.commits).toHaveLength(3);
+    });
+
+    it("a batch that does not touch maintenance leaves the record alone", async () => {
+      const { store, writer } = setup();
+      await writer.putMaintenance(maintenanceRecord());
+      await writer.putJobRun(jobRunRecord());
+      expect(store.commits.at(-1)).not.toHaveProperty("maintenance");
+      expect(await store.readMaintenance()).toStrictEqual(maintenanceRecord());
+    });
+
+    it("writes the maintenance lists as they were when queued", async () => {
+      const { store, writer } = setup();
+      const record = maintenanceRecord({ components: ["web"] });
+      const put = writer.putMaintenance(record);
+      record.components.push("engine");
+      record.pausedSchedules.length = 0;
+      await put;
+      expect(await store.readMaintenance()).toStrictEqual(maintenanceRecord({ components: ["web"] }));
+    });
+
+    it("are kept across an outage and flushed, latest forms, with the rest", async () => {
+      const { store, writer, errors, restored } = setup();
+      await writer.putMaintenance(maintenanceRecord());
+      store.down = true;
+
+      const queued = [
+        writer.putJobRun(jobRunRecord({ id: "run-1", pid: 100 })),
+        writer.putMaintenance(
+          maintenanceRecord({ components: ["web", "engine", "cache"], updatedAt: T0 + 40 }),
+        ),
+        writer.putReplica(replicaRecord({ state: "offline" })),
+      ];
+      await sleep(30);
+      const ended = fullJobRunRecord({ id: "run-1", state: "cancelled" });
+      queued.push(
+        writer.putJobRun(jobRunRecord({ id: "run-2", startedAt: T0 + 60 })),
+        writer.putJobRun(ended),
+      );
+      await sleep(30);
+      queued.push(writer.putMaintenance(null));
+      await sleep(30);
+      expect(await settled(Promise.race(queued))).toBe(false);
+      expect(errors).toHaveLength(1);
+
+      store.down = false;
+      await Promise.all(queued);
+      // two runs, the replica, the maintenance record
+      expect(restored).toStrictEqual([{ writes: 4, outageMs: expect.any(Number) }]);
+      const batch = store.commits.at(-1)!;
+      expect(batch.jobRuns).toStrictEqual([ended, jobRunRecord({ id: "run-2", startedAt: T0 + 60 })]);
+      expect(batch.maintenance).toBeNull();
+      expect(await store.readMaintenance()).toBeUndefined();
+      expect(await store.listRunningJobRuns()).toStrictEqual([
+        jobRunRecord({ id: "run-2", startedAt: T0 + 60 }),
+      ]);
+    });
+
+    it("a refused run is reported and its batch dropped, then the writer goes on", async () => {
+      const { store, writer, errors } = setup();
+      const bad = { ...jobRunRecord({ id: "run-bad" }), state: "done" } as unknown as ReturnType<
+        typeof jobRunRecord
+      >;
+      void writer.putMaintenance(maintenanceRecord());
+      await writer.putJobRun(bad);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(StoreWriteError);
+      expect(errors[0]).toMatchObject({ code: "STW-2005", details: { at: "job run run-bad" } });
+      expect(await store.readMaintenance()).toBeUndefined();
+      await writer.putJobRun(jobRunRecord());
+      expect(await store.listJobRuns()).toStrictEqual([jobRunRecord()]);
+    });
   });
 
   it("still works with the two-argument constructor", async () => {

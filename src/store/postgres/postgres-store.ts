@@ -15,6 +15,8 @@ import { StoreCorruptError, StoreOpenError } from "../errors.js";
 import type {
   ComponentRecord,
   DaemonRecord,
+  JobRunRecord,
+  MaintenanceRecord,
   OperationRecord,
   OperationStatus,
   OperationStepRecord,
@@ -24,15 +26,20 @@ import type {
 import {
   componentToRow,
   daemonToRow,
+  jobRunToRow,
+  maintenanceToRow,
   operationToRow,
   replicaToRow,
   rowToComponent,
   rowToDaemon,
+  rowToJobRun,
+  rowToMaintenance,
   rowToOperation,
   rowToReplica,
   rowToStep,
   stepToRow,
 } from "../rows.js";
+import { DEFAULT_JOB_RUNS_LIMIT, JOB_RUNS_KEPT, jobRunsLimit } from "../limits.js";
 import type { StateStore } from "../state-store.js";
 import { migratePostgres } from "./migrate.js";
 import { isStaleConnection, keepsConnection, toPgStoreError, type PgAction } from "./pg-errors.js";
@@ -151,8 +158,43 @@ export class PostgresStore implements StateStore {
   }
 
   /**
+   * Newest first (by `startedAt`, then `id` in code-point order), at most `limit`.
+   *
+   * @throws BadRequestError (STW-1006) when `limit` is not a whole number ≥ 0.
+   */
+  async listJobRuns(job?: string, limit = DEFAULT_JOB_RUNS_LIMIT): Promise<JobRunRecord[]> {
+    const max = jobRunsLimit(limit);
+    const rows = await this.#read((c) =>
+      job === undefined
+        ? this.#stmts.selectJobRuns.rows(c, { limit: max })
+        : this.#stmts.selectJobRunsOf.rows(c, { job, limit: max }),
+    );
+    return rows.map(rowToJobRun);
+  }
+
+  /** Oldest first (by `startedAt`, then `id` in code-point order). */
+  async listRunningJobRuns(): Promise<JobRunRecord[]> {
+    return (await this.#read((c) => this.#stmts.selectRunningJobRuns.rows(c, {}))).map(rowToJobRun);
+  }
+
+  async readMaintenance(): Promise<MaintenanceRecord | undefined> {
+    const rows = await this.#read((c) => this.#stmts.selectMaintenance.rows(c, {}));
+    if (rows[0] === undefined) return undefined;
+    try {
+      return rowToMaintenance(rows[0]);
+    } catch (err) {
+      throw new StoreCorruptError(
+        this.location,
+        `holds an unreadable maintenance record (${(err as Error).message})`,
+        err,
+      );
+    }
+  }
+
+  /**
    * Applies `batch` in one transaction, in the same order as SQLite: daemon, components, replicas,
-   * `deleteReplicas`, operations, steps. When any record is refused, nothing of the batch is written.
+   * `deleteReplicas`, operations, steps, job runs, the maintenance record (deleted when `null`).
+   * When any record is refused, nothing of the batch is written.
    * Every statement is an upsert or a delete by key, so a batch whose COMMIT was lost can run again.
    *
    * @throws StoreWriteError (STW-2005) naming the record that was refused.
@@ -166,9 +208,17 @@ export class PostgresStore implements StateStore {
       deleteReplicas = [],
       operations = [],
       steps = [],
+      jobRuns = [],
+      maintenance,
     } = batch;
     const records =
-      components.length + replicas.length + deleteReplicas.length + operations.length + steps.length;
+      components.length +
+      replicas.length +
+      deleteReplicas.length +
+      operations.length +
+      steps.length +
+      jobRuns.length +
+      (maintenance === undefined ? 0 : 1);
     this.#assertOpen();
     if (daemon === undefined && records === 0) return;
     const s = this.#stmts;
@@ -197,12 +247,23 @@ export class PostgresStore implements StateStore {
         writing(`step ${st.seq} of operation ${st.operationId}`);
         await s.upsertStep.rows(c, stepToRow(st));
       }
+      for (const j of jobRuns) {
+        writing(`job run ${j.id}`);
+        await s.upsertJobRun.rows(c, jobRunToRow(j));
+      }
+      if (maintenance !== undefined) {
+        writing("the maintenance record");
+        if (maintenance === null) await s.deleteMaintenance.rows(c, {});
+        else await s.upsertMaintenance.rows(c, maintenanceToRow(maintenance));
+      }
     });
   }
 
   /**
-   * Deletes every component and replica record, the steps of finished operations and finished
-   * operations beyond the newest `keepOperations`, in one transaction; the daemon record stays.
+   * Deletes every component and replica record, the steps of finished operations, finished
+   * operations beyond the newest `keepOperations` and each job's finished runs beyond its newest 100,
+   * in one transaction; the daemon and maintenance records, running operations and running job runs
+   * stay.
    */
   async clearVolatile(keepOperations = 100): Promise<void> {
     this.#assertOpen();
@@ -212,6 +273,7 @@ export class PostgresStore implements StateStore {
       await s.deleteAllComponents.rows(c, {});
       await s.deleteFinishedSteps.rows(c, {});
       await s.deleteOldOperations.rows(c, { keep: keepOperations });
+      await s.deleteOldJobRuns.rows(c, { keep: JOB_RUNS_KEPT });
     });
   }
 

@@ -17,22 +17,29 @@ import { StoreCorruptError, StoreOpenError } from "../errors.js";
 import type {
   ComponentRecord,
   DaemonRecord,
+  JobRunRecord,
+  MaintenanceRecord,
   OperationRecord,
   OperationStatus,
   OperationStepRecord,
   ReplicaRecord,
   StateBatch,
 } from "../records.js";
+import { DEFAULT_JOB_RUNS_LIMIT, JOB_RUNS_KEPT, jobRunsLimit } from "../limits.js";
 import type { StateStore } from "../state-store.js";
 import { migrateSqlite } from "./migrate.js";
 import { prepareAll, type SqliteStatements } from "./prepare.js";
 import {
   componentToRow,
   daemonToRow,
+  jobRunToRow,
+  maintenanceToRow,
   operationToRow,
   replicaToRow,
   rowToComponent,
   rowToDaemon,
+  rowToJobRun,
+  rowToMaintenance,
   rowToOperation,
   rowToReplica,
   rowToStep,
@@ -186,9 +193,47 @@ export class SqliteStore implements StateStore {
   }
 
   /**
-   * Applies `batch` in one transaction, in this order: daemon, components, replicas (upserts), then
-   * `deleteReplicas`. When any record is refused, nothing of the batch is written. An empty batch
-   * does nothing.
+   * Newest first (by `startedAt`, then `id` in code-point order), at most `limit`.
+   *
+   * @throws BadRequestError (STW-1006) when `limit` is not a whole number ≥ 0.
+   */
+  async listJobRuns(job?: string, limit = DEFAULT_JOB_RUNS_LIMIT): Promise<JobRunRecord[]> {
+    const max = jobRunsLimit(limit);
+    return this.#read(() => {
+      const rows =
+        job === undefined
+          ? this.#stmts.selectJobRuns.all({ limit: max })
+          : this.#stmts.selectJobRunsOf.all({ job, limit: max });
+      return rows.map(rowToJobRun);
+    });
+  }
+
+  /** Oldest first (by `startedAt`, then `id` in code-point order). */
+  async listRunningJobRuns(): Promise<JobRunRecord[]> {
+    return this.#read(() => this.#stmts.selectRunningJobRuns.all({}).map(rowToJobRun));
+  }
+
+  async readMaintenance(): Promise<MaintenanceRecord | undefined> {
+    return this.#read(() => {
+      const row = this.#stmts.selectMaintenance.get({});
+      if (row === undefined) return undefined;
+      try {
+        return rowToMaintenance(row);
+      } catch (err) {
+        throw new StoreCorruptError(
+          this.location,
+          `holds an unreadable maintenance record (${(err as Error).message})`,
+          err,
+        );
+      }
+    });
+  }
+
+  /**
+   * Applies `batch` in one transaction, in this order: daemon, components, replicas (upserts),
+   * `deleteReplicas`, operations, steps, job runs, then the maintenance record (written, or deleted
+   * when `null`). When any record is refused, nothing of the batch is written. An empty batch does
+   * nothing.
    *
    * @throws StoreWriteError (STW-2005) naming the record that was refused.
    */
@@ -200,9 +245,17 @@ export class SqliteStore implements StateStore {
       deleteReplicas = [],
       operations = [],
       steps = [],
+      jobRuns = [],
+      maintenance,
     } = batch;
     const records =
-      components.length + replicas.length + deleteReplicas.length + operations.length + steps.length;
+      components.length +
+      replicas.length +
+      deleteReplicas.length +
+      operations.length +
+      steps.length +
+      jobRuns.length +
+      (maintenance === undefined ? 0 : 1);
     if (daemon === undefined && records === 0) return;
     this.#write("commit", () => {
       const s = this.#stmts;
@@ -232,14 +285,25 @@ export class SqliteStore implements StateStore {
             this.#writing = `step ${st.seq} of operation ${st.operationId}`;
             s.upsertStep.run(stepToRow(st));
           }
+          for (const j of jobRuns) {
+            this.#writing = `job run ${j.id}`;
+            s.upsertJobRun.run(jobRunToRow(j));
+          }
+          if (maintenance !== undefined) {
+            this.#writing = "the maintenance record";
+            if (maintenance === null) s.deleteMaintenance.run({});
+            else s.upsertMaintenance.run(maintenanceToRow(maintenance));
+          }
         })
         .immediate();
     });
   }
 
   /**
-   * Deletes every component and replica record, the steps of finished operations and finished
-   * operations beyond the newest `keepOperations`, in one transaction; the daemon record stays.
+   * Deletes every component and replica record, the steps of finished operations, finished
+   * operations beyond the newest `keepOperations` and each job's finished runs beyond its newest 100,
+   * in one transaction; the daemon and maintenance records, running operations and running job runs
+   * stay.
    */
   async clearVolatile(keepOperations = 100): Promise<void> {
     this.#write("clearVolatile", () => {
@@ -249,6 +313,7 @@ export class SqliteStore implements StateStore {
           this.#stmts.deleteAllComponents.run({});
           this.#stmts.deleteFinishedSteps.run({});
           this.#stmts.deleteOldOperations.run({ keep: keepOperations });
+          this.#stmts.deleteOldJobRuns.run({ keep: JOB_RUNS_KEPT });
         })
         .immediate();
     });
