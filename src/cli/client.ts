@@ -18,7 +18,10 @@ function send(socket: string, method: string, path: string, body?: unknown): Pro
     );
     req.on("error", (err: NodeJS.ErrnoException) =>
       reject(
-        ["ENOENT", "ECONNREFUSED"].includes(err.code ?? "") ? new DaemonUnreachableError(socket, err) : err,
+        // EPIPE/ECONNRESET: a daemon that was closing its socket as the request arrived.
+        ["ENOENT", "ECONNREFUSED", "EPIPE", "ECONNRESET"].includes(err.code ?? "")
+          ? new DaemonUnreachableError(socket, err)
+          : err,
       ),
     );
     req.end(body === undefined ? undefined : JSON.stringify(body));

@@ -60,6 +60,7 @@ export async function ensureDaemon(
       throw new StewardError(
         "STW-1011",
         `the daemon exited during start-up (code ${exited}); ${logFile} says:\n${tail}`,
+        { details: { exitCode: exited } },
       );
     }
     try {

@@ -97,6 +97,12 @@ sub(
     process.exit(0);
   });
 
+/** A daemon that exited 0 at start-up, or went away while answering: what finishing a resumed `down` looks like. */
+function finishedDown(err: unknown): boolean {
+  if (!(err instanceof StewardError)) return false;
+  return (err.code === "STW-1011" && err.details.exitCode === 0) || err.code === "STW-1007";
+}
+
 /** Run an operation on the daemon, printing its progress; exit 1 when it failed. */
 async function operation(
   t: { home: string; file: string },
@@ -109,6 +115,7 @@ async function operation(
   const printer = new ProgressPrinter(out);
   const body = { components, topologyDigest: topologyDigest(t.file), ...extra };
   const send = (): Promise<void> => stream(socketOf(t), `/v1/${op}`, body, printer.onLine);
+  let resumedDown = false;
   await whileRecovering(async () => {
     try {
       await send();
@@ -119,11 +126,22 @@ async function operation(
       out(
         `the daemon (pid ${crashed}) ended without an orderly shutdown; starting a new one to take the application over`,
       );
-      const { pid } = await ensureDaemon(socketOf(t), t.home, t.file);
-      out(`daemon started (pid ${pid}); log: ${resolve(t.home, "logs", "daemon.log")}`);
-      await send();
+      try {
+        const { pid } = await ensureDaemon(socketOf(t), t.home, t.file);
+        out(`daemon started (pid ${pid}); log: ${resolve(t.home, "logs", "daemon.log")}`);
+        await send();
+      } catch (again) {
+        // The crashed daemon was in the middle of `down`: the new one finished it and exited.
+        if (op === "down" && finishedDown(again)) {
+          out("the new daemon finished the interrupted `down` and exited");
+          resumedDown = true;
+          return;
+        }
+        throw again;
+      }
     }
   }, out);
+  if (resumedDown) return;
   if (printer.error) throw new StewardError("STW-1009", printer.error);
   const result = printer.result;
   if (!result) throw new StewardError("STW-1009", `${op}: the daemon closed the stream without a result`);

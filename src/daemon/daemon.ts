@@ -124,6 +124,7 @@ export class Daemon {
       const desired = new Map((await store.listComponents()).map((c) => [c.name, c.desired]));
       await store.commit({ daemon: record });
       const bus = new EventBus();
+      logEvents(bus);
       const writer = new StateWriter(
         store,
         (err) => log("error", `state store write failed: ${String(err)}`),
@@ -172,7 +173,6 @@ export class Daemon {
         execute: (kind, targets, plan) => daemon.execute(kind, targets, plan),
       });
       daemon.#recovery = recovery;
-      daemon.#logEvents();
       await daemon.#listen();
       daemon.#rotateTimer = setInterval(() => daemon.#rotateLogs(), ROTATE_EVERY_MS).unref();
       log(
@@ -473,18 +473,19 @@ export class Daemon {
           log("warn", `log rotation of ${r.logFile} failed: ${String(err)}`),
         );
   }
+}
 
-  #logEvents(): void {
-    this.bus.subscribe(({ name, data }) => {
-      if ("index" in data) {
-        const why = data.reason ? `: ${data.reason}` : "";
-        log(
-          name === "replica:failed" || name === "replica:crashed" ? "warn" : "info",
-          `${data.component}[${data.index}] ${data.previous} → ${data.state}${data.pid ? ` (pid ${data.pid})` : ""}${why}`,
-        );
-      } else if (name === "operation:failed") {
-        log("warn", `${data.operation}: ${data.component ?? ""} ${data.message}`);
-      }
-    });
-  }
+/** The daemon log follows every replica transition, from boot on (adoption included). */
+function logEvents(bus: EventBus): void {
+  bus.subscribe(({ name, data }) => {
+    if ("index" in data) {
+      const why = data.reason ? `: ${data.reason}` : "";
+      log(
+        name === "replica:failed" || name === "replica:crashed" ? "warn" : "info",
+        `${data.component}[${data.index}] ${data.previous} → ${data.state}${data.pid ? ` (pid ${data.pid})` : ""}${why}`,
+      );
+    } else if (name === "operation:failed") {
+      log("warn", `${data.operation}: ${data.component ?? ""} ${data.message}`);
+    }
+  });
 }
