@@ -5,6 +5,7 @@
  * `min_available` above `replicas`, duplicate routes, `cluster` without a PostgreSQL store.
  */
 import type { PathIssue } from "./locate.js";
+import { parseListen } from "./schema.js";
 import { didYouMeanSuffix } from "./suggest.js";
 
 /** Component and job names: a letter, then letters, digits, `_` and `-` (they name log files and codes). */
@@ -99,9 +100,13 @@ function dependencyChecks(name: string, dependsOn: unknown, names: string[]): Pa
   return issues;
 }
 
+const WILDCARDS = new Set(["0.0.0.0", "::"]);
+
 function routeChecks(routes: unknown[], names: string[], jobNames: Set<string>): PathIssue[] {
   const issues: PathIssue[] = [];
   const seen = new Map<string, number>();
+  /** Per port: the first route's address and index. */
+  const bound = new Map<number, { address: string; index: number }>();
   routes.forEach((r, i) => {
     if (!isRecord(r)) return;
     if (typeof r.to === "string" && !names.includes(r.to)) {
@@ -113,7 +118,23 @@ function routeChecks(routes: unknown[], names: string[], jobNames: Set<string>):
         message: `routes to \`${r.to}\`, which is not a component${why}`,
       });
     }
-    const key = `${String(r.listen)} ${typeof r.host === "string" ? r.host : "*"} ${typeof r.path === "string" ? r.path : "/"}`;
+    const listen = parseListen(r.listen);
+    if ("value" in listen) {
+      const address = listen.value.address ?? "0.0.0.0";
+      const first = bound.get(listen.value.port);
+      if (!first) {
+        bound.set(listen.value.port, { address, index: i });
+      } else if (first.address !== address && (WILDCARDS.has(address) || WILDCARDS.has(first.address))) {
+        issues.push({
+          path: ["routes", i, "listen"],
+          message: `listens on ${address}:${listen.value.port}, but routes[${first.index}] binds ${first.address}:${listen.value.port}; routes sharing a port bind the same address (or only specific, different ones)`,
+        });
+      }
+    }
+    const where =
+      "value" in listen ? `${listen.value.address ?? "0.0.0.0"}:${listen.value.port}` : String(r.listen);
+    const host = typeof r.host === "string" ? r.host.toLowerCase() : "*";
+    const key = `${where} ${host} ${typeof r.path === "string" ? r.path : "/"}`;
     const first = seen.get(key);
     if (first !== undefined) {
       issues.push({

@@ -3,7 +3,7 @@
  * The built-in defaults of a topology (design §11), in compiled units (ms, bytes). Applied once,
  * by `compileTopology()`; nothing downstream re-applies them.
  */
-import type { CompiledRoute, DrainSpec, LogSpec, RestartSpec, StopSpec } from "./types.js";
+import type { CompiledRoute, DrainSpec, LogSpec, RestartSpec, RouteHold, StopSpec } from "./types.js";
 
 /** Built-in defaults (design §11). */
 export const DEFAULTS = {
@@ -19,20 +19,17 @@ export const DEFAULTS = {
     limitWindowMs: 60_000,
   } satisfies RestartSpec,
   logs: { maxBytes: 10 * 1024 * 1024, keep: 5 } satisfies LogSpec,
-  hold: { timeoutMs: 10_000, maxQueued: 1_000 },
+  hold: { timeoutMs: 10_000, maxQueued: 1_000 } satisfies RouteHold,
+  route: { address: "0.0.0.0", maxBodyBytes: 10 * 1024 * 1024, timeoutMs: 60_000 },
   replicas: 1,
   minAvailable: 1,
   home: ".steward",
 } as const;
 
-/** A route's hold: new requests wait (bounded queue, bounded time) for a ready replica. */
-export interface RouteHold {
-  timeoutMs: number;
-  maxQueued: number;
-}
+export type { RouteHold };
 
-/** `CompiledRoute` plus its hold, present when the route holds (`types.ts` has no field for it yet). */
-export type CompiledRouteWithHold = CompiledRoute & { hold?: RouteHold };
+/** @deprecated `CompiledRoute` has the `hold` field now; kept for existing imports. */
+export type CompiledRouteWithHold = CompiledRoute;
 
 /** The default offline code of a component: `engine-v2` → `ENGINE_V2_OFFLINE`. */
 export function defaultOfflineCode(name: string): string {

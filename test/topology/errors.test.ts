@@ -187,7 +187,12 @@ describe("loadTopology: every problem at file:line:column with its key path", ()
         "`${port}` is only available in a component's command, env, ready, health, drain and recover",
       ],
       [20, 37, "routes[0].to", "routes to `engin`, which is not a component; did you mean `engine`?"],
-      [21, 15, "routes[1].listen", "expected a whole number from 1 to 65535, got `99999` (number)"],
+      [
+        21,
+        15,
+        "routes[1].listen",
+        "expected a port like `8080` or an address and port like `127.0.0.1:8080`, got `99999` (number)",
+      ],
       [21, 28, "routes[1].path", "expected a path starting with `/`, got `api` (string)"],
       [21, 51, "routes[1].balance", "expected one of `round-robin`, `least-conn`, got `random` (string)"],
       [22, 1, "cluster", "a cluster shares one PostgreSQL store: set `store: postgres://user@host:5432/db`"],

@@ -1,0 +1,123 @@
+/**
+ * @module edge/edge
+ * The edge (design §5): one listener per distinct listen address and port of the topology's
+ * routes, all reading one routing table.
+ *
+ * @example
+ * const table = new RoutingTable(topology.components);
+ * const edge = await Edge.start(topology.routes, topology.components, table);
+ * table.setReplica("engine", 0, { port: 4100, ready: true });
+ * // … on shutdown:
+ * await edge.close();
+ * table.close();
+ */
+import type { CompiledRoute } from "../topology/types.js";
+import { UnknownRouteTargetError } from "./errors.js";
+import { EdgeListener, type ListenerOptions } from "./listener.js";
+import type { EdgeComponent } from "./routed-component.js";
+import { EdgeRoute } from "./route.js";
+import type { RoutingTable } from "./routing-table.js";
+
+export interface EdgeOptions extends Partial<ListenerOptions> {
+  /** How long `close()` lets in-flight requests finish. @default 5000 */
+  closeTimeoutMs?: number;
+}
+
+export const EDGE_DEFAULTS = {
+  keepAliveTimeoutMs: 5_000,
+  headersTimeoutMs: 60_000,
+  requestTimeoutMs: 300_000,
+  closeTimeoutMs: 5_000,
+} as const;
+
+/** One bound listener, for status and tests. */
+export interface EdgeAddress {
+  address: string;
+  /** The port bound (the route's `listen`, or the kernel's choice when it was 0). */
+  port: number;
+  routes: string[];
+}
+
+export class Edge {
+  #closing: Promise<number> | undefined;
+
+  private constructor(
+    readonly listeners: readonly EdgeListener[],
+    readonly routes: readonly EdgeRoute[],
+    readonly closeTimeoutMs: number,
+  ) {}
+
+  /**
+   * Listens on every route's address and port. Components not yet in `table` are added.
+   * @throws UnknownRouteTargetError when a route goes to a component not in `components`
+   * @throws EdgeListenError when a port cannot be bound (nothing stays bound then)
+   */
+  static async start(
+    routes: readonly CompiledRoute[],
+    components: readonly EdgeComponent[],
+    table: RoutingTable,
+    options: EdgeOptions = {},
+  ): Promise<Edge> {
+    const names = new Set(components.map((c) => c.name));
+    for (const c of components) if (!table.has(c.name)) table.addComponent(c);
+    const groups = new Map<string, EdgeRoute[]>();
+    const edgeRoutes: EdgeRoute[] = [];
+    for (const spec of routes) {
+      if (!names.has(spec.to) && !table.has(spec.to)) {
+        throw new UnknownRouteTargetError(`route :${spec.listen} ${spec.path}`, spec.to);
+      }
+      const route = new EdgeRoute(spec, table.component(spec.to));
+      edgeRoutes.push(route);
+      const key = `${spec.address}|${spec.listen}`;
+      const list = groups.get(key);
+      if (list) list.push(route);
+      else groups.set(key, [route]);
+    }
+    const listenerOptions: ListenerOptions = {
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? EDGE_DEFAULTS.keepAliveTimeoutMs,
+      headersTimeoutMs: options.headersTimeoutMs ?? EDGE_DEFAULTS.headersTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? EDGE_DEFAULTS.requestTimeoutMs,
+    };
+    const listeners = [...groups.values()].map((list) => {
+      const first = list[0] as EdgeRoute;
+      return new EdgeListener(first.spec.address, first.spec.listen, list, table, listenerOptions);
+    });
+    const edge = new Edge(listeners, edgeRoutes, options.closeTimeoutMs ?? EDGE_DEFAULTS.closeTimeoutMs);
+    const results = await Promise.allSettled(listeners.map((l) => l.listen()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
+      await Promise.all(listeners.filter((l) => l.server.listening).map((l) => l.close(0)));
+      for (const r of edgeRoutes) r.dispose();
+      throw failed.reason;
+    }
+    return edge;
+  }
+
+  /** Where the edge listens. */
+  get addresses(): EdgeAddress[] {
+    return this.listeners.map((l) => ({
+      address: l.address,
+      port: l.boundPort,
+      routes: l.routes.map((r) => r.label),
+    }));
+  }
+
+  /** Requests being proxied now, over all listeners. */
+  get active(): number {
+    return this.listeners.reduce((n, l) => n + l.active, 0);
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, close idle client connections, answer held requests `503`,
+   * let in-flight responses finish with `Connection: close`, then close everything left.
+   * @returns requests cut because they outlived `timeoutMs`
+   */
+  close(timeoutMs = this.closeTimeoutMs): Promise<number> {
+    this.#closing ??= (async () => {
+      const cut = await Promise.all(this.listeners.map((l) => l.close(timeoutMs)));
+      for (const r of this.routes) r.dispose();
+      return cut.reduce((a, b) => a + b, 0);
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * @module edge/listener
+ * The edge on one listen address and port. Connections start on the fast path (`LeanConnection`:
+ * the edge reads request heads itself); a connection whose request is outside the fast path's
+ * strict subset is handed to node's HTTP server, which serves it from then on (its requests become
+ * `NodeDownstream`s, its upgrades tunnels). Either way a request is matched to one of the port's
+ * routes and proxied by an `Exchange`.
+ *
+ * `close()` is graceful: stop accepting, close idle client connections, answer held requests
+ * `503 EDGE_CLOSING`, let in-flight responses finish (with `Connection: close`) up to a timeout,
+ * then close what is left.
+ */
+import http, { type IncomingMessage } from "node:http";
+import type net from "node:net";
+import { ANSWER, answer, answerSocket, type Answer } from "./answers.js";
+import { LeanConnection, Phase, type LeanHost } from "./downstream/lean-connection.js";
+import { EdgeRequest, EdgeResponse, NodeDownstream } from "./downstream/node-downstream.js";
+import { EdgeListenError } from "./errors.js";
+import { Exchange, type ExchangeHost } from "./exchange.js";
+import { RouteMatcher } from "./match.js";
+import type { EdgeRoute } from "./route.js";
+import type { RoutingTable } from "./routing-table.js";
+import { openTunnel, type TunnelHost } from "./tunnel.js";
+
+export interface ListenerOptions {
+  /** Idle time after which a client's keep-alive connection is closed. @default 5000 */
+  keepAliveTimeoutMs: number;
+  /** Time a client has to send a request's head. @default 60000 (node's) */
+  headersTimeoutMs: number;
+  /** Time a client has to send a whole request (head and body). @default 300000 (node's) */
+  requestTimeoutMs: number;
+}
+
+/** The Host header of a request, from its raw headers (no header object is built). */
+function hostHeader(raw: readonly string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === "host") return raw[i + 1];
+  }
+  return undefined;
+}
+
+type ConnectionListener = (socket: net.Socket) => void;
+
+/** How often the fast path's timeouts are checked. */
+const SWEEP_MS = 1_000;
+
+export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
+  readonly server: http.Server<typeof EdgeRequest, typeof EdgeResponse>;
+  readonly matcher: RouteMatcher<EdgeRoute>;
+  readonly tunnels = new Set<net.Socket>();
+  readonly lean = new Set<LeanConnection>();
+  readonly keepAliveTimeoutMs: number;
+  closing = false;
+  #active = 0;
+  #idle: (() => void)[] = [];
+  /** Node's own `connection` handler, called for the connections handed over. */
+  readonly #nodeConnection: ConnectionListener;
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    readonly routes: readonly EdgeRoute[],
+    readonly table: RoutingTable,
+    readonly options: ListenerOptions,
+  ) {
+    this.matcher = new RouteMatcher(routes);
+    this.keepAliveTimeoutMs = options.keepAliveTimeoutMs;
+    this.server = http.createServer<typeof EdgeRequest, typeof EdgeResponse>(
+      {
+        IncomingMessage: EdgeRequest,
+        ServerResponse: EdgeResponse,
+        noDelay: true,
+        requestTimeout: options.requestTimeoutMs,
+        headersTimeout: options.headersTimeoutMs,
+      },
+      (req, res) => this.#onRequest(req, res),
+    );
+    this.server.keepAliveTimeout = options.keepAliveTimeoutMs;
+    this.server.on("upgrade", (req: IncomingMessage, socket: net.Socket, head: Buffer) =>
+      this.#onUpgrade(req, socket, head),
+    );
+    // Connections start on the fast path; node's handler serves those handed over.
+    const [nodeConnection] = this.server.listeners("connection") as ConnectionListener[];
+    if (nodeConnection === undefined) throw new Error("node's HTTP server has no connection listener");
+    this.#nodeConnection = nodeConnection;
+    this.server.removeListener("connection", nodeConnection);
+    this.server.on("connection", (socket: net.Socket) => this.#onConnection(socket));
+  }
+
+  /** Exchanges not finished yet. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Binds the port. @throws EdgeListenError (port in use, naming its holder when it can) */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(new EdgeListenError(this.address, this.port, this.#routeList(), err));
+      };
+      this.server.once("error", onError);
+      this.server.listen({ host: this.address, port: this.port, exclusive: true }, () => {
+        this.server.off("error", onError);
+        this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
+        this.#sweeper.unref();
+        resolve();
+      });
+    });
+  }
+
+  /** The port actually bound (differs from `port` when it was 0). */
+  get boundPort(): number {
+    const a = this.server.address();
+    return typeof a === "object" && a !== null ? a.port : this.port;
+  }
+
+  // ExchangeHost
+  exchangeDone(): void {
+    this.#active -= 1;
+    if (this.#active === 0 && this.#idle.length > 0) for (const w of this.#idle.splice(0)) w();
+  }
+
+  // LeanHost
+  request(conn: LeanConnection): void {
+    const route = this.matcher.match(hostHeader(conn.rawHeaders), conn.url);
+    if (route === undefined) {
+      conn.answer(this.#noRoute(conn.method, conn.rawHeaders, conn.url));
+      return;
+    }
+    this.#active += 1;
+    const ex = new Exchange(this, route, conn);
+    conn.client = ex;
+    ex.start();
+  }
+
+  handOver(conn: LeanConnection, bytes: Buffer | null): void {
+    this.lean.delete(conn);
+    const socket = conn.socket;
+    if (socket.destroyed) return;
+    this.#nodeConnection.call(this.server, socket);
+    if (bytes !== null) socket.emit("data", bytes);
+    if (socket.isPaused()) socket.resume();
+  }
+
+  closed(conn: LeanConnection): void {
+    this.lean.delete(conn);
+  }
+
+  /**
+   * Graceful close, bounded by `timeoutMs`.
+   * @returns requests still in flight when the timeout ran out (they were cut).
+   */
+  async close(timeoutMs: number): Promise<number> {
+    this.closing = true;
+    clearInterval(this.#sweeper);
+    for (const route of this.routes) {
+      for (const held of route.takeHeld()) held.refuseClosing();
+    }
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    for (const conn of this.lean) if (conn.phase === Phase.Idle) conn.destroy();
+    if (this.#active > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeoutMs);
+        const waiters = this.#idle;
+        function done(): void {
+          clearTimeout(timer);
+          const i = waiters.indexOf(done);
+          if (i >= 0) waiters.splice(i, 1);
+          resolve();
+        }
+        waiters.push(done);
+      });
+    }
+    const cut = this.#active;
+    this.server.closeAllConnections();
+    for (const conn of this.lean) conn.destroy();
+    for (const socket of this.tunnels) socket.destroy();
+    await closed;
+    return cut;
+  }
+
+  #onConnection(socket: net.Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.lean.add(new LeanConnection(socket, this));
+  }
+
+  #onRequest(req: EdgeRequest, res: EdgeResponse): void {
+    const route = this.matcher.match(hostHeader(req.rawHeaders), req.url ?? "/");
+    if (route === undefined) {
+      answer(res, {
+        ...this.#noRoute(req.method ?? "GET", req.rawHeaders, req.url ?? "/"),
+        ...(this.closing ? { close: true } : {}),
+      });
+      return;
+    }
+    this.#active += 1;
+    const down = new NodeDownstream(req, res);
+    const ex = new Exchange(this, route, down);
+    down.attach(ex);
+    ex.start();
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: net.Socket, head: Buffer): void {
+    const route = this.matcher.match(hostHeader(req.rawHeaders), req.url ?? "/");
+    if (route === undefined || this.closing) {
+      answerSocket(
+        socket,
+        route === undefined
+          ? this.#noRoute(req.method ?? "GET", req.rawHeaders, req.url ?? "/")
+          : { status: 503, code: ANSWER.edgeClosing, message: "the edge is shutting down", details: {} },
+      );
+      return;
+    }
+    openTunnel(this, route, req, socket, head);
+  }
+
+  #noRoute(method: string, raw: readonly string[], url: string): Answer {
+    const host = hostHeader(raw) ?? "";
+    return {
+      status: 404,
+      code: ANSWER.noRoute,
+      message: `no route on port ${this.port} for ${method} ${host}${url.slice(0, 200)}`,
+      details: { port: this.port, routes: this.routes.map((r) => r.label) },
+    };
+  }
+
+  /** The fast path's timeouts: keep-alive idle time, head time, whole-request time. */
+  #sweep(): void {
+    const now = Date.now();
+    const o = this.options;
+    for (const conn of this.lean) {
+      const age = now - conn.since;
+      if (conn.phase === Phase.Idle && age > o.keepAliveTimeoutMs) conn.destroy();
+      else if (conn.phase === Phase.Head && age > o.headersTimeoutMs)
+        conn.timeOut("its request head", o.headersTimeoutMs);
+      else if (conn.phase === Phase.Body && age > o.requestTimeoutMs)
+        conn.timeOut("its whole request", o.requestTimeoutMs);
+    }
+  }
+
+  #routeList(): string {
+    return this.routes.map((r) => `route ${r.label}`).join(", ");
+  }
+}

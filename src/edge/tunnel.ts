@@ -1,0 +1,122 @@
+/**
+ * @module edge/tunnel
+ * Upgrade requests (WebSocket, design §5) pass through: the edge picks a replica like for any
+ * request, sends it the handshake with `Connection: Upgrade` and `Upgrade` kept (other hop-by-hop
+ * fields removed, X-Forwarded-* added), then copies bytes both ways until either side closes. The
+ * replica's answer (`101 Switching Protocols`, or a refusal) reaches the client unchanged.
+ *
+ * A refused connection ejects the replica and tries another (nothing was sent); an offline
+ * component or no routable replica is answered at once (upgrades are not held). Open tunnels are
+ * counted per replica; a drain does not wait for them — they end when the replica stops.
+ */
+import type { IncomingMessage } from "node:http";
+import net from "node:net";
+import { ANSWER, answerSocket } from "./answers.js";
+import { buildRequestHead, Framing, type BodyInfo } from "./headers.js";
+import { MAX_ATTEMPTS } from "./exchange.js";
+import type { EdgeRoute } from "./route.js";
+import type { RoutedReplica } from "./routed-replica.js";
+import type { RoutingTable } from "./routing-table.js";
+
+export interface TunnelHost {
+  readonly table: RoutingTable;
+  /** Client sockets of upgrade requests (connecting or tunnelling), destroyed when the edge closes. */
+  readonly tunnels: Set<net.Socket>;
+}
+
+/** Handles the `upgrade` event of the listener's server for `route`. */
+export function openTunnel(
+  host: TunnelHost,
+  route: EdgeRoute,
+  req: IncomingMessage,
+  client: net.Socket,
+  head: Buffer,
+): void {
+  const info: BodyInfo = { framing: Framing.None, contentLength: -1, hostMissing: false };
+  const requestHead = buildRequestHead(
+    req.method ?? "GET",
+    req.url ?? "/",
+    req.rawHeaders,
+    req.socket.remoteAddress,
+    true,
+    info,
+  );
+  client.on("error", () => client.destroy());
+  host.tunnels.add(client);
+  client.once("close", () => host.tunnels.delete(client));
+  let attempts = 0;
+
+  const tryReplica = (): void => {
+    const c = route.component;
+    if (c.offline !== null) {
+      answerSocket(client, {
+        status: 503,
+        code: c.offline.code,
+        message: `${c.name} is offline; try again later`,
+        details: { component: c.name, route: route.label },
+        retryAfterS: c.offline.retryAfterS,
+      });
+      return;
+    }
+    const r = route.balancer.pick(c.routable);
+    if (r === undefined) {
+      answerSocket(client, {
+        status: 503,
+        code: ANSWER.noHealthyReplica,
+        message: `no healthy replica of ${c.name} (${c.replicas.size} registered, none routable)`,
+        details: { component: c.name, route: route.label, replicas: c.replicas.size },
+        retryAfterS: c.noHealthyRetryAfterS,
+      });
+      return;
+    }
+    attempts += 1;
+    connect(r);
+  };
+
+  const connect = (r: RoutedReplica): void => {
+    const upstream = net.connect({ host: r.host, port: r.port, noDelay: true });
+    let connected = false;
+    upstream.once("connect", () => {
+      connected = true;
+      if (client.destroyed) {
+        upstream.destroy();
+        return;
+      }
+      r.tunnels += 1;
+      // A tunnel lives while both sides do: the first side to close (or half-close) closes the other.
+      client.allowHalfOpen = false;
+      upstream.once("close", () => {
+        r.tunnels -= 1;
+        client.destroy();
+      });
+      client.once("close", () => upstream.destroy());
+      upstream.write(info.hostMissing ? `${requestHead}Host: ${r.hostPort}\r\n\r\n` : requestHead, "latin1");
+      if (head.length > 0) upstream.write(head);
+      client.setNoDelay(true);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on("error", (err: NodeJS.ErrnoException) => {
+      if (connected) {
+        upstream.destroy();
+        return;
+      }
+      host.table.eject(
+        r,
+        err.code === "ECONNREFUSED" ? "connection refused" : `connection failed: ${err.message}`,
+      );
+      if (attempts < MAX_ATTEMPTS && !client.destroyed) {
+        tryReplica();
+        return;
+      }
+      answerSocket(client, {
+        status: 502,
+        code: ANSWER.upstreamFailed,
+        message: `${r.component}[${r.index}] (${r.hostPort}) refused the upgrade connection: ${err.message}`,
+        details: { component: r.component, replica: r.index, route: route.label, attempts },
+      });
+    });
+  };
+
+  tryReplica();
+}
