@@ -45,7 +45,17 @@ export function renderStatus(s: StatusDocument, now = Date.now()): string {
         note,
       ]);
     }
-  return `${head}${took}\n${table(rows)}`;
+  const routes = (s.routing ?? []).map((c) => {
+    const replicas = c.replicas
+      .map((r) => `[${r.index}] ${r.state}${r.reason ? ` (${r.reason})` : ""}`)
+      .join(", ");
+    const detect =
+      c.detectionMs === null
+        ? "passive detection only"
+        : `failure detected within ≈${formatMs(c.detectionMs)}`;
+    return `route → ${c.component}: ${c.offline ? `offline (${c.offline})` : replicas || "no replica"} · ${detect}`;
+  });
+  return `${head}${took}\n${table(rows)}${routes.length > 0 ? `\n${routes.join("\n")}` : ""}`;
 }
 
 /** Prints progress lines as they arrive; remembers the result. */

@@ -37,6 +37,7 @@ import { acquireLock, type DaemonLock } from "./lock.js";
 import { log } from "./log.js";
 import { statusOf } from "./status.js";
 import { verify } from "./verify.js";
+import { DaemonEdge } from "./edge-wiring.js";
 
 /** How often replica logs are checked for rotation. */
 const ROTATE_EVERY_MS = 10_000;
@@ -70,6 +71,8 @@ export class Daemon {
   /** Set by `boot` before the API listens. */
   jobs!: JobRunner;
   maintenance!: Maintenance;
+  /** The edge, when the topology has routes. */
+  #edge: DaemonEdge | undefined;
   readonly bus: EventBus;
   readonly #store: StateStore;
   readonly #writer: StateWriter;
@@ -133,7 +136,17 @@ export class Daemon {
             log("info", `state store reachable again; ${writes} queued writes flushed`),
         },
       );
-      const supervisor = new Supervisor(topology, { bus, writer }, records);
+      const edge = DaemonEdge.create(topology);
+      const supervisor = new Supervisor(
+        topology,
+        { bus, writer, ...(edge ? { routing: edge.routing } : {}) },
+        records,
+      );
+      edge?.follow(
+        bus,
+        () => supervisor,
+        (m) => log("warn", m),
+      );
       const jobs = new JobRunner(topology.jobs, { home: topology.home, writer, bus, log });
       // Runs a previous daemon left running are taken over, or recorded as lost.
       const runs = jobs.adopt(await store.listRunningJobRuns());
@@ -141,6 +154,7 @@ export class Daemon {
         log("info", `jobs: ${runs.adopted} run(s) re-adopted, ${runs.lost} ended while no daemon watched`);
       const maintenance = await store.readMaintenance();
       jobs.startSchedules(new Set(maintenance?.pausedSchedules ?? []));
+      edge?.markOffline(maintenance?.components ?? []);
       const interrupted: OperationLog[] = [];
       let recovery: RecoverySummary | undefined;
       if (takingOver) {
@@ -164,6 +178,7 @@ export class Daemon {
       }
       const daemon = new Daemon(supervisor, bus, store, writer, lock, record, interrupted);
       daemon.jobs = jobs;
+      daemon.#edge = edge;
       daemon.maintenance = new Maintenance({
         supervisor,
         jobs,
@@ -173,6 +188,12 @@ export class Daemon {
         execute: (kind, targets, plan) => daemon.execute(kind, targets, plan),
       });
       daemon.#recovery = recovery;
+      try {
+        await edge?.listen();
+      } catch (err) {
+        await edge?.close();
+        throw err;
+      }
       await daemon.#listen();
       daemon.#rotateTimer = setInterval(() => daemon.#rotateLogs(), ROTATE_EVERY_MS).unref();
       log(
@@ -218,6 +239,7 @@ export class Daemon {
           this.#state,
           this.#store.location,
           this.#recovery,
+          this.#edge?.snapshot(),
         ),
       topologyDigest: this.#digest,
       topologyFile: this.supervisor.topology.file,
@@ -455,6 +477,7 @@ export class Daemon {
   async #close(): Promise<void> {
     clearInterval(this.#rotateTimer);
     this.jobs.stopSchedules();
+    await this.#edge?.close();
     await new Promise<void>((resolve) => {
       if (!this.#server) return resolve();
       this.#server.close(() => resolve());

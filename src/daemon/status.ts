@@ -5,6 +5,7 @@
 import type { Supervisor } from "../lifecycle/supervisor.js";
 import type { DaemonRecord, ExitRecord } from "../store/records.js";
 import type { RecoverySummary } from "./daemon.js";
+import type { ComponentRouting } from "../edge/index.js";
 
 export interface ReplicaStatus {
   index: number;
@@ -38,6 +39,8 @@ export interface StatusDocument {
     recovery?: RecoverySummary;
   };
   components: { name: string; replicas: ReplicaStatus[] }[];
+  /** The edge's view of each routed component, when the topology has routes. */
+  routing?: ComponentRouting[];
 }
 
 export function statusOf(
@@ -47,6 +50,7 @@ export function statusOf(
   state: "recovering" | "active" | "stopping",
   store: string,
   recovery?: RecoverySummary,
+  routing?: ComponentRouting[],
 ): StatusDocument {
   return {
     name: supervisor.topology.name,
@@ -80,5 +84,6 @@ export function statusOf(
         };
       }),
     })),
+    ...(routing ? { routing } : {}),
   };
 }

@@ -26,12 +26,20 @@ import { assertReadyPortFree, replicaPort } from "./replica-ports.js";
 import { RestartPolicy } from "./restart-policy.js";
 import { StartWaiters } from "./start-waiters.js";
 import type { OperationLog } from "../recovery/journal.js";
-import { runStopBudget, type HookEnv, type StopBudgetContext, type StopResume } from "./stop-budget.js";
+import {
+  runStopBudget,
+  type HookEnv,
+  type RoutingDrain,
+  type StopBudgetContext,
+  type StopResume,
+} from "./stop-budget.js";
 
 export interface ReplicaDeps {
   home: string;
   writer: StateWriter;
   bus: EventBus;
+  /** The edge's drain of a replica, when a route reaches its component. */
+  routing?: (component: string, index: number) => RoutingDrain | undefined;
 }
 
 /** The journaled operation a start or stop belongs to, and which phase of its plan. */
@@ -250,6 +258,7 @@ export class Replica {
       leaderExit: leader.exit,
       signalSentAt: resume?.signalSentAt ?? null,
       drainDone: resume?.drainDone ?? false,
+      routing: this.#deps.routing?.(this.component, this.index),
       outcome: { forced: false, notes: [], steps: [] },
     };
     const steps = new Map<string, { end(status: "done", detail: string | null): void }>();

@@ -1,15 +1,22 @@
 /**
  * @module lifecycle/stop-budget
  * The stop budget of one replica (design §3) as an explicit sequence of named steps, always in
- * this order: drain hook → stop signal to the process group → grace → SIGKILL of the whole group.
- * The edge (issue 4) inserts "stop routing" and "wait in-flight" at the head. The operation
+ * this order: stop routing → wait for in-flight requests (both bounded by the drain timeout, only
+ * when a route reaches the component) → drain hook → stop signal to the process group → grace →
+ * SIGKILL of the whole group. The operation
  * journal records each step before it runs (the step waits for that write) and after it finishes,
  * so a daemon that crashed mid-stop resumes with the remaining budget (`StopResume`).
  */
 import { runHook, signalGroup, waitGroupExit } from "../process/index.js";
 import type { CommandSpec } from "../topology/types.js";
 
-export type StopStepName = "drain-hook" | "signal" | "grace" | "kill";
+export type StopStepName = "stop-routing" | "wait-in-flight" | "drain-hook" | "signal" | "grace" | "kill";
+
+/** The edge's side of a replica's stop (design §3 steps 1–2); absent when no route reaches it. */
+export interface RoutingDrain {
+  /** Stop routing new requests to the replica and wait (at most `timeoutMs`) for in-flight ones. */
+  drain(timeoutMs: number): Promise<{ waitedMs: number; stillInFlight: number }>;
+}
 
 export interface HookEnv {
   cwd: string;
@@ -31,6 +38,10 @@ export interface StopBudgetContext {
   signalSentAt: number | null;
   /** Set by a resume whose journal says the drain hook finished. */
   drainDone: boolean;
+  /** The edge's drain of this replica, when a route reaches its component. */
+  routing?: RoutingDrain;
+  /** Started by `stop-routing`, awaited by `wait-in-flight`. */
+  inFlight?: Promise<{ waitedMs: number; stillInFlight: number }>;
   outcome: StopOutcome;
 }
 
@@ -65,6 +76,33 @@ export interface StopStep {
 
 /** How long to wait for the kernel to reap a SIGKILLed group before reporting it. */
 const KILL_SETTLE_MS = 5_000;
+
+/** A resumed stop past its drain has nothing to do here: a new edge has no request in flight. */
+const routed = (ctx: StopBudgetContext): boolean =>
+  ctx.routing !== undefined && !ctx.drainDone && ctx.signalSentAt === null;
+
+const stopRouting: StopStep = {
+  name: "stop-routing",
+  state: "draining",
+  skip: (ctx) => !routed(ctx),
+  async run(ctx) {
+    ctx.inFlight = ctx.routing!.drain(ctx.drain.timeoutMs);
+    return "no new requests";
+  },
+};
+
+const waitInFlight: StopStep = {
+  name: "wait-in-flight",
+  state: "draining",
+  skip: (ctx) => !routed(ctx) || ctx.inFlight === undefined,
+  async run(ctx) {
+    const { waitedMs, stillInFlight } = await ctx.inFlight!;
+    if (stillInFlight === 0) return `in-flight requests done after ${waitedMs}ms`;
+    const note = `${stillInFlight} request(s) still in flight after the drain timeout of ${ctx.drain.timeoutMs}ms`;
+    ctx.outcome.notes.push(note);
+    return note;
+  },
+};
 
 const drainHook: StopStep = {
   name: "drain-hook",
@@ -131,8 +169,8 @@ const kill: StopStep = {
   },
 };
 
-/** The steps in order. Issue 4 prepends `stop-routing` and `wait-in-flight`. */
-export const STOP_STEPS: readonly StopStep[] = [drainHook, signal, grace, kill];
+/** The steps in order (design §3). */
+export const STOP_STEPS: readonly StopStep[] = [stopRouting, waitInFlight, drainHook, signal, grace, kill];
 
 /** Run every step that has something to do, in order, with `hooks` around each (state changes, journal). */
 export async function runStopBudget(

@@ -16,7 +16,7 @@ import type { CompiledComponent, CompiledTopology, DependencyCondition } from ".
 import { formatMs, type Claim } from "../process/index.js";
 import { LIVE_STATES } from "./replica-state.js";
 import { deferred, type Deferred } from "./deferred.js";
-import { Replica, type PhaseJournal } from "./replica.js";
+import { Replica, type PhaseJournal, type ReplicaDeps } from "./replica.js";
 import type { StopResume } from "./stop-budget.js";
 
 export interface ComponentRuntime {
@@ -51,14 +51,19 @@ export class Supervisor {
 
   constructor(
     topology: CompiledTopology,
-    deps: { bus: EventBus; writer: StateWriter },
+    deps: { bus: EventBus; writer: StateWriter; routing?: ReplicaDeps["routing"] },
     records: ReplicaRecord[] = [],
   ) {
     this.topology = topology;
     this.#bus = deps.bus;
     this.#writer = deps.writer;
     this.#graph = new DependencyGraph(topology.components);
-    const replicaDeps = { home: topology.home, writer: deps.writer, bus: deps.bus };
+    const replicaDeps: ReplicaDeps = {
+      home: topology.home,
+      writer: deps.writer,
+      bus: deps.bus,
+      ...(deps.routing ? { routing: deps.routing } : {}),
+    };
     for (const spec of topology.components) {
       const replicas = Array.from({ length: spec.replicas }, (_, i) => {
         const record = records.find((r) => r.component === spec.name && r.index === i);

@@ -117,7 +117,8 @@ export interface OperationRecord {
 }
 
 /** What a step does: a whole component in one phase, or one step of a replica's stop budget. */
-export type StepName = "start" | "stop" | "drain-hook" | "signal" | "grace" | "kill";
+export type StepName =
+  "start" | "stop" | "stop-routing" | "wait-in-flight" | "drain-hook" | "signal" | "grace" | "kill";
 export type StepStatus = "running" | "done" | "failed";
 
 /**

@@ -1,0 +1,87 @@
+/**
+ * @module daemon/edge-wiring
+ * Connects the edge (src/edge) to supervision: the routing table follows replica transitions
+ * (running → not yet routable, ready → in routing, gone → removed), components taken offline answer
+ * with their offline code, and the stop budget's first two steps drain a replica through the table.
+ * Only components some route reaches are in the table. Created before adoption, so re-adopted
+ * replicas enter routing as they are taken over.
+ */
+import { Edge, RoutingTable, type ComponentRouting } from "../edge/index.js";
+import type { EventBus } from "../events/events.js";
+import type { RoutingDrain } from "../lifecycle/stop-budget.js";
+import type { Supervisor } from "../lifecycle/supervisor.js";
+import type { CompiledTopology } from "../topology/types.js";
+
+/** Replica states in which it has no process to route to. */
+const GONE = new Set(["stopped", "killed", "crashed", "failed", "backoff", "offline"]);
+
+export class DaemonEdge {
+  readonly table: RoutingTable;
+  readonly #topology: CompiledTopology;
+  readonly #routed: Set<string>;
+  #edge: Edge | undefined;
+  readonly #warned = new Set<string>();
+
+  private constructor(topology: CompiledTopology) {
+    this.#topology = topology;
+    this.#routed = new Set(topology.routes.map((r) => r.to));
+    this.table = new RoutingTable(topology.components.filter((c) => this.#routed.has(c.name)));
+  }
+
+  /** The edge of a topology with routes; undefined without any. */
+  static create(topology: CompiledTopology): DaemonEdge | undefined {
+    return topology.routes.length > 0 ? new DaemonEdge(topology) : undefined;
+  }
+
+  /** For the stop budget: the drain of a routed replica. */
+  routing = (component: string, index: number): RoutingDrain | undefined =>
+    this.#routed.has(component)
+      ? { drain: (timeoutMs) => this.table.drain(component, index, timeoutMs) }
+      : undefined;
+
+  /** Keep the table in step with replica transitions; `offline` components answer their code. */
+  follow(bus: EventBus, supervisor: () => Supervisor, warn: (m: string) => void): void {
+    bus.subscribe(({ name, data }) => {
+      if (!name.startsWith("replica:") || !("index" in data) || !this.#routed.has(data.component)) return;
+      const { component, index, state } = data;
+      const spec = this.#topology.components.find((c) => c.name === component)!;
+      if (state === "offline") this.table.setOffline(component, spec.offlineCode);
+      else if (state === "starting") this.table.setOffline(component, null);
+      if (GONE.has(state)) return this.table.removeReplica(component, index);
+      if (state !== "running" && state !== "ready") return;
+      const port = supervisor().components.find((c) => c.spec.name === component)?.replicas[index]?.record
+        .port;
+      if (port === null || port === undefined) {
+        if (!this.#warned.has(component))
+          warn(
+            `route to ${component}: its replicas have no port Steward allocated, so the edge cannot reach them; use \`\${port}\` in its command or env`,
+          );
+        this.#warned.add(component);
+        return;
+      }
+      this.table.setReplica(component, index, { port, ready: state === "ready" });
+    });
+  }
+
+  /** Components maintenance keeps offline when the daemon starts. */
+  markOffline(components: readonly string[]): void {
+    for (const c of components) {
+      const spec = this.#topology.components.find((x) => x.name === c);
+      if (spec && this.#routed.has(c)) this.table.setOffline(c, spec.offlineCode);
+    }
+  }
+
+  /** Bind every route's port. @throws EdgeListenError naming the port and its holder */
+  async listen(): Promise<void> {
+    this.#edge = await Edge.start(this.#topology.routes, this.#topology.components, this.table);
+  }
+
+  snapshot(): ComponentRouting[] {
+    return this.table.snapshot();
+  }
+
+  async close(): Promise<void> {
+    await this.#edge?.close();
+    this.table.close();
+  }
+}

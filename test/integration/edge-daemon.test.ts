@@ -1,0 +1,104 @@
+/**
+ * The edge inside the daemon: routes reach ready replicas, the stop budget drains a replica before
+ * its signal, a restart behind `hold` loses no request, and maintenance answers with the offline code.
+ */
+import http from "node:http";
+import { describe, expect, it } from "vitest";
+import { freePort, node, openStateDb, project, status, steward, waitFor } from "./helpers.js";
+
+function get(
+  port: number,
+  path: string,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      })
+      .on("error", reject);
+  });
+}
+
+async function topology(replicas: number, hold = ""): Promise<{ dir: string; port: number }> {
+  const port = await freePort();
+  const dir = project(`
+name: edged
+components:
+  web:
+    command: ${node("edge-upstream.js")}
+    env: { PORT: "\${port}", REPLICA: "\${replica}" }
+    replicas: ${replicas}
+    ready: { http: /healthz, within: 10s }
+    stop: { grace: 5s }
+    drain: { timeout: 5s }
+routes:
+  - { listen: "127.0.0.1:${port}", path: /, to: web${hold} }
+`);
+  return { dir, port };
+}
+
+describe("the edge in the daemon", () => {
+  it("spreads requests over the ready replicas and shows routing in status", async () => {
+    const { dir, port } = await topology(2);
+    expect((await steward(dir, "up")).code).toBe(0);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => get(port, "/who")));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(new Set(answers.map((a) => a.body.split(" ")[1])).size).toBe(2);
+    const doc = await status(dir);
+    expect(doc.routing?.[0]).toMatchObject({ component: "web", offline: null });
+    expect(doc.routing?.[0]?.replicas.map((r) => r.state)).toEqual(["in", "in"]);
+    expect((await steward(dir, "status")).stdout).toMatch(/route → web: \[0\] in, \[1\] in/);
+  });
+
+  it("drains a replica before its stop signal: a slow request in flight completes", async () => {
+    const { dir, port } = await topology(1);
+    expect((await steward(dir, "up")).code).toBe(0);
+    const slow = get(port, "/slow?ms=800");
+    await new Promise((r) => setTimeout(r, 150));
+    const stop = await steward(dir, "stop");
+    expect(stop.code).toBe(0);
+    expect(await slow).toMatchObject({ status: 200, body: "slow done by replica 0\n" });
+    const db = openStateDb(dir);
+    const steps = db
+      .prepare("SELECT name, detail FROM operation_steps WHERE replica_index = 0 ORDER BY seq")
+      .all() as { name: string; detail: string }[];
+    db.close();
+    expect(steps.map((s) => s.name)).toEqual(["stop-routing", "wait-in-flight", "signal", "grace"]);
+    expect(steps[1]!.detail).toMatch(/in-flight requests done after \d+ms/);
+    const after = await get(port, "/who");
+    expect(after.status).toBe(503);
+    expect(JSON.parse(after.body).error.code).toBe("NO_HEALTHY_REPLICA");
+  });
+
+  it("a restart behind `hold` loses no request", async () => {
+    const { dir, port } = await topology(1, ", hold: 10s");
+    expect((await steward(dir, "up")).code).toBe(0);
+    let stop = false;
+    const results: number[] = [];
+    const loop = (async () => {
+      while (!stop) results.push((await get(port, "/who").catch(() => ({ status: 0 }))).status);
+    })();
+    await waitFor("some requests", () => results.length > 20);
+    expect((await steward(dir, "restart", "web")).code).toBe(0);
+    const at = results.length;
+    await waitFor("requests after the restart", () => results.length > at + 20);
+    stop = true;
+    await loop;
+    expect(results.filter((s) => s !== 200)).toEqual([]);
+  });
+
+  it("maintenance: the route answers 503 with the component's offline code", async () => {
+    const { dir, port } = await topology(1);
+    expect((await steward(dir, "up")).code).toBe(0);
+    expect((await steward(dir, "maintenance", "on")).code).toBe(0);
+    const res = await get(port, "/who");
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.body).error.code).toBe("WEB_OFFLINE");
+    expect(res.headers["retry-after"]).toBeDefined();
+    expect((await steward(dir, "maintenance", "off")).code).toBe(0);
+    expect((await get(port, "/who")).status).toBe(200);
+  });
+});
