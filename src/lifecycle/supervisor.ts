@@ -126,7 +126,7 @@ export class Supervisor {
       const resume = log.stopResume(replica.component, replica.index);
       if (!resume) continue;
       const phase = log.record.plan.findIndex(
-        (p) => p.action === "stop" && p.components.includes(replica.component),
+        (p) => (p.action === "stop" || p.action === "replace") && p.components.includes(replica.component),
       );
       return { resume, journal: phase < 0 ? undefined : { log, phase } };
     }
@@ -147,6 +147,9 @@ export class Supervisor {
       case "maintenance-off":
         return [{ action: "start", components: this.#withDependencies(targets) }];
       case "restart": {
+        // Components that can lose one replica and keep `min_available` are replaced one replica
+        // at a time, and their dependants keep running; the others stop and start with theirs.
+        if (targets.every((t) => this.#rollable(t))) return [{ action: "replace", components: targets }];
         const set = this.#withDependants(targets);
         return [
           { action: "stop", components: set },
@@ -172,9 +175,11 @@ export class Supervisor {
       // operator asked for them (the edge answers their routes with the offline code).
       const final = kind === "maintenance-on" ? "offline" : "stopped";
       result =
-        action === "start"
-          ? await this.start(known, kind, journal)
-          : await this.stop(known, kind, journal, final);
+        action === "replace"
+          ? await this.#replace(known, log, phase)
+          : action === "start"
+            ? await this.start(known, kind, journal)
+            : await this.stop(known, kind, journal, final);
       if (!result.ok) break;
     }
     return result;
@@ -301,6 +306,62 @@ export class Supervisor {
     this.#step(operation, name, summary);
     step?.end("done", summary);
     return { name, ok: true, ms: Date.now() - t0 };
+  }
+
+  #rollable(name: string): boolean {
+    const { spec } = this.#runtime(name);
+    return spec.replicas >= 2 && spec.replicas - 1 >= spec.minAvailable;
+  }
+
+  /**
+   * Rolling restart: one replica at a time — drain and stop it through its budget (the others keep
+   * serving), start it, wait until it is ready (and so back in routing), then the next. A replica
+   * that does not become ready halts the restart: the replicas not yet replaced keep serving.
+   */
+  async #replace(names: string[], log: OperationLog, phase: number): Promise<OperationResult> {
+    const components: ComponentOutcome[] = [];
+    for (const name of names) {
+      const runtime = this.#runtime(name);
+      const t0 = Date.now();
+      let error: string | undefined;
+      for (const replica of runtime.replicas) {
+        if (log.replaced(phase, name, replica.index)) continue;
+        const others = runtime.replicas.filter((r) => r !== replica && r.state === "ready").length;
+        if (others < runtime.spec.minAvailable) {
+          error = `${name}[${replica.index}] not replaced: only ${others} other replica(s) ready, min_available is ${runtime.spec.minAvailable}`;
+          break;
+        }
+        const step = await log.begin({ phase, name: "replace", component: name, index: replica.index });
+        this.#step("restart", name, `replacing replica ${replica.index} (${others} other(s) serving)`);
+        await replica.stop("rolling restart", { log, phase });
+        try {
+          await replica.start();
+          step.end("done", `pid ${replica.record.pid}`);
+        } catch (err) {
+          error = `${name}[${replica.index}] did not come back: ${(err as Error).message}; the restart stopped here, the other replicas keep serving`;
+          step.end("failed", error);
+          break;
+        }
+      }
+      if (error)
+        this.#bus.emit("operation:failed", {
+          operation: "restart",
+          step: "replace",
+          component: name,
+          message: error,
+          at: Date.now(),
+        });
+      else
+        this.#step(
+          "restart",
+          name,
+          `all ${runtime.replicas.length} replicas replaced in ${formatMs(Date.now() - t0)}`,
+        );
+      components.push({ name, ok: !error, ms: Date.now() - t0, ...(error ? { error } : {}) });
+      if (error) break;
+    }
+    await this.#writer.flush();
+    return { application: this.topology.name, ok: components.every((c) => c.ok), components };
   }
 
   /** Stop `names` with their dependants, then start that same set again (unjournaled). */

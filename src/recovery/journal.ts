@@ -96,9 +96,22 @@ export class OperationLog {
     return this.#record.id;
   }
 
+  /** True when a previous run of this operation finished replica `index` of `component` in a `replace` phase. */
+  replaced(phase: number, component: string, index: number): boolean {
+    return this.previous.some(
+      (s) =>
+        s.phase === phase &&
+        s.name === "replace" &&
+        s.component === component &&
+        s.index === index &&
+        s.status === "done",
+    );
+  }
+
   /** True when a previous run of this operation finished every component of phase `phase`. */
   phaseDone(phase: number): boolean {
     const { action, components } = this.#record.plan[phase]!;
+    if (action === "replace") return false; // decided replica by replica (`replaced`)
     return components.every((c) =>
       this.previous.some(
         (s) => s.phase === phase && s.name === action && s.component === c && s.status === "done",

@@ -93,7 +93,8 @@ export type OperationStatus = "running" | "done" | "failed";
  * `[stop, start]`; `down` is `[stop]` over every component. Resume skips phases already done.
  */
 export interface OperationPhase {
-  action: "start" | "stop";
+  /** `replace`: a rolling restart, one replica at a time (stop it, start it, ready, next). */
+  action: "start" | "stop" | "replace";
   components: string[];
 }
 
@@ -118,7 +119,15 @@ export interface OperationRecord {
 
 /** What a step does: a whole component in one phase, or one step of a replica's stop budget. */
 export type StepName =
-  "start" | "stop" | "stop-routing" | "wait-in-flight" | "drain-hook" | "signal" | "grace" | "kill";
+  | "replace"
+  | "start"
+  | "stop"
+  | "stop-routing"
+  | "wait-in-flight"
+  | "drain-hook"
+  | "signal"
+  | "grace"
+  | "kill";
 export type StepStatus = "running" | "done" | "failed";
 
 /**

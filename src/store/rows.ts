@@ -194,7 +194,7 @@ export function rowToOperation(r: OperationRow): OperationRecord {
       (p: unknown) =>
         typeof p === "object" &&
         p !== null &&
-        ((p as OperationPhase).action === "start" || (p as OperationPhase).action === "stop") &&
+        ["start", "stop", "replace"].includes((p as OperationPhase).action) &&
         isNames((p as OperationPhase).components),
     )
   )

@@ -2,7 +2,9 @@
  * The edge inside the daemon: routes reach ready replicas, the stop budget drains a replica before
  * its signal, a restart behind `hold` loses no request, and maintenance answers with the offline code.
  */
+import fs from "node:fs";
 import http from "node:http";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort, node, openStateDb, project, status, steward, waitFor } from "./helpers.js";
 
@@ -29,7 +31,8 @@ name: edged
 components:
   web:
     command: ${node("edge-upstream.js")}
-    env: { PORT: "\${port}", REPLICA: "\${replica}" }
+    env: { PORT: "\${port}", REPLICA: "\${replica}", BROKEN_IF: "{dir}/broken" }
+    restart: { policy: "no" }
     replicas: ${replicas}
     ready: { http: /healthz, within: 10s }
     stop: { grace: 5s }
@@ -88,6 +91,44 @@ describe("the edge in the daemon", () => {
     stop = true;
     await loop;
     expect(results.filter((s) => s !== 200)).toEqual([]);
+  });
+
+  it("a rolling restart of 2 replicas under a steady request loop fails no request", async () => {
+    const { dir, port } = await topology(2);
+    expect((await steward(dir, "up")).code).toBe(0);
+    const before = (await status(dir)).components[0]!.replicas.map((r) => r.pid);
+    let stop = false;
+    const results: number[] = [];
+    const loop = (async () => {
+      while (!stop) results.push((await get(port, "/who").catch(() => ({ status: 0 }))).status);
+    })();
+    await waitFor("some requests", () => results.length > 20);
+    const restart = await steward(dir, "restart", "web");
+    expect(restart.code, restart.stdout + restart.stderr).toBe(0);
+    expect(restart.stdout).toMatch(/replacing replica 0 \(1 other\(s\) serving\)/);
+    const at = results.length;
+    await waitFor("requests after the restart", () => results.length > at + 20);
+    stop = true;
+    await loop;
+    expect(results.filter((s) => s !== 200)).toEqual([]);
+    const after = (await status(dir)).components[0]!.replicas;
+    expect(after.map((r) => r.state)).toEqual(["ready", "ready"]);
+    for (const [i, r] of after.entries()) expect(r.pid).not.toBe(before[i]);
+  });
+
+  it("a replacement that fails readiness halts the rolling restart; the old replica keeps serving", async () => {
+    const { dir, port } = await topology(2);
+    expect((await steward(dir, "up")).code).toBe(0);
+    const old1 = (await status(dir)).components[0]!.replicas[1]!.pid;
+    fs.writeFileSync(path.join(dir, "broken"), "");
+    const restart = await steward(dir, "restart", "web");
+    expect(restart.code).toBe(1);
+    expect(restart.stdout).toMatch(
+      /web\[0\] did not come back: .*the restart stopped here, the other replicas keep serving/,
+    );
+    const replicas = (await status(dir)).components[0]!.replicas;
+    expect(replicas[1]).toMatchObject({ state: "ready", pid: old1 });
+    expect((await get(port, "/who")).body).toBe(`replica 1 pid ${old1}\n`);
   });
 
   it("maintenance: the route answers 503 with the component's offline code", async () => {
