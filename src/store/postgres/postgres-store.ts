@@ -24,12 +24,6 @@ import type {
   StateBatch,
 } from "../records.js";
 import {
-  componentToRow,
-  daemonToRow,
-  jobRunToRow,
-  maintenanceToRow,
-  operationToRow,
-  replicaToRow,
   rowToComponent,
   rowToDaemon,
   rowToJobRun,
@@ -37,11 +31,11 @@ import {
   rowToOperation,
   rowToReplica,
   rowToStep,
-  stepToRow,
 } from "../rows.js";
 import { DEFAULT_JOB_RUNS_LIMIT, JOB_RUNS_KEPT, jobRunsLimit } from "../limits.js";
 import type { StateStore } from "../state-store.js";
 import { migratePostgres } from "./migrate.js";
+import { batchWrites } from "../batch-writes.js";
 import { isStaleConnection, keepsConnection, toPgStoreError, type PgAction } from "./pg-errors.js";
 import { pgStatements, type PgStatements } from "./pg-queries.js";
 import { createPool, DEFAULT_POOL_SETTINGS, redactUrl, type PgPoolSettings } from "./pool.js";
@@ -201,60 +195,17 @@ export class PostgresStore implements StateStore {
    * @throws StoreUnreachableError (STW-2007) when the database cannot be reached.
    */
   async commit(batch: StateBatch): Promise<void> {
-    const {
-      daemon,
-      components = [],
-      replicas = [],
-      deleteReplicas = [],
-      operations = [],
-      steps = [],
-      jobRuns = [],
-      maintenance,
-    } = batch;
-    const records =
-      components.length +
-      replicas.length +
-      deleteReplicas.length +
-      operations.length +
-      steps.length +
-      jobRuns.length +
-      (maintenance === undefined ? 0 : 1);
+    const writes = batchWrites(batch);
     this.#assertOpen();
-    if (daemon === undefined && records === 0) return;
-    const s = this.#stmts;
+    if (writes.length === 0) return;
+    const s = this.#stmts as unknown as Record<
+      string,
+      { rows(c: pg.ClientBase, values: object): Promise<unknown> }
+    >;
     await this.#transaction("commit", async (c, writing) => {
-      if (daemon !== undefined) {
-        writing("the daemon record");
-        await s.upsertDaemon.rows(c, daemonToRow(daemon));
-      }
-      for (const r of components) {
-        writing(`component ${r.name}`);
-        await s.upsertComponent.rows(c, componentToRow(r));
-      }
-      for (const r of replicas) {
-        writing(`replica ${r.component}[${r.index}]`);
-        await s.upsertReplica.rows(c, replicaToRow(r));
-      }
-      for (const k of deleteReplicas) {
-        writing(`the deletion of replica ${k.component}[${k.index}]`);
-        await s.deleteReplica.rows(c, { component: k.component, replica_index: k.index });
-      }
-      for (const o of operations) {
-        writing(`operation ${o.id}`);
-        await s.upsertOperation.rows(c, operationToRow(o));
-      }
-      for (const st of steps) {
-        writing(`step ${st.seq} of operation ${st.operationId}`);
-        await s.upsertStep.rows(c, stepToRow(st));
-      }
-      for (const j of jobRuns) {
-        writing(`job run ${j.id}`);
-        await s.upsertJobRun.rows(c, jobRunToRow(j));
-      }
-      if (maintenance !== undefined) {
-        writing("the maintenance record");
-        if (maintenance === null) await s.deleteMaintenance.rows(c, {});
-        else await s.upsertMaintenance.rows(c, maintenanceToRow(maintenance));
+      for (const w of writes) {
+        writing(w.what);
+        await s[w.query]!.rows(c, w.row());
       }
     });
   }

@@ -30,12 +30,6 @@ import type { StateStore } from "../state-store.js";
 import { migrateSqlite } from "./migrate.js";
 import { prepareAll, type SqliteStatements } from "./prepare.js";
 import {
-  componentToRow,
-  daemonToRow,
-  jobRunToRow,
-  maintenanceToRow,
-  operationToRow,
-  replicaToRow,
   rowToComponent,
   rowToDaemon,
   rowToJobRun,
@@ -43,9 +37,9 @@ import {
   rowToOperation,
   rowToReplica,
   rowToStep,
-  stepToRow,
 } from "../rows.js";
 import { toStoreError } from "./sqlite-errors.js";
+import { batchWrites } from "../batch-writes.js";
 import { sqliteQueries } from "./sqlite-queries.js";
 
 /** How long a statement waits for another connection's lock before failing with SQLITE_BUSY. */
@@ -238,61 +232,15 @@ export class SqliteStore implements StateStore {
    * @throws StoreWriteError (STW-2005) naming the record that was refused.
    */
   async commit(batch: StateBatch): Promise<void> {
-    const {
-      daemon,
-      components = [],
-      replicas = [],
-      deleteReplicas = [],
-      operations = [],
-      steps = [],
-      jobRuns = [],
-      maintenance,
-    } = batch;
-    const records =
-      components.length +
-      replicas.length +
-      deleteReplicas.length +
-      operations.length +
-      steps.length +
-      jobRuns.length +
-      (maintenance === undefined ? 0 : 1);
-    if (daemon === undefined && records === 0) return;
+    const writes = batchWrites(batch);
+    if (writes.length === 0) return;
     this.#write("commit", () => {
-      const s = this.#stmts;
+      const s = this.#stmts as unknown as Record<string, { run(values: object): void }>;
       this.#db
         .transaction(() => {
-          if (daemon !== undefined) {
-            this.#writing = "the daemon record";
-            s.upsertDaemon.run(daemonToRow(daemon));
-          }
-          for (const c of components) {
-            this.#writing = `component ${c.name}`;
-            s.upsertComponent.run(componentToRow(c));
-          }
-          for (const r of replicas) {
-            this.#writing = `replica ${r.component}[${r.index}]`;
-            s.upsertReplica.run(replicaToRow(r));
-          }
-          for (const k of deleteReplicas) {
-            this.#writing = `the deletion of replica ${k.component}[${k.index}]`;
-            s.deleteReplica.run({ component: k.component, replica_index: k.index });
-          }
-          for (const o of operations) {
-            this.#writing = `operation ${o.id}`;
-            s.upsertOperation.run(operationToRow(o));
-          }
-          for (const st of steps) {
-            this.#writing = `step ${st.seq} of operation ${st.operationId}`;
-            s.upsertStep.run(stepToRow(st));
-          }
-          for (const j of jobRuns) {
-            this.#writing = `job run ${j.id}`;
-            s.upsertJobRun.run(jobRunToRow(j));
-          }
-          if (maintenance !== undefined) {
-            this.#writing = "the maintenance record";
-            if (maintenance === null) s.deleteMaintenance.run({});
-            else s.upsertMaintenance.run(maintenanceToRow(maintenance));
+          for (const w of writes) {
+            this.#writing = w.what;
+            s[w.query]!.run(w.row());
           }
         })
         .immediate();
