@@ -163,3 +163,14 @@ export class RecoveringError extends StewardError {
     );
   }
 }
+
+/** The daemon went away while an operation it was running streamed its progress. */
+export class DaemonLostError extends StewardError {
+  constructor(socket: string, cause?: unknown) {
+    super(
+      "STW-1015",
+      "the daemon ended while the operation was under way (it crashed or was killed); its journal keeps the operation, and the next daemon resumes it: run `steward up` to start one",
+      { httpStatus: 503, details: { socket }, cause },
+    );
+  }
+}

@@ -5,7 +5,7 @@
  * ~10 ms.
  */
 import { request as httpRequest, type IncomingMessage } from "node:http";
-import { DaemonUnreachableError, StewardError } from "../errors.js";
+import { DaemonLostError, DaemonUnreachableError, StewardError } from "../errors.js";
 import type { StreamLine } from "../api/app.js";
 
 export class ApiError extends StewardError {}
@@ -67,13 +67,20 @@ export async function stream(
   if ((res.statusCode ?? 500) >= 400) throw toError(res.statusCode ?? 500, await readAll(res));
   res.setEncoding("utf8");
   let buffer = "";
-  for await (const chunk of res) {
-    buffer += chunk as string;
-    let newline: number;
-    while ((newline = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      if (line.trim()) onLine(JSON.parse(line) as StreamLine);
+  try {
+    for await (const chunk of res) {
+      buffer += chunk as string;
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (line.trim()) onLine(JSON.parse(line) as StreamLine);
+      }
     }
+  } catch (err) {
+    // The connection broke mid-answer: the daemon died (a daemon that answers never cuts it).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ECONNRESET" || (err as Error).message === "aborted") throw new DaemonLostError(socket, err);
+    throw err;
   }
 }

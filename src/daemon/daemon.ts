@@ -139,7 +139,7 @@ export class Daemon {
       const edge = DaemonEdge.create(topology);
       const supervisor = new Supervisor(
         topology,
-        { bus, writer, ...(edge ? { routing: edge.routing } : {}) },
+        { bus, writer, ...(edge ? { routing: edge.routing, surge: edge.surge } : {}) },
         records,
       );
       edge?.follow(
@@ -202,7 +202,7 @@ export class Daemon {
       );
       if (takingOver) {
         const claimed = (r: ReplicaRecord): boolean =>
-          topology.components.some((c) => c.name === r.component && r.index < c.replicas);
+          topology.components.some((c) => c.name === r.component && r.index < 2 * c.replicas);
         void daemon.#recover(
           desired,
           records.filter((r) => !claimed(r)),
@@ -439,7 +439,7 @@ export class Daemon {
       } else {
         log("warn", `${signal} again: forcing — SIGKILL to every replica's process group`);
         for (const c of this.supervisor.components)
-          for (const r of c.replicas) if (r.record.pgid) signalGroup(r.record.pgid, "SIGKILL");
+          for (const r of c.slots.all) if (r.record.pgid) signalGroup(r.record.pgid, "SIGKILL");
         try {
           unlinkSync(socketPath(this.supervisor.topology.home)); // no daemon answers there any more
         } catch {
@@ -451,6 +451,14 @@ export class Daemon {
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
+    // A rejected promise nobody awaited is a bug, but not a reason to leave the application
+    // unsupervised: say so loudly and go on.
+    process.on("unhandledRejection", (reason) =>
+      log(
+        "error",
+        `bug: unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+      ),
+    );
   }
 
   async #listen(): Promise<void> {
@@ -491,7 +499,7 @@ export class Daemon {
 
   #rotateLogs(): void {
     for (const c of this.supervisor.components)
-      for (const r of c.replicas)
+      for (const r of c.slots.all)
         rotateIfNeeded(r.logFile, c.spec.logs).catch((err: unknown) =>
           log("warn", `log rotation of ${r.logFile} failed: ${String(err)}`),
         );

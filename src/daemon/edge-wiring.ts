@@ -33,6 +33,13 @@ export class DaemonEdge {
     return topology.routes.length > 0 ? new DaemonEdge(topology) : undefined;
   }
 
+  /**
+   * Whether `component`'s replacement can start beside the replica it replaces: a route reaches it
+   * and its replicas get their own `${port}` (lifecycle/rolling-restart).
+   */
+  surge = (component: string): boolean =>
+    this.#routed.has(component) && this.#topology.components.some((c) => c.name === component && c.usesPort);
+
   /** For the stop budget: the drain of a routed replica. */
   routing = (component: string, index: number): RoutingDrain | undefined =>
     this.#routed.has(component)
@@ -49,8 +56,7 @@ export class DaemonEdge {
       else if (state === "starting") this.table.setOffline(component, null);
       if (GONE.has(state)) return this.table.removeReplica(component, index);
       if (state !== "running" && state !== "ready") return;
-      const port = supervisor().components.find((c) => c.spec.name === component)?.replicas[index]?.record
-        .port;
+      const port = supervisor().replica(component, index)?.record.port;
       if (port === null || port === undefined) {
         if (!this.#warned.has(component))
           warn(

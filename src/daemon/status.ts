@@ -68,7 +68,7 @@ export function statusOf(
     },
     components: supervisor.components.map((c) => ({
       name: c.spec.name,
-      replicas: c.replicas.map((r) => {
+      replicas: c.slots.all.map((r) => {
         const rec = r.record;
         return {
           index: rec.index,

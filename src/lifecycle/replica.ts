@@ -130,12 +130,10 @@ export class Replica {
    */
   start(): Promise<void> {
     const state = this.#record.state;
+    if (this.#stopping) return this.#stopping.then(() => this.start());
     if (state === "ready") return Promise.resolve();
     const settled = this.#waiters.add();
     if (state === "starting" || state === "running" || state === "backoff") return settled;
-    if (this.#stopping) {
-      return this.#stopping.then(() => this.start());
-    }
     this.#restarts.reset();
     this.#runAbort = new AbortController();
     this.#launch();

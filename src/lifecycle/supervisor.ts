@@ -16,12 +16,16 @@ import type { CompiledComponent, CompiledTopology, DependencyCondition } from ".
 import { formatMs, type Claim } from "../process/index.js";
 import { LIVE_STATES } from "./replica-state.js";
 import { deferred, type Deferred } from "./deferred.js";
-import { Replica, type PhaseJournal, type ReplicaDeps } from "./replica.js";
+import type { Replica, PhaseJournal, ReplicaDeps } from "./replica.js";
+import { ReplicaSlots } from "./replica-slots.js";
+import { rollingRestart } from "./rolling-restart.js";
 import type { StopResume } from "./stop-budget.js";
 
 export interface ComponentRuntime {
   spec: CompiledComponent;
+  /** The replica serving each slot (`slots.active`). */
   replicas: Replica[];
+  slots: ReplicaSlots;
   /** Bumped by every stop, so a start waiting on dependencies knows it was overtaken. */
   epoch: number;
 }
@@ -48,15 +52,26 @@ export class Supervisor {
   readonly #writer: StateWriter;
   readonly #components = new Map<string, ComponentRuntime>();
   readonly #graph: DependencyGraph;
+  readonly #surge: (component: string) => boolean;
 
+  /**
+   * @param deps.surge whether a component's replacement can start beside the replica it replaces
+   *   (routed, `${port}`): see lifecycle/rolling-restart
+   */
   constructor(
     topology: CompiledTopology,
-    deps: { bus: EventBus; writer: StateWriter; routing?: ReplicaDeps["routing"] },
+    deps: {
+      bus: EventBus;
+      writer: StateWriter;
+      routing?: ReplicaDeps["routing"];
+      surge?: (component: string) => boolean;
+    },
     records: ReplicaRecord[] = [],
   ) {
     this.topology = topology;
     this.#bus = deps.bus;
     this.#writer = deps.writer;
+    this.#surge = deps.surge ?? (() => false);
     this.#graph = new DependencyGraph(topology.components);
     const replicaDeps: ReplicaDeps = {
       home: topology.home,
@@ -65,12 +80,14 @@ export class Supervisor {
       ...(deps.routing ? { routing: deps.routing } : {}),
     };
     for (const spec of topology.components) {
-      const replicas = Array.from({ length: spec.replicas }, (_, i) => {
-        const record = records.find((r) => r.component === spec.name && r.index === i);
-        return new Replica(spec, i, replicaDeps, record);
-      });
-      this.#components.set(spec.name, { spec, replicas, epoch: 0 });
+      const slots = new ReplicaSlots(spec, replicaDeps, records);
+      this.#components.set(spec.name, { spec, replicas: slots.active, slots, epoch: 0 });
     }
+  }
+
+  /** The replica with `index` of `component` (serving or retiring), if any. */
+  replica(component: string, index: number): Replica | undefined {
+    return this.#components.get(component)?.slots.byIndex(index);
   }
 
   get components(): ComponentRuntime[] {
@@ -86,11 +103,21 @@ export class Supervisor {
     interrupted: readonly OperationLog[] = [],
   ): { adopted: number; lost: number } {
     const counts = { adopted: 0, lost: 0 };
-    for (const { spec, replicas } of this.components)
+    for (const { spec, replicas, slots } of this.components) {
       for (const replica of replicas) {
         const outcome = replica.adopt(desired.get(spec.name), this.#interruptedStop(interrupted, replica));
         if (outcome !== "none") counts[outcome] += 1;
       }
+      // A replaced replica still draining, or a replacement left unfinished: retire it.
+      for (const replica of slots.retiring) {
+        const resumed = this.#interruptedStop(interrupted, replica);
+        const outcome = replica.adopt("stopped", resumed);
+        if (outcome !== "none") counts[outcome] += 1;
+        void replica
+          .stop("retired: a replacement the previous daemon left unfinished", resumed?.journal)
+          .finally(() => slots.retired(replica));
+      }
+    }
     return counts;
   }
 
@@ -109,8 +136,8 @@ export class Supervisor {
   claims(): Claim {
     const pgids = new Set<number>();
     const live = new Set<string>();
-    for (const { replicas } of this.components)
-      for (const r of replicas) {
+    for (const { slots } of this.components)
+      for (const r of slots.all) {
         if (r.record.pgid !== null) pgids.add(r.record.pgid);
         if (LIVE_STATES.has(r.state)) live.add(`${r.component}\0${r.index}`);
       }
@@ -308,41 +335,23 @@ export class Supervisor {
     return { name, ok: true, ms: Date.now() - t0 };
   }
 
+  /** Can be restarted replica by replica: surge never drops a replica; in place must keep `min_available`. */
   #rollable(name: string): boolean {
     const { spec } = this.#runtime(name);
-    return spec.replicas >= 2 && spec.replicas - 1 >= spec.minAvailable;
+    return spec.replicas >= 2 && (this.#surge(name) || spec.replicas - 1 >= spec.minAvailable);
   }
 
-  /**
-   * Rolling restart: one replica at a time — drain and stop it through its budget (the others keep
-   * serving), start it, wait until it is ready (and so back in routing), then the next. A replica
-   * that does not become ready halts the restart: the replicas not yet replaced keep serving.
-   */
+  /** Rolling restart (lifecycle/rolling-restart), component by component; halts at the first failure. */
   async #replace(names: string[], log: OperationLog, phase: number): Promise<OperationResult> {
     const components: ComponentOutcome[] = [];
     for (const name of names) {
       const runtime = this.#runtime(name);
-      const t0 = Date.now();
-      let error: string | undefined;
-      for (const replica of runtime.replicas) {
-        if (log.replaced(phase, name, replica.index)) continue;
-        const others = runtime.replicas.filter((r) => r !== replica && r.state === "ready").length;
-        if (others < runtime.spec.minAvailable) {
-          error = `${name}[${replica.index}] not replaced: only ${others} other replica(s) ready, min_available is ${runtime.spec.minAvailable}`;
-          break;
-        }
-        const step = await log.begin({ phase, name: "replace", component: name, index: replica.index });
-        this.#step("restart", name, `replacing replica ${replica.index} (${others} other(s) serving)`);
-        await replica.stop("rolling restart", { log, phase });
-        try {
-          await replica.start();
-          step.end("done", `pid ${replica.record.pid}`);
-        } catch (err) {
-          error = `${name}[${replica.index}] did not come back: ${(err as Error).message}; the restart stopped here, the other replicas keep serving`;
-          step.end("failed", error);
-          break;
-        }
-      }
+      const { ms, error } = await rollingRestart(runtime, {
+        log,
+        phase,
+        surge: this.#surge(name),
+        progress: (message) => this.#step("restart", name, message),
+      });
       if (error)
         this.#bus.emit("operation:failed", {
           operation: "restart",
@@ -351,13 +360,7 @@ export class Supervisor {
           message: error,
           at: Date.now(),
         });
-      else
-        this.#step(
-          "restart",
-          name,
-          `all ${runtime.replicas.length} replicas replaced in ${formatMs(Date.now() - t0)}`,
-        );
-      components.push({ name, ok: !error, ms: Date.now() - t0, ...(error ? { error } : {}) });
+      components.push({ name, ok: !error, ms, ...(error ? { error } : {}) });
       if (error) break;
     }
     await this.#writer.flush();

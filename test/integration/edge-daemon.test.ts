@@ -6,7 +6,7 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { freePort, node, openStateDb, project, status, steward, waitFor } from "./helpers.js";
+import { alive, freePort, node, openStateDb, project, status, steward, waitFor } from "./helpers.js";
 
 function get(
   port: number,
@@ -31,7 +31,7 @@ name: edged
 components:
   web:
     command: ${node("edge-upstream.js")}
-    env: { PORT: "\${port}", REPLICA: "\${replica}", BROKEN_IF: "{dir}/broken" }
+    env: { PORT: "\${port}", REPLICA: "\${replica}", BROKEN_IF: "{dir}/broken", NOT_READY_IF: "{dir}/not-ready" }
     restart: { policy: "no" }
     replicas: ${replicas}
     ready: { http: /healthz, within: 10s }
@@ -93,42 +93,122 @@ describe("the edge in the daemon", () => {
     expect(results.filter((s) => s !== 200)).toEqual([]);
   });
 
-  it("a rolling restart of 2 replicas under a steady request loop fails no request", async () => {
+  it("a rolling restart starts each replacement beside the replica it replaces: never fewer ready, no failed request", async () => {
     const { dir, port } = await topology(2);
     expect((await steward(dir, "up")).code).toBe(0);
     const before = (await status(dir)).components[0]!.replicas.map((r) => r.pid);
     let stop = false;
     const results: number[] = [];
+    const readyCounts: number[] = [];
     const loop = (async () => {
       while (!stop) results.push((await get(port, "/who").catch(() => ({ status: 0 }))).status);
+    })();
+    const watch = (async () => {
+      while (!stop) {
+        const doc = await status(dir);
+        readyCounts.push(doc.components[0]!.replicas.filter((r) => r.state === "ready").length);
+      }
     })();
     await waitFor("some requests", () => results.length > 20);
     const restart = await steward(dir, "restart", "web");
     expect(restart.code, restart.stdout + restart.stderr).toBe(0);
-    expect(restart.stdout).toMatch(/replacing replica 0 \(1 other\(s\) serving\)/);
+    expect(restart.stdout).toMatch(/starting web\[2\] beside web\[0\]/);
+    expect(restart.stdout).toMatch(/web\[3\] ready and routed; draining web\[1\]/);
     const at = results.length;
     await waitFor("requests after the restart", () => results.length > at + 20);
     stop = true;
-    await loop;
+    await Promise.all([loop, watch]);
     expect(results.filter((s) => s !== 200)).toEqual([]);
+    expect(readyCounts.length).toBeGreaterThan(3);
+    expect(Math.min(...readyCounts)).toBeGreaterThanOrEqual(2);
     const after = (await status(dir)).components[0]!.replicas;
-    expect(after.map((r) => r.state)).toEqual(["ready", "ready"]);
-    for (const [i, r] of after.entries()) expect(r.pid).not.toBe(before[i]);
+    expect(after.map((r) => [r.index, r.state])).toEqual([
+      [2, "ready"],
+      [3, "ready"],
+    ]);
+    for (const r of after) expect(before).not.toContain(r.pid);
+    for (const pid of before) expect(alive(pid!)).toBe(false);
+    // The next restart moves each slot back to its first index.
+    expect((await steward(dir, "restart", "web")).code).toBe(0);
+    expect((await status(dir)).components[0]!.replicas.map((r) => r.index)).toEqual([0, 1]);
   });
 
-  it("a replacement that fails readiness halts the rolling restart; the old replica keeps serving", async () => {
+  it("a replacement that fails readiness halts the rolling restart; the old replicas keep serving", async () => {
     const { dir, port } = await topology(2);
     expect((await steward(dir, "up")).code).toBe(0);
-    const old1 = (await status(dir)).components[0]!.replicas[1]!.pid;
+    const old = (await status(dir)).components[0]!.replicas.map((r) => r.pid);
     fs.writeFileSync(path.join(dir, "broken"), "");
     const restart = await steward(dir, "restart", "web");
     expect(restart.code).toBe(1);
     expect(restart.stdout).toMatch(
-      /web\[0\] did not come back: .*the restart stopped here, the other replicas keep serving/,
+      /web\[2\] did not become ready: .*the restart stopped here and web\[0\] keeps serving/,
     );
     const replicas = (await status(dir)).components[0]!.replicas;
-    expect(replicas[1]).toMatchObject({ state: "ready", pid: old1 });
-    expect((await get(port, "/who")).body).toBe(`replica 1 pid ${old1}\n`);
+    expect(replicas.map((r) => [r.index, r.state, r.pid])).toEqual([
+      [0, "ready", old[0]],
+      [1, "ready", old[1]],
+    ]);
+    const answers = new Set<string>();
+    for (let i = 0; i < 6; i += 1) answers.add((await get(port, "/who")).body);
+    expect(answers).toEqual(new Set([`replica 0 pid ${old[0]}\n`, `replica 1 pid ${old[1]}\n`]));
+  });
+
+  it("a daemon killed while a replacement is starting: the new daemon retires it and finishes the restart", async () => {
+    const { dir, port } = await topology(2);
+    expect((await steward(dir, "up")).code).toBe(0);
+    const old = (await status(dir)).components[0]!.replicas.map((r) => r.pid);
+    fs.writeFileSync(path.join(dir, "not-ready"), "");
+    const restart = steward(dir, "restart", "web");
+    const surge = await waitFor("web[2] running beside web[0]", async () => {
+      const d = await status(dir);
+      return d.components[0]!.replicas.find((r) => r.index === 2 && r.state === "running");
+    });
+    const { daemon } = await status(dir);
+    process.kill(daemon.pid, "SIGKILL");
+    await waitFor("the daemon to die", () => !alive(daemon.pid));
+    const interrupted = await restart;
+    expect(interrupted.stderr).toMatch(/the daemon ended while the operation was under way/);
+    fs.rmSync(path.join(dir, "not-ready"));
+    // `up` starts a daemon, which recovers: web[2] is retired and the restart resumes.
+    const resumed = await steward(dir, "up");
+    expect(resumed.code, resumed.stderr).toBe(0);
+    await waitFor(
+      "the restart to finish",
+      async () => {
+        const doc = await status(dir);
+        return (
+          doc.daemon.state === "active" &&
+          doc.components[0]!.replicas.every((r) => r.state === "ready" && !old.includes(r.pid)) &&
+          doc.components[0]!.replicas.length === 2
+        );
+      },
+      20_000,
+    );
+    expect(alive(surge.pid!)).toBe(false);
+    for (const pid of old) expect(alive(pid!)).toBe(false);
+    expect((await get(port, "/who")).status).toBe(200);
+    const db = openStateDb(dir);
+    const op = db.prepare("SELECT status, resumes FROM operations WHERE kind = 'restart'").get();
+    db.close();
+    expect(op).toEqual({ status: "done", resumes: 1 });
+  });
+
+  it("a component no route reaches is restarted in place, one replica at a time", async () => {
+    const dir = project(`
+name: workers
+components:
+  worker:
+    command: ${node("forever.js")}
+    replicas: 2
+`);
+    expect((await steward(dir, "up")).code).toBe(0);
+    const restart = await steward(dir, "restart", "worker");
+    expect(restart.code, restart.stderr).toBe(0);
+    expect(restart.stdout).toMatch(/replacing worker\[0\] \(1 other\(s\) serving\)/);
+    expect((await status(dir)).components[0]!.replicas.map((r) => [r.index, r.state])).toEqual([
+      [0, "ready"],
+      [1, "ready"],
+    ]);
   });
 
   it("maintenance: the route answers 503 with the component's offline code", async () => {
