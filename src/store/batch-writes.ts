@@ -1,9 +1,10 @@
 /**
  * @module store/batch-writes
  * A `StateBatch` as the ordered list of statements both stores run in its one transaction: daemon,
- * components, replicas, replica deletions, operations, steps, job runs, then the maintenance record
- * (deleted when `null`). Each write names its record, so a refused one is reported by name; its row
- * is built inside the transaction, so a record the mapping refuses is reported the same way.
+ * components, replicas, replica deletions, operations, steps, job runs, patch sessions, patch
+ * applications, patch editions, then the maintenance record (deleted when `null`). Each write names
+ * its record, so a refused one is reported by name; its row is built inside the transaction, so a
+ * record the mapping refuses is reported the same way.
  */
 import type { StoreQueries } from "./queries.js";
 import type { StateBatch } from "./records.js";
@@ -13,6 +14,9 @@ import {
   jobRunToRow,
   maintenanceToRow,
   operationToRow,
+  patchApplicationToRow,
+  patchEditionToRow,
+  patchSessionToRow,
   replicaToRow,
   stepToRow,
 } from "./rows.js";
@@ -27,7 +31,8 @@ export interface BatchWrite {
 /** The writes of `batch`, in order; empty for an empty batch. */
 export function batchWrites(batch: StateBatch): BatchWrite[] {
   const { daemon, components = [], replicas = [], deleteReplicas = [], operations = [] } = batch;
-  const { steps = [], jobRuns = [], maintenance } = batch;
+  const { steps = [], jobRuns = [], patchSessions = [], patchApplications = [], patchEditions = [] } = batch;
+  const { maintenance } = batch;
   const writes: BatchWrite[] = [];
   if (daemon !== undefined)
     writes.push({ what: "the daemon record", query: "upsertDaemon", row: () => daemonToRow(daemon) });
@@ -55,6 +60,24 @@ export function batchWrites(batch: StateBatch): BatchWrite[] {
     });
   for (const j of jobRuns)
     writes.push({ what: `job run ${j.id}`, query: "upsertJobRun", row: () => jobRunToRow(j) });
+  for (const p of patchSessions)
+    writes.push({
+      what: `patch session ${p.id} on ${p.node}`,
+      query: "upsertPatchSession",
+      row: () => patchSessionToRow(p),
+    });
+  for (const a of patchApplications)
+    writes.push({
+      what: `patch ${a.patchId} in patch session ${a.session} on ${a.node}`,
+      query: "upsertPatchApplication",
+      row: () => patchApplicationToRow(a),
+    });
+  for (const e of patchEditions)
+    writes.push({
+      what: `patch edition ${e.edition} on ${e.node}`,
+      query: "upsertPatchEdition",
+      row: () => patchEditionToRow(e),
+    });
   if (maintenance !== undefined)
     writes.push(
       maintenance === null

@@ -352,6 +352,176 @@ export const SQLITE: CompiledQueries = {
     sql: 'delete from "maintenance"',
     parameters: [],
   },
+  selectPatchSessions: {
+    sql: 'select "id", "node", "kind", "status", "run_edition", "patch_edition", "phases", "plan", "reason", "started_at", "finished_at", "updated_at" from "patch_sessions" order by "id" desc, "node" collate "binary" limit ?',
+    parameters: [
+      {
+        slot: "limit",
+      },
+    ],
+  },
+  selectPatchSession: {
+    sql: 'select "id", "node", "kind", "status", "run_edition", "patch_edition", "phases", "plan", "reason", "started_at", "finished_at", "updated_at" from "patch_sessions" where "id" = ? and "node" = ?',
+    parameters: [
+      {
+        slot: "id",
+      },
+      {
+        slot: "node",
+      },
+    ],
+  },
+  upsertPatchSession: {
+    sql: 'insert into "patch_sessions" ("id", "node", "kind", "status", "run_edition", "patch_edition", "phases", "plan", "reason", "started_at", "finished_at", "updated_at") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict ("id", "node") do update set "kind" = "excluded"."kind", "status" = "excluded"."status", "run_edition" = "excluded"."run_edition", "patch_edition" = "excluded"."patch_edition", "phases" = "excluded"."phases", "plan" = "excluded"."plan", "reason" = "excluded"."reason", "started_at" = "excluded"."started_at", "finished_at" = "excluded"."finished_at", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        slot: "id",
+      },
+      {
+        slot: "node",
+      },
+      {
+        slot: "kind",
+      },
+      {
+        slot: "status",
+      },
+      {
+        slot: "run_edition",
+      },
+      {
+        slot: "patch_edition",
+      },
+      {
+        slot: "phases",
+      },
+      {
+        slot: "plan",
+      },
+      {
+        slot: "reason",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "finished_at",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
+  },
+  selectPatchApplications: {
+    sql: 'select "session", "node", "patch_id", "edition", "seq", "kind", "state", "steps_done", "steps_total", "errors_tolerated", "log_dir", "detail", "started_at", "finished_at" from "patch_applications" order by "session", "seq", "node" collate "binary", "patch_id" collate "binary"',
+    parameters: [],
+  },
+  selectPatchApplicationsIn: {
+    sql: 'select "session", "node", "patch_id", "edition", "seq", "kind", "state", "steps_done", "steps_total", "errors_tolerated", "log_dir", "detail", "started_at", "finished_at" from "patch_applications" where "session" = ? order by "session", "seq", "node" collate "binary", "patch_id" collate "binary"',
+    parameters: [
+      {
+        slot: "session",
+      },
+    ],
+  },
+  selectPatchApplicationsOn: {
+    sql: 'select "session", "node", "patch_id", "edition", "seq", "kind", "state", "steps_done", "steps_total", "errors_tolerated", "log_dir", "detail", "started_at", "finished_at" from "patch_applications" where "node" = ? order by "session", "seq", "node" collate "binary", "patch_id" collate "binary"',
+    parameters: [
+      {
+        slot: "node",
+      },
+    ],
+  },
+  selectPatchApplicationsInOn: {
+    sql: 'select "session", "node", "patch_id", "edition", "seq", "kind", "state", "steps_done", "steps_total", "errors_tolerated", "log_dir", "detail", "started_at", "finished_at" from "patch_applications" where "session" = ? and "node" = ? order by "session", "seq", "node" collate "binary", "patch_id" collate "binary"',
+    parameters: [
+      {
+        slot: "session",
+      },
+      {
+        slot: "node",
+      },
+    ],
+  },
+  upsertPatchApplication: {
+    sql: 'insert into "patch_applications" ("session", "node", "patch_id", "edition", "seq", "kind", "state", "steps_done", "steps_total", "errors_tolerated", "log_dir", "detail", "started_at", "finished_at") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict ("session", "node", "patch_id") do update set "edition" = "excluded"."edition", "seq" = "excluded"."seq", "kind" = "excluded"."kind", "state" = "excluded"."state", "steps_done" = "excluded"."steps_done", "steps_total" = "excluded"."steps_total", "errors_tolerated" = "excluded"."errors_tolerated", "log_dir" = "excluded"."log_dir", "detail" = "excluded"."detail", "started_at" = "excluded"."started_at", "finished_at" = "excluded"."finished_at"',
+    parameters: [
+      {
+        slot: "session",
+      },
+      {
+        slot: "node",
+      },
+      {
+        slot: "patch_id",
+      },
+      {
+        slot: "edition",
+      },
+      {
+        slot: "seq",
+      },
+      {
+        slot: "kind",
+      },
+      {
+        slot: "state",
+      },
+      {
+        slot: "steps_done",
+      },
+      {
+        slot: "steps_total",
+      },
+      {
+        slot: "errors_tolerated",
+      },
+      {
+        slot: "log_dir",
+      },
+      {
+        slot: "detail",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "finished_at",
+      },
+    ],
+  },
+  selectPatchEditions: {
+    sql: 'select "node", "edition", "patches", "needs_resync", "updated_at" from "patch_editions" order by "node" collate "binary", "edition" collate "binary"',
+    parameters: [],
+  },
+  selectPatchEditionsOn: {
+    sql: 'select "node", "edition", "patches", "needs_resync", "updated_at" from "patch_editions" where "node" = ? order by "node" collate "binary", "edition" collate "binary"',
+    parameters: [
+      {
+        slot: "node",
+      },
+    ],
+  },
+  upsertPatchEdition: {
+    sql: 'insert into "patch_editions" ("node", "edition", "patches", "needs_resync", "updated_at") values (?, ?, ?, ?, ?) on conflict ("node", "edition") do update set "patches" = "excluded"."patches", "needs_resync" = "excluded"."needs_resync", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        slot: "node",
+      },
+      {
+        slot: "edition",
+      },
+      {
+        slot: "patches",
+      },
+      {
+        slot: "needs_resync",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
+  },
 };
 
 export const POSTGRES: CompiledQueries = {
@@ -699,5 +869,175 @@ export const POSTGRES: CompiledQueries = {
   deleteMaintenance: {
     sql: 'delete from "maintenance"',
     parameters: [],
+  },
+  selectPatchSessions: {
+    sql: 'select "id", "node", "kind", "status", "run_edition", "patch_edition", "phases", "plan", "reason", "started_at", "finished_at", "updated_at" from "patch_sessions" order by "id" desc, "node" collate "C" limit $1',
+    parameters: [
+      {
+        slot: "limit",
+      },
+    ],
+  },
+  selectPatchSession: {
+    sql: 'select "id", "node", "kind", "status", "run_edition", "patch_edition", "phases", "plan", "reason", "started_at", "finished_at", "updated_at" from "patch_sessions" where "id" = $1 and "node" = $2',
+    parameters: [
+      {
+        slot: "id",
+      },
+      {
+        slot: "node",
+      },
+    ],
+  },
+  upsertPatchSession: {
+    sql: 'insert into "patch_sessions" ("id", "node", "kind", "status", "run_edition", "patch_edition", "phases", "plan", "reason", "started_at", "finished_at", "updated_at") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict ("id", "node") do update set "kind" = "excluded"."kind", "status" = "excluded"."status", "run_edition" = "excluded"."run_edition", "patch_edition" = "excluded"."patch_edition", "phases" = "excluded"."phases", "plan" = "excluded"."plan", "reason" = "excluded"."reason", "started_at" = "excluded"."started_at", "finished_at" = "excluded"."finished_at", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        slot: "id",
+      },
+      {
+        slot: "node",
+      },
+      {
+        slot: "kind",
+      },
+      {
+        slot: "status",
+      },
+      {
+        slot: "run_edition",
+      },
+      {
+        slot: "patch_edition",
+      },
+      {
+        slot: "phases",
+      },
+      {
+        slot: "plan",
+      },
+      {
+        slot: "reason",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "finished_at",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
+  },
+  selectPatchApplications: {
+    sql: 'select "session", "node", "patch_id", "edition", "seq", "kind", "state", "steps_done", "steps_total", "errors_tolerated", "log_dir", "detail", "started_at", "finished_at" from "patch_applications" order by "session", "seq", "node" collate "C", "patch_id" collate "C"',
+    parameters: [],
+  },
+  selectPatchApplicationsIn: {
+    sql: 'select "session", "node", "patch_id", "edition", "seq", "kind", "state", "steps_done", "steps_total", "errors_tolerated", "log_dir", "detail", "started_at", "finished_at" from "patch_applications" where "session" = $1 order by "session", "seq", "node" collate "C", "patch_id" collate "C"',
+    parameters: [
+      {
+        slot: "session",
+      },
+    ],
+  },
+  selectPatchApplicationsOn: {
+    sql: 'select "session", "node", "patch_id", "edition", "seq", "kind", "state", "steps_done", "steps_total", "errors_tolerated", "log_dir", "detail", "started_at", "finished_at" from "patch_applications" where "node" = $1 order by "session", "seq", "node" collate "C", "patch_id" collate "C"',
+    parameters: [
+      {
+        slot: "node",
+      },
+    ],
+  },
+  selectPatchApplicationsInOn: {
+    sql: 'select "session", "node", "patch_id", "edition", "seq", "kind", "state", "steps_done", "steps_total", "errors_tolerated", "log_dir", "detail", "started_at", "finished_at" from "patch_applications" where "session" = $1 and "node" = $2 order by "session", "seq", "node" collate "C", "patch_id" collate "C"',
+    parameters: [
+      {
+        slot: "session",
+      },
+      {
+        slot: "node",
+      },
+    ],
+  },
+  upsertPatchApplication: {
+    sql: 'insert into "patch_applications" ("session", "node", "patch_id", "edition", "seq", "kind", "state", "steps_done", "steps_total", "errors_tolerated", "log_dir", "detail", "started_at", "finished_at") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) on conflict ("session", "node", "patch_id") do update set "edition" = "excluded"."edition", "seq" = "excluded"."seq", "kind" = "excluded"."kind", "state" = "excluded"."state", "steps_done" = "excluded"."steps_done", "steps_total" = "excluded"."steps_total", "errors_tolerated" = "excluded"."errors_tolerated", "log_dir" = "excluded"."log_dir", "detail" = "excluded"."detail", "started_at" = "excluded"."started_at", "finished_at" = "excluded"."finished_at"',
+    parameters: [
+      {
+        slot: "session",
+      },
+      {
+        slot: "node",
+      },
+      {
+        slot: "patch_id",
+      },
+      {
+        slot: "edition",
+      },
+      {
+        slot: "seq",
+      },
+      {
+        slot: "kind",
+      },
+      {
+        slot: "state",
+      },
+      {
+        slot: "steps_done",
+      },
+      {
+        slot: "steps_total",
+      },
+      {
+        slot: "errors_tolerated",
+      },
+      {
+        slot: "log_dir",
+      },
+      {
+        slot: "detail",
+      },
+      {
+        slot: "started_at",
+      },
+      {
+        slot: "finished_at",
+      },
+    ],
+  },
+  selectPatchEditions: {
+    sql: 'select "node", "edition", "patches", "needs_resync", "updated_at" from "patch_editions" order by "node" collate "C", "edition" collate "C"',
+    parameters: [],
+  },
+  selectPatchEditionsOn: {
+    sql: 'select "node", "edition", "patches", "needs_resync", "updated_at" from "patch_editions" where "node" = $1 order by "node" collate "C", "edition" collate "C"',
+    parameters: [
+      {
+        slot: "node",
+      },
+    ],
+  },
+  upsertPatchEdition: {
+    sql: 'insert into "patch_editions" ("node", "edition", "patches", "needs_resync", "updated_at") values ($1, $2, $3, $4, $5) on conflict ("node", "edition") do update set "patches" = "excluded"."patches", "needs_resync" = "excluded"."needs_resync", "updated_at" = "excluded"."updated_at"',
+    parameters: [
+      {
+        slot: "node",
+      },
+      {
+        slot: "edition",
+      },
+      {
+        slot: "patches",
+      },
+      {
+        slot: "needs_resync",
+      },
+      {
+        slot: "updated_at",
+      },
+    ],
   },
 };

@@ -3,7 +3,8 @@
  * The changes a state writer has queued and not yet committed, keyed by record: a record changed
  * twice keeps its latest form in the place it was first queued, so a batch commits records in the
  * order they were first queued. A put and a delete of the same replica cancel out: the later wins.
- * The maintenance record is one value: the last one queued wins, `null` (delete) included. Whoever
+ * The maintenance record is one value: the last one queued wins, `null` (delete) included. Patch
+ * records are deep-copied when queued (the caller goes on changing a session's phases). Whoever
  * waits on the changes waits on the batch's `done`.
  */
 import type {
@@ -12,11 +13,17 @@ import type {
   MaintenanceRecord,
   OperationRecord,
   OperationStepRecord,
+  PatchApplicationRecord,
+  PatchEditionRecord,
+  PatchSessionRecord,
   ReplicaRecord,
   StateBatch,
 } from "./records.js";
 
 const replicaKey = (component: string, index: number): string => `${component}\0${index}`;
+
+/** A deep copy of a plain-data record, so the caller's later changes do not leak into the batch. */
+const deepCopy = <T>(record: T): T => structuredClone(record);
 
 export class PendingBatch {
   readonly #replicas = new Map<string, ReplicaRecord>();
@@ -25,6 +32,9 @@ export class PendingBatch {
   readonly #operations = new Map<string, OperationRecord>();
   readonly #steps = new Map<string, OperationStepRecord>();
   readonly #jobRuns = new Map<string, JobRunRecord>();
+  readonly #patchSessions = new Map<string, PatchSessionRecord>();
+  readonly #patchApplications = new Map<string, PatchApplicationRecord>();
+  readonly #patchEditions = new Map<string, PatchEditionRecord>();
   /** `undefined`: not touched by this batch; `null`: delete it. */
   #maintenance: MaintenanceRecord | null | undefined;
   #settlers: (() => void)[] = [];
@@ -57,6 +67,21 @@ export class PendingBatch {
     this.#jobRuns.set(record.id, { ...record });
   }
 
+  /** Keyed by `(id, node)`; phases and plan are copied. */
+  putPatchSession(record: PatchSessionRecord): void {
+    this.#patchSessions.set(`${record.id}\0${record.node}`, deepCopy(record));
+  }
+
+  /** Keyed by `(session, node, patchId)`. */
+  putPatchApplication(record: PatchApplicationRecord): void {
+    this.#patchApplications.set(`${record.session}\0${record.node}\0${record.patchId}`, deepCopy(record));
+  }
+
+  /** Keyed by `(node, edition)`; the patch list is copied. */
+  putPatchEdition(record: PatchEditionRecord): void {
+    this.#patchEditions.set(`${record.node}\0${record.edition}`, deepCopy(record));
+  }
+
   /** The maintenance record to write, or `null` to delete it. */
   putMaintenance(record: MaintenanceRecord | null): void {
     // Its lists are copied: the caller may go on changing them (a list that is not one is left for
@@ -84,6 +109,9 @@ export class PendingBatch {
       this.#operations.size +
       this.#steps.size +
       this.#jobRuns.size +
+      this.#patchSessions.size +
+      this.#patchApplications.size +
+      this.#patchEditions.size +
       (this.#maintenance === undefined ? 0 : 1)
     );
   }
@@ -96,6 +124,9 @@ export class PendingBatch {
       operations: [...this.#operations.values()],
       steps: [...this.#steps.values()],
       jobRuns: [...this.#jobRuns.values()],
+      patchSessions: [...this.#patchSessions.values()],
+      patchApplications: [...this.#patchApplications.values()],
+      patchEditions: [...this.#patchEditions.values()],
       ...(this.#maintenance === undefined ? {} : { maintenance: this.#maintenance }),
     };
   }
@@ -111,6 +142,9 @@ export class PendingBatch {
     for (const o of newer.#operations.values()) this.putOperation(o);
     for (const s of newer.#steps.values()) this.putStep(s);
     for (const j of newer.#jobRuns.values()) this.putJobRun(j);
+    for (const p of newer.#patchSessions.values()) this.putPatchSession(p);
+    for (const a of newer.#patchApplications.values()) this.putPatchApplication(a);
+    for (const e of newer.#patchEditions.values()) this.putPatchEdition(e);
     if (newer.#maintenance !== undefined) this.#maintenance = newer.#maintenance;
     this.#settlers.push(...newer.#settlers);
     newer.#settlers = [];

@@ -20,6 +20,9 @@ import type {
   JobRunRow,
   MaintenanceRow,
   OperationRow,
+  PatchApplicationRow,
+  PatchEditionRow,
+  PatchSessionRow,
   ReplicaRow,
   StepRow,
   StoreTables,
@@ -54,6 +57,20 @@ export interface StoreQueries {
   selectMaintenance: StoreQuery<NoValues, MaintenanceRow>;
   upsertMaintenance: StoreQuery<MaintenanceRow>;
   deleteMaintenance: StoreQuery<NoValues>;
+  /** Newest first: by `id` descending, then by node. */
+  selectPatchSessions: StoreQuery<{ limit: number }, PatchSessionRow>;
+  selectPatchSession: StoreQuery<Pick<PatchSessionRow, "id" | "node">, PatchSessionRow>;
+  upsertPatchSession: StoreQuery<PatchSessionRow>;
+  /** By session, then seq (then node, then patch id); the three below filter the same list. */
+  selectPatchApplications: StoreQuery<NoValues, PatchApplicationRow>;
+  selectPatchApplicationsIn: StoreQuery<Pick<PatchApplicationRow, "session">, PatchApplicationRow>;
+  selectPatchApplicationsOn: StoreQuery<Pick<PatchApplicationRow, "node">, PatchApplicationRow>;
+  selectPatchApplicationsInOn: StoreQuery<Pick<PatchApplicationRow, "session" | "node">, PatchApplicationRow>;
+  upsertPatchApplication: StoreQuery<PatchApplicationRow>;
+  /** By node, then edition. */
+  selectPatchEditions: StoreQuery<NoValues, PatchEditionRow>;
+  selectPatchEditionsOn: StoreQuery<Pick<PatchEditionRow, "node">, PatchEditionRow>;
+  upsertPatchEdition: StoreQuery<PatchEditionRow>;
 }
 
 /** Every column of a row type, checked for completeness by the compiler. */
@@ -132,6 +149,44 @@ const MAINTENANCE = columnsOf<MaintenanceRow>({
   updated_at: true,
 });
 
+const PATCH_SESSION = columnsOf<PatchSessionRow>({
+  id: true,
+  node: true,
+  kind: true,
+  status: true,
+  run_edition: true,
+  patch_edition: true,
+  phases: true,
+  plan: true,
+  reason: true,
+  started_at: true,
+  finished_at: true,
+  updated_at: true,
+});
+const PATCH_APPLICATION = columnsOf<PatchApplicationRow>({
+  session: true,
+  node: true,
+  patch_id: true,
+  edition: true,
+  seq: true,
+  kind: true,
+  state: true,
+  steps_done: true,
+  steps_total: true,
+  errors_tolerated: true,
+  log_dir: true,
+  detail: true,
+  started_at: true,
+  finished_at: true,
+});
+const PATCH_EDITION = columnsOf<PatchEditionRow>({
+  node: true,
+  edition: true,
+  patches: true,
+  needs_resync: true,
+  updated_at: true,
+});
+
 /** `SET col = excluded.col` for every column of an upsert except its key. */
 function fromExcluded<T extends keyof StoreTables>(
   columns: readonly string[],
@@ -158,6 +213,19 @@ export type CompiledQueries = Record<keyof StoreQueries, CompiledStatement>;
 export function buildQueries(db: Kysely<StoreTables>, collation: string): CompiledQueries {
   const byBytes: OrderByModifiersCallbackExpression = (ob) => ob.collate(collation);
   const byBytesDesc: OrderByModifiersCallbackExpression = (ob) => ob.collate(collation).desc();
+  // Ordered once; the filtered listings add their WHERE to these (kysely builders are immutable).
+  const applications = db
+    .selectFrom("patch_applications")
+    .select(PATCH_APPLICATION)
+    .orderBy("session")
+    .orderBy("seq")
+    .orderBy("node", byBytes)
+    .orderBy("patch_id", byBytes);
+  const editions = db
+    .selectFrom("patch_editions")
+    .select(PATCH_EDITION)
+    .orderBy("node", byBytes)
+    .orderBy("edition", byBytes);
 
   return {
     selectDaemon: toCompiled(db.selectFrom("daemon").select(DAEMON).where("id", "=", 1).compile()),
@@ -340,5 +408,70 @@ export function buildQueries(db: Kysely<StoreTables>, collation: string): Compil
         .compile(),
     ),
     deleteMaintenance: toCompiled(db.deleteFrom("maintenance").compile()),
+    selectPatchSessions: toCompiled(
+      db
+        .selectFrom("patch_sessions")
+        .select(PATCH_SESSION)
+        .orderBy("id", "desc")
+        .orderBy("node", byBytes)
+        .limit(slot<number>("limit"))
+        .compile(),
+    ),
+    selectPatchSession: toCompiled(
+      db
+        .selectFrom("patch_sessions")
+        .select(PATCH_SESSION)
+        .where("id", "=", slot<number>("id"))
+        .where("node", "=", slot<string>("node"))
+        .compile(),
+    ),
+    upsertPatchSession: toCompiled(
+      db
+        .insertInto("patch_sessions")
+        .values(slots<PatchSessionRow>(PATCH_SESSION))
+        .onConflict((oc) =>
+          oc
+            .columns(["id", "node"])
+            .doUpdateSet(fromExcluded<"patch_sessions">(PATCH_SESSION, ["id", "node"])),
+        )
+        .compile(),
+    ),
+    selectPatchApplications: toCompiled(applications.compile()),
+    selectPatchApplicationsIn: toCompiled(
+      applications.where("session", "=", slot<number>("session")).compile(),
+    ),
+    selectPatchApplicationsOn: toCompiled(applications.where("node", "=", slot<string>("node")).compile()),
+    selectPatchApplicationsInOn: toCompiled(
+      applications
+        .where("session", "=", slot<number>("session"))
+        .where("node", "=", slot<string>("node"))
+        .compile(),
+    ),
+    upsertPatchApplication: toCompiled(
+      db
+        .insertInto("patch_applications")
+        .values(slots<PatchApplicationRow>(PATCH_APPLICATION))
+        .onConflict((oc) =>
+          oc
+            .columns(["session", "node", "patch_id"])
+            .doUpdateSet(
+              fromExcluded<"patch_applications">(PATCH_APPLICATION, ["session", "node", "patch_id"]),
+            ),
+        )
+        .compile(),
+    ),
+    selectPatchEditions: toCompiled(editions.compile()),
+    selectPatchEditionsOn: toCompiled(editions.where("node", "=", slot<string>("node")).compile()),
+    upsertPatchEdition: toCompiled(
+      db
+        .insertInto("patch_editions")
+        .values(slots<PatchEditionRow>(PATCH_EDITION))
+        .onConflict((oc) =>
+          oc
+            .columns(["node", "edition"])
+            .doUpdateSet(fromExcluded<"patch_editions">(PATCH_EDITION, ["node", "edition"])),
+        )
+        .compile(),
+    ),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * @module store/records
  * State records (design §4): what the store keeps so that a restarted daemon knows what ran, under
- * which pid, and why it stopped. Timestamps are epoch milliseconds.
+ * which pid, and why it stopped; and the history of online patching (design §6): sessions, the
+ * patches each applied, what each edition holds. Timestamps are epoch milliseconds.
  */
 import type { ReplicaState } from "../lifecycle/replica-state.js";
 
@@ -79,6 +80,12 @@ export interface StateBatch {
   steps?: OperationStepRecord[];
   /** Upserts by `id`. */
   jobRuns?: JobRunRecord[];
+  /** Upserts by `(id, node)`. */
+  patchSessions?: PatchSessionRecord[];
+  /** Upserts by `(session, node, patchId)`. */
+  patchApplications?: PatchApplicationRecord[];
+  /** Upserts by `(node, edition)`. */
+  patchEditions?: PatchEditionRecord[];
   /** The maintenance record to write; `null` deletes it (maintenance off). */
   maintenance?: MaintenanceRecord | null;
 }
@@ -185,5 +192,88 @@ export interface MaintenanceRecord {
   /** Jobs whose schedule was active and is paused until `maintenance off`. */
   pausedSchedules: string[];
   startedAt: number;
+  updatedAt: number;
+}
+
+/** The phases of a patch cycle, plus the two that run outside one. */
+export type PatchPhase = "prepare" | "apply" | "finalize" | "cutover" | "cleanup" | "abort" | "fs-clone";
+export type PatchPhaseState = "running" | "done" | "failed";
+
+/** One phase of a patch session on one node: written when it starts and again when it ends. */
+export interface PatchPhaseRecord {
+  state: PatchPhaseState;
+  startedAt: number;
+  finishedAt: number | null;
+  /** What happened, for `patch status`: "3 patches applied", or the failure with its log path. */
+  detail: string | null;
+  /** The journaled operation that ran it (cutover), when there is one. */
+  operationId: string | null;
+}
+
+/** open: a cycle in progress; cutover-rolled-back: still open (cutover can be retried, or abort); completed: cut over; aborted. */
+export type PatchSessionStatus = "open" | "cutover-rolled-back" | "completed" | "aborted";
+
+/** What `finalize` decided cutover will do with each component, in start order. */
+export interface CutoverPlanRecord {
+  components: { name: string; mode: "switch" | "restart" }[];
+  computedAt: number;
+}
+
+/**
+ * A patch session (design §6) on one node: a patch cycle from `prepare` to `cutover` (or `abort`),
+ * or a stand-alone `fs-clone`. Written when it opens and at every phase change; kept as history.
+ */
+export interface PatchSessionRecord {
+  /** Session id: 1, 2, 3… (the caller takes the highest id + 1). */
+  id: number;
+  node: string;
+  /** `cycle` (prepare … cutover) or a stand-alone `fs-clone`. */
+  kind: "cycle" | "fs-clone";
+  status: PatchSessionStatus;
+  /** Edition directory names (`fs1` / `fs2`) when the session opened. */
+  runEdition: string;
+  patchEdition: string;
+  phases: Partial<Record<PatchPhase, PatchPhaseRecord>>;
+  plan: CutoverPlanRecord | null;
+  reason: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+  updatedAt: number;
+}
+
+export type PatchApplicationState = "running" | "done" | "failed";
+
+/** One patch applied (or being applied) to an edition within a session. */
+export interface PatchApplicationRecord {
+  session: number;
+  node: string;
+  patchId: string;
+  /** Edition directory name it was applied to (`fs2`). */
+  edition: string;
+  /** Order within the session, from 1. */
+  seq: number;
+  /** `sync`: replayed by prepare; `apply`: by `patch apply`. */
+  kind: "sync" | "apply";
+  state: PatchApplicationState;
+  /** Steps completed so far: a re-run resumes after them. */
+  stepsDone: number;
+  stepsTotal: number;
+  /** Applied with errors tolerated (`prepare --skip-sync-errors`). */
+  errorsTolerated: boolean;
+  logDir: string;
+  detail: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+}
+
+/** What one edition directory holds, per node. */
+export interface PatchEditionRecord {
+  node: string;
+  /** `fs1` or `fs2`. */
+  edition: string;
+  /** Ids of the patches the edition holds, in the order they were applied. */
+  patches: string[];
+  /** Set by abort: the next prepare must resynchronise this edition fully. */
+  needsResync: boolean;
   updatedAt: number;
 }

@@ -1,9 +1,10 @@
 /**
  * @module store/rows
  * State records ↔ table rows, the same for SQLite and PostgreSQL: booleans as 0/1, `lastExit`,
- * `targets`, `plan` and the maintenance record's lists as JSON text, absent values as NULL. A
- * nullable field given as `undefined` is stored as NULL; a required one left empty is refused by the
- * table's NOT NULL constraint, which rolls the whole batch back.
+ * `targets`, `plan`, the maintenance record's lists and the patch records' phases, cutover plan and
+ * patch lists as JSON text, absent values as NULL. A nullable field given as `undefined` is stored as
+ * NULL; a required one left empty is refused by the table's NOT NULL constraint, which rolls the
+ * whole batch back. A JSON value that is not what its record says becomes NULL, refused the same way.
  */
 import type { ReplicaState } from "../lifecycle/replica-state.js";
 import type {
@@ -21,6 +22,14 @@ import type {
   OperationRecord,
   OperationStatus,
   OperationStepRecord,
+  PatchApplicationRecord,
+  PatchApplicationState,
+  PatchEditionRecord,
+  PatchPhase,
+  PatchPhaseRecord,
+  PatchSessionRecord,
+  PatchSessionStatus,
+  CutoverPlanRecord,
   ReplicaRecord,
   StepName,
   StepStatus,
@@ -31,6 +40,9 @@ import type {
   JobRunRow,
   MaintenanceRow,
   OperationRow,
+  PatchApplicationRow,
+  PatchEditionRow,
+  PatchSessionRow,
   ReplicaRow,
   StepRow,
 } from "./schema.js";
@@ -295,6 +307,192 @@ export function rowToMaintenance(r: MaintenanceRow): MaintenanceRecord {
     components: jsonToNames(r.components, "components"),
     pausedSchedules: jsonToNames(r.paused_schedules, "paused schedules"),
     startedAt: r.started_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** The phases in cycle order; a session's phases are written in this order. */
+const PATCH_PHASES: readonly PatchPhase[] = [
+  "prepare",
+  "apply",
+  "finalize",
+  "cutover",
+  "cleanup",
+  "abort",
+  "fs-clone",
+];
+const PHASE_STATES: readonly string[] = ["running", "done", "failed"];
+const PLAN_MODES: readonly string[] = ["switch", "restart"];
+
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === "object" && x !== null && !Array.isArray(x);
+const isTime = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
+const isOptionalTime = (x: unknown): x is number | null | undefined =>
+  x === null || x === undefined || isTime(x);
+const isOptionalText = (x: unknown): x is string | null | undefined =>
+  x === null || x === undefined || typeof x === "string";
+
+/** `value` as a phase record with its fields in a fixed order, or `undefined` when it is not one. */
+function toPhaseRecord(value: unknown): PatchPhaseRecord | undefined {
+  if (!isObject(value)) return undefined;
+  const { state, startedAt, finishedAt, detail, operationId } = value;
+  if (
+    typeof state !== "string" ||
+    !PHASE_STATES.includes(state) ||
+    !isTime(startedAt) ||
+    !isOptionalTime(finishedAt) ||
+    !isOptionalText(detail) ||
+    !isOptionalText(operationId)
+  )
+    return undefined;
+  return {
+    state: state as PatchPhaseRecord["state"],
+    startedAt,
+    finishedAt: finishedAt ?? null,
+    detail: detail ?? null,
+    operationId: operationId ?? null,
+  };
+}
+
+/**
+ * `value` as a session's phases, in `PATCH_PHASES` order (a phase given as `undefined` is left out),
+ * or `undefined` when it is not an object of known phases → phase records.
+ */
+function toPhases(value: unknown): PatchSessionRecord["phases"] | undefined {
+  if (!isObject(value)) return undefined;
+  const known: readonly string[] = PATCH_PHASES;
+  if (Object.entries(value).some(([k, v]) => v !== undefined && !known.includes(k))) return undefined;
+  const phases: PatchSessionRecord["phases"] = {};
+  for (const phase of PATCH_PHASES) {
+    if (value[phase] === undefined) continue;
+    const record = toPhaseRecord(value[phase]);
+    if (record === undefined) return undefined;
+    phases[phase] = record;
+  }
+  return phases;
+}
+
+/** `value` as a cutover plan in a fixed key order, `null` for none, `undefined` when it is not one. */
+function toPlan(value: unknown): CutoverPlanRecord | null | undefined {
+  if (value === null || value === undefined) return null;
+  if (!isObject(value) || !Array.isArray(value.components) || !isTime(value.computedAt)) return undefined;
+  const components: CutoverPlanRecord["components"] = [];
+  for (const c of value.components as unknown[]) {
+    if (!isObject(c) || typeof c.name !== "string" || typeof c.mode !== "string") return undefined;
+    if (!PLAN_MODES.includes(c.mode)) return undefined;
+    components.push({ name: c.name, mode: c.mode as "switch" | "restart" });
+  }
+  return { components, computedAt: value.computedAt };
+}
+
+/** Parses JSON text; throws a plain `Error` naming `what` when it is not JSON. */
+function parseJson(text: string | null, what: string): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new Error(`${what}: not JSON (${(err as Error).message}): ${text}`);
+  }
+}
+
+/** Phases and plan as JSON text; a value that is not what the record says → NULL (NOT NULL refuses). */
+export function patchSessionToRow(p: PatchSessionRecord): PatchSessionRow {
+  const phases = toPhases(p.phases);
+  const plan = toPlan(p.plan);
+  return {
+    id: p.id,
+    node: p.node,
+    kind: p.kind,
+    status: p.status,
+    run_edition: p.runEdition,
+    patch_edition: p.patchEdition,
+    phases: phases === undefined ? null : JSON.stringify(phases),
+    plan: plan === undefined ? null : JSON.stringify(plan),
+    reason: p.reason ?? null,
+    started_at: p.startedAt,
+    finished_at: p.finishedAt ?? null,
+    updated_at: p.updatedAt,
+  };
+}
+
+/** Parses a patch session row; throws a plain `Error` saying what is wrong (the caller adds the location). */
+export function rowToPatchSession(r: PatchSessionRow): PatchSessionRecord {
+  const phases = toPhases(parseJson(r.phases, "phases"));
+  if (phases === undefined) throw new Error(`phases are not a map of patch phases: ${r.phases}`);
+  const plan = toPlan(parseJson(r.plan, "plan"));
+  if (plan === undefined) throw new Error(`plan is not a cutover plan: ${r.plan}`);
+  return {
+    id: r.id,
+    node: r.node,
+    kind: r.kind as PatchSessionRecord["kind"],
+    status: r.status as PatchSessionStatus,
+    runEdition: r.run_edition,
+    patchEdition: r.patch_edition,
+    phases,
+    plan,
+    reason: r.reason,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function patchApplicationToRow(a: PatchApplicationRecord): PatchApplicationRow {
+  return {
+    session: a.session,
+    node: a.node,
+    patch_id: a.patchId,
+    edition: a.edition,
+    seq: a.seq,
+    kind: a.kind,
+    state: a.state,
+    steps_done: a.stepsDone,
+    steps_total: a.stepsTotal,
+    errors_tolerated: toFlag(a.errorsTolerated),
+    log_dir: a.logDir,
+    detail: a.detail ?? null,
+    started_at: a.startedAt,
+    finished_at: a.finishedAt ?? null,
+  };
+}
+
+export function rowToPatchApplication(r: PatchApplicationRow): PatchApplicationRecord {
+  return {
+    session: r.session,
+    node: r.node,
+    patchId: r.patch_id,
+    edition: r.edition,
+    seq: r.seq,
+    kind: r.kind as PatchApplicationRecord["kind"],
+    state: r.state as PatchApplicationState,
+    stepsDone: r.steps_done,
+    stepsTotal: r.steps_total,
+    errorsTolerated: r.errors_tolerated === 1,
+    logDir: r.log_dir,
+    detail: r.detail,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+/** A patch list that is not a list of ids becomes NULL, which the table refuses (NOT NULL). */
+export function patchEditionToRow(e: PatchEditionRecord): PatchEditionRow {
+  return {
+    node: e.node,
+    edition: e.edition,
+    patches: namesToJson(e.patches),
+    needs_resync: toFlag(e.needsResync),
+    updated_at: e.updatedAt,
+  };
+}
+
+/** Parses a patch edition row; throws a plain `Error` saying what is wrong (the caller adds the location). */
+export function rowToPatchEdition(r: PatchEditionRow): PatchEditionRecord {
+  return {
+    node: r.node,
+    edition: r.edition,
+    patches: jsonToNames(r.patches, "patches"),
+    needsResync: r.needs_resync === 1,
     updatedAt: r.updated_at,
   };
 }

@@ -95,6 +95,58 @@ export interface MaintenanceRow {
   updated_at: number;
 }
 
+/** A `PatchSessionRecord` of one node. */
+export interface PatchSessionRow {
+  id: number;
+  node: string;
+  kind: string;
+  status: string;
+  run_edition: string;
+  patch_edition: string;
+  /**
+   * JSON object of phase → `PatchPhaseRecord`; null only for a value that was not one, which NOT
+   * NULL refuses.
+   */
+  phases: string | null;
+  /**
+   * JSON: the `CutoverPlanRecord`, or `null` (JSON text) before finalize; SQL NULL only for a value
+   * that was neither, which NOT NULL refuses.
+   */
+  plan: string | null;
+  reason: string | null;
+  started_at: number;
+  finished_at: number | null;
+  updated_at: number;
+}
+
+export interface PatchApplicationRow {
+  session: number;
+  node: string;
+  patch_id: string;
+  edition: string;
+  seq: number;
+  kind: string;
+  state: string;
+  steps_done: number;
+  steps_total: number;
+  /** 0/1; null only for a value that was not a boolean, which NOT NULL refuses. */
+  errors_tolerated: number | null;
+  log_dir: string;
+  detail: string | null;
+  started_at: number;
+  finished_at: number | null;
+}
+
+export interface PatchEditionRow {
+  node: string;
+  edition: string;
+  /** JSON list of patch ids in the order applied; null only for a value that was not one (NOT NULL). */
+  patches: string | null;
+  /** 0/1; null as for `errors_tolerated`. */
+  needs_resync: number | null;
+  updated_at: number;
+}
+
 export interface SchemaMigrationRow {
   version: number;
   name: string;
@@ -110,5 +162,8 @@ export interface StoreTables {
   operation_steps: StepRow;
   job_runs: JobRunRow;
   maintenance: MaintenanceRow & { id: number };
+  patch_sessions: PatchSessionRow;
+  patch_applications: PatchApplicationRow;
+  patch_editions: PatchEditionRow;
   schema_migrations: SchemaMigrationRow;
 }

@@ -11,6 +11,9 @@ import type {
   OperationRecord,
   OperationStatus,
   OperationStepRecord,
+  PatchApplicationRecord,
+  PatchEditionRecord,
+  PatchSessionRecord,
   ReplicaRecord,
   StateBatch,
 } from "./records.js";
@@ -33,6 +36,29 @@ export interface StateStore {
   listRunningJobRuns(): Promise<JobRunRecord[]>;
   /** The maintenance record, when maintenance is on. */
   readMaintenance(): Promise<MaintenanceRecord | undefined>;
+  /**
+   * Patch sessions of every node, newest first (by `id` descending, then node in code-point order),
+   * at most `limit` (default 20).
+   *
+   * @throws BadRequestError (STW-1006) when `limit` is not a whole number ≥ 0.
+   * @example await store.listPatchSessions(1) // → the newest session (of the first node, by name)
+   */
+  listPatchSessions(limit?: number): Promise<PatchSessionRecord[]>;
+  /**
+   * Session `id` of `node`, if there is one.
+   *
+   * @throws BadRequestError (STW-1006) when `id` is not a whole number ≥ 1.
+   */
+  readPatchSession(id: number, node: string): Promise<PatchSessionRecord | undefined>;
+  /**
+   * Patches applied in session `filter.session` on `filter.node` (each when given), ordered by
+   * session, then `seq` (then node and patch id in code-point order).
+   *
+   * @throws BadRequestError (STW-1006) when `filter.session` is not a whole number ≥ 1.
+   */
+  listPatchApplications(filter?: { session?: number; node?: string }): Promise<PatchApplicationRecord[]>;
+  /** What each edition holds, of `node` (every node when omitted), by node, then edition (code points). */
+  listPatchEditions(node?: string): Promise<PatchEditionRecord[]>;
   /** Apply every change of `batch` in one transaction. */
   commit(batch: StateBatch): Promise<void>;
   /**
@@ -40,6 +66,8 @@ export interface StateStore {
    * steps of every finished operation, and finished operations beyond the newest `keepOperations`
    * (default 100). Running operations and their steps stay; finished job runs beyond the newest
    * 100 per job are deleted (a run still `running` never is); the maintenance record stays (it outlives a `down`).
+   * Patch sessions, patch applications and patch editions all stay: they are history, and what the
+   * next `patch` phase reads (an open cycle, what each edition holds) outlives a `down`.
    */
   clearVolatile(keepOperations?: number): Promise<void>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 /**
  * @module store/state-writer
- * Group commit: replica, component, journal, job run and maintenance records changed during one turn
- * of the event loop are committed together in one durable transaction. Starting 100 replicas then
+ * Group commit: replica, component, journal, job run, patch and maintenance records changed during one
+ * turn of the event loop are committed together in one durable transaction. Starting 100 replicas then
  * costs a handful of fsyncs instead of several hundred, and each caller can still await the commit
  * of its change.
  *
@@ -19,6 +19,9 @@ import type {
   MaintenanceRecord,
   OperationRecord,
   OperationStepRecord,
+  PatchApplicationRecord,
+  PatchEditionRecord,
+  PatchSessionRecord,
   ReplicaRecord,
 } from "./records.js";
 import type { StateStore } from "./state-store.js";
@@ -108,6 +111,27 @@ export class StateWriter {
   /** Queue the current form of a job run (upserted by `id`); resolves as `putReplica` does. */
   putJobRun(record: JobRunRecord): Promise<void> {
     this.#queued.putJobRun(record);
+    return this.#schedule();
+  }
+
+  /**
+   * Queue the current form of a patch session (upserted by `(id, node)`); resolves as `putReplica`
+   * does. A copy is queued: the caller may go on changing the record's phases.
+   */
+  putPatchSession(record: PatchSessionRecord): Promise<void> {
+    this.#queued.putPatchSession(record);
+    return this.#schedule();
+  }
+
+  /** Queue the current form of a patch application (upserted by `(session, node, patchId)`). */
+  putPatchApplication(record: PatchApplicationRecord): Promise<void> {
+    this.#queued.putPatchApplication(record);
+    return this.#schedule();
+  }
+
+  /** Queue the current form of a patch edition (upserted by `(node, edition)`). */
+  putPatchEdition(record: PatchEditionRecord): Promise<void> {
+    this.#queued.putPatchEdition(record);
     return this.#schedule();
   }
 

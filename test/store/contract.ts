@@ -17,14 +17,18 @@ import type { StateBatch } from "../../src/store/records.js";
 import type { StateStore } from "../../src/store/state-store.js";
 import { jobsContract } from "./contract-jobs.js";
 import { journalContract } from "./contract-journal.js";
+import { patchingContract } from "./contract-patching.js";
 import {
   broken,
   componentRecord,
   daemonRecord,
   exitRecord,
   fullJobRunRecord,
+  fullPatchApplicationRecord,
+  fullPatchSessionRecord,
   fullReplicaRecord,
   maintenanceRecord,
+  patchEditionRecord,
   replicaRecord,
   T0,
 } from "./fixtures/records.js";
@@ -34,10 +38,15 @@ export {
   daemonRecord,
   exitRecord,
   fullJobRunRecord,
+  fullPatchApplicationRecord,
+  fullPatchSessionRecord,
   fullReplicaRecord,
   jobRunRecord,
   maintenanceRecord,
   operationRecord,
+  patchApplicationRecord,
+  patchEditionRecord,
+  patchSessionRecord,
   replicaRecord,
   stepRecord,
 } from "./fixtures/records.js";
@@ -233,7 +242,15 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
         await store.commit({ daemon: daemonRecord() });
         const before = await snapshot();
         await store.commit({});
-        await store.commit({ components: [], replicas: [], deleteReplicas: [], jobRuns: [] });
+        await store.commit({
+          components: [],
+          replicas: [],
+          deleteReplicas: [],
+          jobRuns: [],
+          patchSessions: [],
+          patchApplications: [],
+          patchEditions: [],
+        });
         expect(await snapshot()).toStrictEqual(before);
       });
 
@@ -337,6 +354,7 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
 
     journalContract(() => store);
     jobsContract(() => store);
+    patchingContract(() => store);
 
     describe("reopening", () => {
       it("keeps every record, and migrating again changes nothing", async () => {
@@ -345,6 +363,9 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
           components: [componentRecord()],
           replicas: [fullReplicaRecord(), replicaRecord({ index: 1 })],
           jobRuns: [fullJobRunRecord()],
+          patchSessions: [fullPatchSessionRecord()],
+          patchApplications: [fullPatchApplicationRecord()],
+          patchEditions: [patchEditionRecord()],
           maintenance: maintenanceRecord(),
         });
         const before = await snapshot();
@@ -354,6 +375,9 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
         expect(await snapshot(second)).toStrictEqual(before);
         expect(await second.listJobRuns()).toStrictEqual([fullJobRunRecord()]);
         expect(await second.readMaintenance()).toStrictEqual(maintenanceRecord());
+        expect(await second.listPatchSessions()).toStrictEqual([fullPatchSessionRecord()]);
+        expect(await second.listPatchApplications()).toStrictEqual([fullPatchApplicationRecord()]);
+        expect(await second.listPatchEditions()).toStrictEqual([patchEditionRecord()]);
         await second.commit({ replicas: [replicaRecord({ index: 2 })] });
         await second.close();
 
@@ -374,6 +398,10 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
         await expect(store.listJobRuns()).rejects.toBeInstanceOf(StewardError);
         await expect(store.listRunningJobRuns()).rejects.toBeInstanceOf(StewardError);
         await expect(store.readMaintenance()).rejects.toBeInstanceOf(StewardError);
+        await expect(store.listPatchSessions()).rejects.toBeInstanceOf(StewardError);
+        await expect(store.readPatchSession(1, "web-1")).rejects.toBeInstanceOf(StewardError);
+        await expect(store.listPatchApplications()).rejects.toBeInstanceOf(StewardError);
+        await expect(store.listPatchEditions()).rejects.toBeInstanceOf(StewardError);
         await expect(store.commit({ daemon: daemonRecord() })).rejects.toBeInstanceOf(StewardError);
         await expect(store.clearVolatile()).rejects.toBeInstanceOf(StewardError);
       });

@@ -6,7 +6,18 @@
 import { describe, expect, it } from "vitest";
 
 import { PendingBatch } from "../../src/store/pending-batch.js";
-import { fullJobRunRecord, jobRunRecord, maintenanceRecord, replicaRecord, T0 } from "./fixtures/records.js";
+import {
+  fullJobRunRecord,
+  fullPatchApplicationRecord,
+  fullPatchSessionRecord,
+  jobRunRecord,
+  maintenanceRecord,
+  patchApplicationRecord,
+  patchEditionRecord,
+  patchSessionRecord,
+  replicaRecord,
+  T0,
+} from "./fixtures/records.js";
 
 describe("PendingBatch", () => {
   it("leaves the maintenance record out until it is queued", () => {
@@ -46,7 +57,79 @@ describe("PendingBatch", () => {
     expect(batch.toBatch().maintenance).toStrictEqual(maintenanceRecord());
   });
 
+  it("keeps each patch record's latest form in the place it was first queued, keyed as the store keys it", () => {
+    const batch = new PendingBatch();
+    batch.putPatchSession(patchSessionRecord());
+    batch.putPatchSession(patchSessionRecord({ node: "web-2" }));
+    batch.putPatchSession(patchSessionRecord({ id: 2 }));
+    batch.putPatchSession(fullPatchSessionRecord());
+    batch.putPatchApplication(patchApplicationRecord());
+    batch.putPatchApplication(patchApplicationRecord({ session: 2 }));
+    batch.putPatchApplication(patchApplicationRecord({ patchId: "P-101" }));
+    batch.putPatchApplication(fullPatchApplicationRecord());
+    batch.putPatchEdition(patchEditionRecord());
+    batch.putPatchEdition(patchEditionRecord({ edition: "fs1" }));
+    batch.putPatchEdition(patchEditionRecord({ patches: [], updatedAt: T0 + 70 }));
+    const { patchSessions, patchApplications, patchEditions } = batch.toBatch();
+    expect({ patchSessions, patchApplications, patchEditions }).toStrictEqual({
+      patchSessions: [
+        fullPatchSessionRecord(),
+        patchSessionRecord({ node: "web-2" }),
+        patchSessionRecord({ id: 2 }),
+      ],
+      patchApplications: [
+        fullPatchApplicationRecord(),
+        patchApplicationRecord({ session: 2 }),
+        patchApplicationRecord({ patchId: "P-101" }),
+      ],
+      patchEditions: [
+        patchEditionRecord({ patches: [], updatedAt: T0 + 70 }),
+        patchEditionRecord({ edition: "fs1" }),
+      ],
+    });
+    expect(batch.size).toBe(8);
+  });
+
+  it("copies patch records deeply, so later changes by the caller do not leak in", () => {
+    const batch = new PendingBatch();
+    const session = fullPatchSessionRecord();
+    const edition = patchEditionRecord();
+    batch.putPatchSession(session);
+    batch.putPatchEdition(edition);
+    session.phases.apply!.detail = "changed";
+    session.phases.abort = {
+      state: "running",
+      startedAt: T0,
+      finishedAt: null,
+      detail: null,
+      operationId: null,
+    };
+    session.plan!.components[0]!.mode = "switch";
+    edition.patches.push("P-999");
+    expect(batch.toBatch().patchSessions).toStrictEqual([fullPatchSessionRecord()]);
+    expect(batch.toBatch().patchEditions).toStrictEqual([patchEditionRecord()]);
+  });
+
   describe("absorbing what was queued after it", () => {
+    it("takes newer patch records, replacing those of the same key", () => {
+      const held = new PendingBatch();
+      held.putPatchSession(patchSessionRecord());
+      held.putPatchApplication(patchApplicationRecord());
+      const newer = new PendingBatch();
+      newer.putPatchEdition(patchEditionRecord());
+      newer.putPatchSession(patchSessionRecord({ id: 2 }));
+      newer.putPatchSession(fullPatchSessionRecord());
+      newer.putPatchApplication(fullPatchApplicationRecord());
+      held.absorb(newer);
+      const { patchSessions, patchApplications, patchEditions } = held.toBatch();
+      expect({ patchSessions, patchApplications, patchEditions }).toStrictEqual({
+        patchSessions: [fullPatchSessionRecord(), patchSessionRecord({ id: 2 })],
+        patchApplications: [fullPatchApplicationRecord()],
+        patchEditions: [patchEditionRecord()],
+      });
+      expect(held.size).toBe(4);
+    });
+
     it("takes newer job runs and the newer maintenance value, a deletion included", () => {
       const held = new PendingBatch();
       held.putJobRun(jobRunRecord());

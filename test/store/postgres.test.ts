@@ -17,17 +17,25 @@ import { LATEST_VERSION, MIGRATIONS, type Migration } from "../../src/store/migr
 import { appliedVersions, migratePostgres } from "../../src/store/postgres/migrate.js";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
 import { redactUrl } from "../../src/store/postgres/pool.js";
+import { jobRunToRow } from "../../src/store/rows.js";
 import type { StateStore } from "../../src/store/state-store.js";
 import {
   daemonRecord,
+  fullJobRunRecord,
+  fullPatchApplicationRecord,
+  fullPatchSessionRecord,
   fullReplicaRecord,
   maintenanceRecord,
+  patchEditionRecord,
+  patchSessionRecord,
   replicaRecord,
   stateStoreContract,
 } from "./contract.js";
 import { createDatabase, dropDatabase, pgAdmin, pgUrl, terminateBackends } from "./fixtures/postgres.js";
 
-const TABLES = "daemon, components, replicas, operations, operation_steps, job_runs, maintenance";
+const TABLES =
+  "daemon, components, replicas, operations, operation_steps, job_runs, maintenance, " +
+  "patch_sessions, patch_applications, patch_editions";
 
 let db = "";
 /** Databases created by single tests, dropped at the end even when a test failed. */
@@ -39,6 +47,16 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const name of [db, ...extra]) if (name !== "") await dropDatabase(name);
 });
+
+/** Versions recorded in database `name`. */
+async function appliedVersionsOf(name: string): Promise<number[]> {
+  const rows = await pgAdmin<{ version: number }>(
+    "SELECT version FROM schema_migrations ORDER BY version",
+    [],
+    name,
+  );
+  return rows.map((r) => r.version);
+}
 
 async function freshDatabase(label: string): Promise<string> {
   const name = await createDatabase(label);
@@ -100,6 +118,43 @@ describe("PostgresStore", () => {
         `state store ${pgUrl(name)} has schema version ${LATEST_VERSION + 1}, newer than this Steward knows ` +
           `(${LATEST_VERSION}); it was written by a newer Steward. Run that version, or point \`store:\` elsewhere.`,
       );
+    });
+
+    it("bring a version-4 database to version 5, keeping its records, with empty, usable patch tables", async () => {
+      const name = await freshDatabase("from_v4");
+      const client = new pg.Client({ connectionString: pgUrl(name) });
+      await client.connect();
+      try {
+        expect(await migratePostgres(client, name, MIGRATIONS.slice(0, 4))).toStrictEqual([1, 2, 3, 4]);
+        const row = jobRunToRow(fullJobRunRecord());
+        const columns = Object.keys(row);
+        await client.query(
+          `INSERT INTO job_runs (${columns.join(", ")}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(", ")})`,
+          Object.values(row),
+        );
+        const tables = await client.query("SELECT to_regclass('patch_sessions') AS t");
+        expect(tables.rows).toStrictEqual([{ t: null }]);
+      } finally {
+        await client.end();
+      }
+
+      onTestFinished(closeAll);
+      const store = await open(pgUrl(name));
+      expect(await appliedVersionsOf(name)).toStrictEqual([1, 2, 3, 4, 5]);
+      expect(await store.listJobRuns()).toStrictEqual([fullJobRunRecord()]);
+      expect(await store.listPatchSessions()).toStrictEqual([]);
+      expect(await store.listPatchApplications()).toStrictEqual([]);
+      expect(await store.listPatchEditions()).toStrictEqual([]);
+      await store.commit({
+        patchSessions: [fullPatchSessionRecord()],
+        patchApplications: [fullPatchApplicationRecord()],
+        patchEditions: [patchEditionRecord()],
+      });
+      expect(await store.readPatchSession(1, "web-1")).toStrictEqual(fullPatchSessionRecord());
+      expect(await store.listPatchApplications({ node: "web-1" })).toStrictEqual([
+        fullPatchApplicationRecord(),
+      ]);
+      expect(await store.listPatchEditions("web-1")).toStrictEqual([patchEditionRecord()]);
     });
 
     it("that fail leave nothing applied, not even the earlier ones of the same run", async () => {
@@ -165,6 +220,50 @@ describe("PostgresStore", () => {
           `the transaction was rolled back, nothing of it was written`,
       );
       expect(await store.listReplicas()).toStrictEqual([]);
+    });
+  });
+
+  describe("patch records", () => {
+    it("a refused patch session is named in the error, with PostgreSQL's reason", async () => {
+      onTestFinished(async () => {
+        await closeAll();
+        await pgAdmin(`TRUNCATE ${TABLES}`, [], db);
+      });
+      const store = await open(pgUrl(db));
+      const bad = { ...patchSessionRecord({ id: 7 }), status: "closed" } as unknown as ReturnType<
+        typeof patchSessionRecord
+      >;
+      const failure = await store
+        .commit({ patchSessions: [patchSessionRecord(), bad] })
+        .catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(StoreWriteError);
+      expect((failure as Error).message).toBe(
+        `commit on state store ${pgUrl(db)} failed at patch session 7 on web-1: a record was refused ` +
+          `(new row for relation "patch_sessions" violates check constraint "patch_sessions_status_check"); ` +
+          `the transaction was rolled back, nothing of it was written`,
+      );
+      expect(await store.listPatchSessions()).toStrictEqual([]);
+    });
+
+    it("a session whose plan is not a cutover plan: STW-2001 naming it", async () => {
+      onTestFinished(async () => {
+        await closeAll();
+        await pgAdmin(`TRUNCATE ${TABLES}`, [], db);
+      });
+      const store = await open(pgUrl(db));
+      await store.commit({ patchSessions: [fullPatchSessionRecord({ id: 4, node: "db-1" })] });
+      await pgAdmin(
+        `UPDATE patch_sessions SET plan = '{"components": [{"name": "web"}], "computedAt": 1}'`,
+        [],
+        db,
+      );
+      const failure = await store.readPatchSession(4, "db-1").catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(StoreCorruptError);
+      expect((failure as Error).message).toContain(
+        `state store ${pgUrl(db)} holds an unreadable patch session 4 on db-1 ` +
+          `(plan is not a cutover plan: {"components": [{"name": "web"}], "computedAt": 1})`,
+      );
+      await expect(store.listPatchSessions()).rejects.toBeInstanceOf(StoreCorruptError);
     });
   });
 

@@ -44,6 +44,11 @@ describe("store queries", () => {
     expect(sqlite.selectJobRunsOf.sql).toMatch(
       /order by "started_at" desc, "id" collate "binary" desc limit \?$/,
     );
+    expect(sqlite.selectPatchSessions.sql).toMatch(/order by "id" desc, "node" collate "binary" limit \?$/);
+    expect(postgres.selectPatchApplicationsOn.sql).toMatch(
+      /where "node" = \$1 order by "session", "seq", "node" collate "C", "patch_id" collate "C"$/,
+    );
+    expect(postgres.selectPatchEditions.sql).toMatch(/order by "node" collate "C", "edition" collate "C"$/);
     expect(postgres.deleteOldJobRuns.sql).toContain(
       'row_number() over(partition by "job" order by "started_at" desc, "id" collate "C" desc)',
     );
@@ -54,6 +59,11 @@ describe("store queries", () => {
     expect(postgres.deleteOldOperations.bind({ keep: 7 })).toStrictEqual(["running", "running", 7]);
     expect(sqlite.deleteOldJobRuns.bind({ keep: 100 })).toStrictEqual(["running", 100]);
     expect(postgres.selectJobRunsOf.bind({ job: "backup", limit: 5 })).toStrictEqual(["backup", 5]);
+    expect(sqlite.selectPatchApplicationsInOn.bind({ session: 2, node: "web-1" })).toStrictEqual([
+      2,
+      "web-1",
+    ]);
+    expect(postgres.selectPatchSession.bind({ id: 3, node: "db-1" })).toStrictEqual([3, "db-1"]);
     const row = {
       state: "active",
       pid: 1,

@@ -22,12 +22,18 @@ import {
 import { appliedVersions, migrateSqlite } from "../../src/store/sqlite/migrate.js";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { StateStore } from "../../src/store/state-store.js";
+import { jobRunToRow, maintenanceToRow } from "../../src/store/rows.js";
 import {
   daemonRecord,
   fullJobRunRecord,
+  fullPatchApplicationRecord,
+  fullPatchSessionRecord,
   fullReplicaRecord,
   jobRunRecord,
   maintenanceRecord,
+  patchApplicationRecord,
+  patchEditionRecord,
+  patchSessionRecord,
   replicaRecord,
   stateStoreContract,
 } from "./contract.js";
@@ -106,6 +112,7 @@ describe("SqliteStore", () => {
         { version: 2, name: "operations" },
         { version: 3, name: "daemon_handover" },
         { version: 4, name: "jobs" },
+        { version: 5, name: "patching" },
       ]);
       const tables = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -118,6 +125,9 @@ describe("SqliteStore", () => {
         "maintenance",
         "operation_steps",
         "operations",
+        "patch_applications",
+        "patch_editions",
+        "patch_sessions",
         "replicas",
         "schema_migrations",
       ]);
@@ -214,6 +224,40 @@ describe("SqliteStore", () => {
     });
   });
 
+  describe("unreadable patch records", () => {
+    it("a session whose phases or plan do not parse: STW-2001 naming the session, for a list and a read", async () => {
+      const store = open();
+      await store.commit({
+        patchSessions: [fullPatchSessionRecord({ id: 3 }), patchSessionRecord({ id: 1 })],
+      });
+      const db = raw();
+      db.prepare(`UPDATE patch_sessions SET plan = '{"components": 3, "computedAt": 1}' WHERE id = 3`).run();
+      db.prepare(`UPDATE patch_sessions SET phases = '{"apply":' WHERE id = 1`).run();
+      db.close();
+      await expect(store.readPatchSession(3, "web-1")).rejects.toThrow(StoreCorruptError);
+      await expect(store.readPatchSession(3, "web-1")).rejects.toThrow(
+        `state store ${path} holds an unreadable patch session 3 on web-1 ` +
+          `(plan is not a cutover plan: {"components": 3, "computedAt": 1})`,
+      );
+      await expect(store.readPatchSession(1, "web-1")).rejects.toThrow(
+        /holds an unreadable patch session 1 on web-1 \(phases: not JSON \(.*\): \{"apply":\)/,
+      );
+      await expect(store.listPatchSessions()).rejects.toThrow(StoreCorruptError);
+    });
+
+    it("an edition whose patches are not a list of ids: STW-2001 naming the edition", async () => {
+      const store = open();
+      await store.commit({ patchEditions: [patchEditionRecord()] });
+      const db = raw();
+      db.prepare(`UPDATE patch_editions SET patches = '{"P-100": true}'`).run();
+      db.close();
+      await expect(store.listPatchEditions()).rejects.toThrow(StoreCorruptError);
+      await expect(store.listPatchEditions("web-1")).rejects.toThrow(
+        `holds an unreadable patch edition fs2 on web-1 (patches are not a list of names: {"P-100": true})`,
+      );
+    });
+  });
+
   describe("rows", () => {
     it("store booleans as 0/1, the last exit as JSON text and absent values as NULL", async () => {
       const store = open();
@@ -256,6 +300,65 @@ describe("SqliteStore", () => {
       ]);
     });
 
+    it("store patch records' flags as 0/1, phases, plan and patch lists as JSON text, no plan as `null`", async () => {
+      const store = open();
+      const full = fullPatchSessionRecord({ id: 2 });
+      await store.commit({
+        patchSessions: [patchSessionRecord(), full],
+        patchApplications: [patchApplicationRecord(), fullPatchApplicationRecord({ patchId: "P-101" })],
+        patchEditions: [patchEditionRecord({ needsResync: true })],
+      });
+      const db = raw();
+      const sessions = db.prepare("SELECT * FROM patch_sessions ORDER BY id").all() as Record<
+        string,
+        unknown
+      >[];
+      const applications = db
+        .prepare("SELECT patch_id, errors_tolerated, detail FROM patch_applications ORDER BY patch_id")
+        .all();
+      const editions = db.prepare("SELECT * FROM patch_editions").all();
+      db.close();
+      expect(sessions[0]).toMatchObject({ phases: "{}", plan: "null", reason: null, finished_at: null });
+      expect(JSON.parse(sessions[1]?.phases as string)).toStrictEqual(full.phases);
+      expect(Object.keys(JSON.parse(sessions[1]?.phases as string) as object)).toStrictEqual([
+        "prepare",
+        "apply",
+        "finalize",
+        "cutover",
+      ]);
+      expect(JSON.parse(sessions[1]?.plan as string)).toStrictEqual(full.plan);
+      expect(applications).toStrictEqual([
+        { patch_id: "P-100", errors_tolerated: 0, detail: null },
+        { patch_id: "P-101", errors_tolerated: 1, detail: fullPatchApplicationRecord().detail },
+      ]);
+      expect(editions).toStrictEqual([
+        {
+          node: "web-1",
+          edition: "fs2",
+          patches: '["P-100","P-101"]',
+          needs_resync: 1,
+          updated_at: patchEditionRecord().updatedAt,
+        },
+      ]);
+    });
+
+    it("a refused patch session is named in the error, with the constraint", async () => {
+      const store = open();
+      const bad = { ...patchSessionRecord({ id: 7 }), status: "closed" } as unknown as ReturnType<
+        typeof patchSessionRecord
+      >;
+      const failure = await store
+        .commit({ patchSessions: [patchSessionRecord(), bad] })
+        .catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(StoreWriteError);
+      expect((failure as Error).message).toBe(
+        `commit on state store ${path} failed at patch session 7 on web-1: a record was refused ` +
+          `(CHECK constraint failed: status IN ('open', 'cutover-rolled-back', 'completed', 'aborted')); ` +
+          `the transaction was rolled back, nothing of it was written`,
+      );
+      expect(await store.listPatchSessions()).toStrictEqual([]);
+    });
+
     it("a refused record is named in the error, with the constraint", async () => {
       const store = open();
       const bad = {
@@ -295,6 +398,47 @@ describe("SqliteStore", () => {
       expect(migrateSqlite(db, path, [ok])).toStrictEqual([]);
       expect(appliedVersions(db)).toStrictEqual([1]);
       db.close();
+    });
+
+    it("bring a version-4 store to version 5, keeping its records, with empty, usable patch tables", async () => {
+      mkdirSync(dirname(path), { recursive: true });
+      const db = raw();
+      expect(migrateSqlite(db, path, MIGRATIONS.slice(0, 4))).toStrictEqual([1, 2, 3, 4]);
+      const insert = (table: string, row: object, extra: Record<string, unknown> = {}): void => {
+        const values = { ...extra, ...row };
+        const columns = Object.keys(values);
+        db.prepare(
+          `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((c) => `@${c}`).join(", ")})`,
+        ).run(values);
+      };
+      insert("job_runs", jobRunToRow(fullJobRunRecord()));
+      insert("maintenance", maintenanceToRow(maintenanceRecord()), { id: 1 });
+      const tables = () =>
+        db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'patch%'")
+          .pluck()
+          .all();
+      expect(tables()).toStrictEqual([]);
+      db.close();
+
+      const store = open();
+      expect(await store.listJobRuns()).toStrictEqual([fullJobRunRecord()]);
+      expect(await store.readMaintenance()).toStrictEqual(maintenanceRecord());
+      expect(await store.listPatchSessions()).toStrictEqual([]);
+      expect(await store.listPatchApplications()).toStrictEqual([]);
+      expect(await store.listPatchEditions()).toStrictEqual([]);
+      await store.commit({
+        patchSessions: [fullPatchSessionRecord()],
+        patchApplications: [fullPatchApplicationRecord()],
+        patchEditions: [patchEditionRecord()],
+      });
+      expect(await store.readPatchSession(1, "web-1")).toStrictEqual(fullPatchSessionRecord());
+      expect(await store.listPatchApplications({ session: 1 })).toStrictEqual([fullPatchApplicationRecord()]);
+      expect(await store.listPatchEditions("web-1")).toStrictEqual([patchEditionRecord()]);
+
+      const after = raw();
+      expect(appliedVersions(after)).toStrictEqual([1, 2, 3, 4, 5]);
+      after.close();
     });
 
     it("refuse a store migrated by a newer Steward: STW-2003", async () => {

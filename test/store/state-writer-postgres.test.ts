@@ -48,7 +48,8 @@ async function setup() {
     await restore(db);
     await store.close();
     await pgAdmin(
-      "TRUNCATE daemon, components, replicas, operations, operation_steps, job_runs, maintenance",
+      "TRUNCATE daemon, components, replicas, operations, operation_steps, job_runs, maintenance, " +
+        "patch_sessions, patch_applications, patch_editions",
       [],
       db,
     );

@@ -14,8 +14,12 @@ import {
   fullJobRunRecord,
   fullReplicaRecord,
   jobRunRecord,
+  fullPatchSessionRecord,
   maintenanceRecord,
   operationRecord,
+  patchApplicationRecord,
+  patchEditionRecord,
+  patchSessionRecord,
   replicaRecord,
   stepRecord,
   T0,
@@ -39,6 +43,11 @@ class SwitchedStore implements StateStore {
   listJobRuns = (job?: string, limit?: number) => this.inner.listJobRuns(job, limit);
   listRunningJobRuns = () => this.inner.listRunningJobRuns();
   readMaintenance = () => this.inner.readMaintenance();
+  listPatchSessions = (limit?: number) => this.inner.listPatchSessions(limit);
+  readPatchSession = (id: number, node: string) => this.inner.readPatchSession(id, node);
+  listPatchApplications = (filter?: { session?: number; node?: string }) =>
+    this.inner.listPatchApplications(filter);
+  listPatchEditions = (node?: string) => this.inner.listPatchEditions(node);
   clearVolatile = (keep?: number) => this.inner.clearVolatile(keep);
   close = () => this.inner.close();
   async commit(batch: StateBatch): Promise<void> {
@@ -208,6 +217,56 @@ describe("StateWriter", () => {
       expect(await store.readMaintenance()).toBeUndefined();
       await writer.putJobRun(jobRunRecord());
       expect(await store.listJobRuns()).toStrictEqual([jobRunRecord()]);
+    });
+  });
+
+  describe("patch records", () => {
+    it("are committed with everything else changed in the same turn, after job runs", async () => {
+      const { store, writer } = setup();
+      await Promise.all([
+        writer.putPatchEdition(patchEditionRecord()),
+        writer.putJobRun(jobRunRecord()),
+        writer.putPatchApplication(patchApplicationRecord()),
+        writer.putPatchSession(patchSessionRecord()),
+        writer.putMaintenance(maintenanceRecord()),
+      ]);
+      expect(store.commits).toHaveLength(1);
+      expect(Object.keys(store.commits[0]!).filter((k) => /jobRuns|patch|maintenance/.test(k))).toStrictEqual(
+        ["jobRuns", "patchSessions", "patchApplications", "patchEditions", "maintenance"],
+      );
+      expect(await store.listPatchSessions()).toStrictEqual([patchSessionRecord()]);
+      expect(await store.listPatchApplications()).toStrictEqual([patchApplicationRecord()]);
+      expect(await store.listPatchEditions()).toStrictEqual([patchEditionRecord()]);
+    });
+
+    it("are kept across an outage and flushed, each in its latest form, in first-queued order", async () => {
+      const { store, writer, errors, restored } = setup();
+      store.down = true;
+      const queued = [
+        writer.putPatchSession(patchSessionRecord({ id: 2 })),
+        writer.putPatchSession(patchSessionRecord({ id: 1 })),
+        writer.putPatchApplication(patchApplicationRecord()),
+      ];
+      await sleep(30);
+      const applied = patchApplicationRecord({ state: "done", stepsDone: 3, finishedAt: T0 + 52 });
+      const cutOver = fullPatchSessionRecord({ id: 2, status: "completed" });
+      queued.push(
+        writer.putPatchApplication(applied),
+        writer.putPatchSession(cutOver),
+        writer.putPatchEdition(patchEditionRecord({ needsResync: true })),
+      );
+      await sleep(30);
+      expect(await settled(Promise.race(queued))).toBe(false);
+      expect(errors).toHaveLength(1);
+
+      store.down = false;
+      await Promise.all(queued);
+      expect(restored).toStrictEqual([{ writes: 4, outageMs: expect.any(Number) }]);
+      const batch = store.commits.at(-1)!;
+      expect(batch.patchSessions).toStrictEqual([cutOver, patchSessionRecord({ id: 1 })]);
+      expect(batch.patchApplications).toStrictEqual([applied]);
+      expect(await store.listPatchSessions()).toStrictEqual([cutOver, patchSessionRecord({ id: 1 })]);
+      expect(await store.listPatchEditions()).toStrictEqual([patchEditionRecord({ needsResync: true })]);
     });
   });
 

@@ -7,11 +7,12 @@ import { initial } from "./001_initial.js";
 import { operations } from "./002_operations.js";
 import { daemonHandover } from "./003_daemon_handover.js";
 import { jobs } from "./004_jobs.js";
+import { patching } from "./005_patching.js";
 import type { Migration } from "./migration.js";
 
 export { assertWellFormed, SCHEMA_MIGRATIONS_DDL, type Migration } from "./migration.js";
 
-export const MIGRATIONS: readonly Migration[] = [initial, operations, daemonHandover, jobs];
+export const MIGRATIONS: readonly Migration[] = [initial, operations, daemonHandover, jobs, patching];
 
 /** The schema version a store has once every migration has run. */
 export const LATEST_VERSION: number = MIGRATIONS.length;

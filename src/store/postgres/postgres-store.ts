@@ -20,6 +20,9 @@ import type {
   OperationRecord,
   OperationStatus,
   OperationStepRecord,
+  PatchApplicationRecord,
+  PatchEditionRecord,
+  PatchSessionRecord,
   ReplicaRecord,
   StateBatch,
 } from "../records.js";
@@ -29,10 +32,21 @@ import {
   rowToJobRun,
   rowToMaintenance,
   rowToOperation,
+  rowToPatchApplication,
+  rowToPatchEdition,
+  rowToPatchSession,
   rowToReplica,
   rowToStep,
 } from "../rows.js";
-import { DEFAULT_JOB_RUNS_LIMIT, JOB_RUNS_KEPT, jobRunsLimit } from "../limits.js";
+import {
+  DEFAULT_JOB_RUNS_LIMIT,
+  DEFAULT_PATCH_SESSIONS_LIMIT,
+  JOB_RUNS_KEPT,
+  jobRunsLimit,
+  patchSessionId,
+  patchSessionsLimit,
+} from "../limits.js";
+import type { PatchSessionRow } from "../schema.js";
 import type { StateStore } from "../state-store.js";
 import { migratePostgres } from "./migrate.js";
 import { batchWrites } from "../batch-writes.js";
@@ -186,8 +200,67 @@ export class PostgresStore implements StateStore {
   }
 
   /**
+   * Newest first (by `id` descending, then node in code-point order), at most `limit`.
+   *
+   * @throws BadRequestError (STW-1006) when `limit` is not a whole number ≥ 0.
+   * @throws StoreCorruptError (STW-2001) naming a session whose phases or plan cannot be read.
+   */
+  async listPatchSessions(limit = DEFAULT_PATCH_SESSIONS_LIMIT): Promise<PatchSessionRecord[]> {
+    const max = patchSessionsLimit(limit);
+    const rows = await this.#read((c) => this.#stmts.selectPatchSessions.rows(c, { limit: max }));
+    return rows.map((row) => this.#patchSession(row));
+  }
+
+  /** @throws BadRequestError (STW-1006) when `id` is not a whole number ≥ 1. */
+  async readPatchSession(id: number, node: string): Promise<PatchSessionRecord | undefined> {
+    const key = { id: patchSessionId(id), node };
+    const rows = await this.#read((c) => this.#stmts.selectPatchSession.rows(c, key));
+    return rows[0] === undefined ? undefined : this.#patchSession(rows[0]);
+  }
+
+  /** By session, then `seq` (then node and patch id in code-point order). */
+  async listPatchApplications(
+    filter: { session?: number; node?: string } = {},
+  ): Promise<PatchApplicationRecord[]> {
+    const { node } = filter;
+    const session = filter.session === undefined ? undefined : patchSessionId(filter.session);
+    const s = this.#stmts;
+    const rows = await this.#read((c) =>
+      session === undefined
+        ? node === undefined
+          ? s.selectPatchApplications.rows(c, {})
+          : s.selectPatchApplicationsOn.rows(c, { node })
+        : node === undefined
+          ? s.selectPatchApplicationsIn.rows(c, { session })
+          : s.selectPatchApplicationsInOn.rows(c, { session, node }),
+    );
+    return rows.map(rowToPatchApplication);
+  }
+
+  /** By node, then edition (code-point order). */
+  async listPatchEditions(node?: string): Promise<PatchEditionRecord[]> {
+    const rows = await this.#read((c) =>
+      node === undefined
+        ? this.#stmts.selectPatchEditions.rows(c, {})
+        : this.#stmts.selectPatchEditionsOn.rows(c, { node }),
+    );
+    return rows.map((row) => {
+      try {
+        return rowToPatchEdition(row);
+      } catch (err) {
+        throw new StoreCorruptError(
+          this.location,
+          `holds an unreadable patch edition ${row.edition} on ${row.node} (${(err as Error).message})`,
+          err,
+        );
+      }
+    });
+  }
+
+  /**
    * Applies `batch` in one transaction, in the same order as SQLite: daemon, components, replicas,
-   * `deleteReplicas`, operations, steps, job runs, the maintenance record (deleted when `null`).
+   * `deleteReplicas`, operations, steps, job runs, patch sessions, patch applications, patch
+   * editions, the maintenance record (deleted when `null`).
    * When any record is refused, nothing of the batch is written.
    * Every statement is an upsert or a delete by key, so a batch whose COMMIT was lost can run again.
    *
@@ -213,8 +286,8 @@ export class PostgresStore implements StateStore {
   /**
    * Deletes every component and replica record, the steps of finished operations, finished
    * operations beyond the newest `keepOperations` and each job's finished runs beyond its newest 100,
-   * in one transaction; the daemon and maintenance records, running operations and running job runs
-   * stay.
+   * in one transaction; the daemon and maintenance records, running operations, running job runs and
+   * every patch session, application and edition (history) stay.
    */
   async clearVolatile(keepOperations = 100): Promise<void> {
     this.#assertOpen();
@@ -233,6 +306,18 @@ export class PostgresStore implements StateStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pool.end();
+  }
+
+  #patchSession(row: PatchSessionRow): PatchSessionRecord {
+    try {
+      return rowToPatchSession(row);
+    } catch (err) {
+      throw new StoreCorruptError(
+        this.location,
+        `holds an unreadable patch session ${row.id} on ${row.node} (${(err as Error).message})`,
+        err,
+      );
+    }
   }
 
   #assertOpen(): void {

@@ -22,10 +22,21 @@ import type {
   OperationRecord,
   OperationStatus,
   OperationStepRecord,
+  PatchApplicationRecord,
+  PatchEditionRecord,
+  PatchSessionRecord,
   ReplicaRecord,
   StateBatch,
 } from "../records.js";
-import { DEFAULT_JOB_RUNS_LIMIT, JOB_RUNS_KEPT, jobRunsLimit } from "../limits.js";
+import {
+  DEFAULT_JOB_RUNS_LIMIT,
+  DEFAULT_PATCH_SESSIONS_LIMIT,
+  JOB_RUNS_KEPT,
+  jobRunsLimit,
+  patchSessionId,
+  patchSessionsLimit,
+} from "../limits.js";
+import type { PatchSessionRow } from "../schema.js";
 import type { StateStore } from "../state-store.js";
 import { migrateSqlite } from "./migrate.js";
 import { prepareAll, type SqliteStatements } from "./prepare.js";
@@ -35,6 +46,9 @@ import {
   rowToJobRun,
   rowToMaintenance,
   rowToOperation,
+  rowToPatchApplication,
+  rowToPatchEdition,
+  rowToPatchSession,
   rowToReplica,
   rowToStep,
 } from "../rows.js";
@@ -224,9 +238,72 @@ export class SqliteStore implements StateStore {
   }
 
   /**
+   * Newest first (by `id` descending, then node in code-point order), at most `limit`.
+   *
+   * @throws BadRequestError (STW-1006) when `limit` is not a whole number ≥ 0.
+   * @throws StoreCorruptError (STW-2001) naming a session whose phases or plan cannot be read.
+   */
+  async listPatchSessions(limit = DEFAULT_PATCH_SESSIONS_LIMIT): Promise<PatchSessionRecord[]> {
+    const max = patchSessionsLimit(limit);
+    return this.#read(() =>
+      this.#stmts.selectPatchSessions.all({ limit: max }).map((row) => this.#patchSession(row)),
+    );
+  }
+
+  /** @throws BadRequestError (STW-1006) when `id` is not a whole number ≥ 1. */
+  async readPatchSession(id: number, node: string): Promise<PatchSessionRecord | undefined> {
+    const key = { id: patchSessionId(id), node };
+    return this.#read(() => {
+      const row = this.#stmts.selectPatchSession.get(key);
+      return row === undefined ? undefined : this.#patchSession(row);
+    });
+  }
+
+  /** By session, then `seq` (then node and patch id in code-point order). */
+  async listPatchApplications(
+    filter: { session?: number; node?: string } = {},
+  ): Promise<PatchApplicationRecord[]> {
+    const { node } = filter;
+    const session = filter.session === undefined ? undefined : patchSessionId(filter.session);
+    return this.#read(() => {
+      const s = this.#stmts;
+      const rows =
+        session === undefined
+          ? node === undefined
+            ? s.selectPatchApplications.all({})
+            : s.selectPatchApplicationsOn.all({ node })
+          : node === undefined
+            ? s.selectPatchApplicationsIn.all({ session })
+            : s.selectPatchApplicationsInOn.all({ session, node });
+      return rows.map(rowToPatchApplication);
+    });
+  }
+
+  /** By node, then edition (code-point order). */
+  async listPatchEditions(node?: string): Promise<PatchEditionRecord[]> {
+    return this.#read(() => {
+      const rows =
+        node === undefined
+          ? this.#stmts.selectPatchEditions.all({})
+          : this.#stmts.selectPatchEditionsOn.all({ node });
+      return rows.map((row) => {
+        try {
+          return rowToPatchEdition(row);
+        } catch (err) {
+          throw new StoreCorruptError(
+            this.location,
+            `holds an unreadable patch edition ${row.edition} on ${row.node} (${(err as Error).message})`,
+            err,
+          );
+        }
+      });
+    });
+  }
+
+  /**
    * Applies `batch` in one transaction, in this order: daemon, components, replicas (upserts),
-   * `deleteReplicas`, operations, steps, job runs, then the maintenance record (written, or deleted
-   * when `null`). When any record is refused, nothing of the batch is written. An empty batch does
+   * `deleteReplicas`, operations, steps, job runs, patch sessions, patch applications, patch
+   * editions, then the maintenance record (written, or deleted when `null`). When any record is refused, nothing of the batch is written. An empty batch does
    * nothing.
    *
    * @throws StoreWriteError (STW-2005) naming the record that was refused.
@@ -250,8 +327,8 @@ export class SqliteStore implements StateStore {
   /**
    * Deletes every component and replica record, the steps of finished operations, finished
    * operations beyond the newest `keepOperations` and each job's finished runs beyond its newest 100,
-   * in one transaction; the daemon and maintenance records, running operations and running job runs
-   * stay.
+   * in one transaction; the daemon and maintenance records, running operations, running job runs and
+   * every patch session, application and edition (history) stay.
    */
   async clearVolatile(keepOperations = 100): Promise<void> {
     this.#write("clearVolatile", () => {
@@ -284,6 +361,18 @@ export class SqliteStore implements StateStore {
       foreignKeys: Number(this.#db.pragma("foreign_keys", { simple: true })) === 1,
       busyTimeoutMs: Number(this.#db.pragma("busy_timeout", { simple: true })),
     };
+  }
+
+  #patchSession(row: PatchSessionRow): PatchSessionRecord {
+    try {
+      return rowToPatchSession(row);
+    } catch (err) {
+      throw new StoreCorruptError(
+        this.location,
+        `holds an unreadable patch session ${row.id} on ${row.node} (${(err as Error).message})`,
+        err,
+      );
+    }
   }
 
   #assertOpen(): void {
