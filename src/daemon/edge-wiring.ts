@@ -21,6 +21,8 @@ export class DaemonEdge {
   readonly #routed: Set<string>;
   #edge: Edge | undefined;
   readonly #warned = new Set<string>();
+  /** Replicas kept out of routing although ready: a cutover's new edition until `switchOver`. */
+  readonly #standby = new Set<string>();
 
   private constructor(topology: CompiledTopology) {
     this.#topology = topology;
@@ -65,8 +67,36 @@ export class DaemonEdge {
         this.#warned.add(component);
         return;
       }
-      this.table.setReplica(component, index, { port, ready: state === "ready" });
+      const standby = this.#standby.has(`${component}\0${index}`);
+      this.table.setReplica(component, index, { port, ready: state === "ready" && !standby });
     });
+  }
+
+  /** Keep these replicas out of routing, even once ready, until `switchOver` or `release`. */
+  standby(component: string, indices: readonly number[]): void {
+    for (const i of indices) this.#standby.add(`${component}\0${i}`);
+  }
+
+  /** Forget standby marks (a rolled-back cutover's replicas are being stopped anyway). */
+  release(component: string, indices: readonly number[]): void {
+    for (const i of indices) this.#standby.delete(`${component}\0${i}`);
+  }
+
+  /**
+   * The cutover's switch, in one synchronous step so no request sees a mix: every standby replica
+   * of each component enters routing and every replica it replaces starts draining.
+   */
+  switchOver(
+    moves: readonly { component: string; to: { index: number; port: number }[]; from: number[] }[],
+  ): void {
+    for (const { component, to, from } of moves) {
+      if (!this.#routed.has(component)) continue;
+      for (const { index, port } of to) {
+        this.#standby.delete(`${component}\0${index}`);
+        this.table.setReplica(component, index, { port, ready: true });
+      }
+      for (const index of from) void this.table.drain(component, index, 0);
+    }
   }
 
   /** Components maintenance keeps offline when the daemon starts. */

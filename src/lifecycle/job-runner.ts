@@ -30,6 +30,8 @@ export interface JobRunnerDeps {
   writer: StateWriter;
   bus: EventBus;
   log: (level: "info" | "warn", message: string) => void;
+  /** With `patching`: the run edition's real directory, where runs start (see `CompiledJob.editionCwd`). */
+  runEdition?: () => string;
 }
 
 /** A run in progress: its record, and how it ends. */
@@ -60,6 +62,8 @@ export class JobRunner {
   readonly #deps: JobRunnerDeps;
   readonly #live = new Map<string, LiveRun>();
   readonly #schedules = new Map<string, Cron>();
+  /** Jobs that may not start now, and why (a patch cycle holds `during_patching: hold` jobs). */
+  readonly #held = new Map<string, string>();
 
   constructor(jobs: readonly CompiledJob[], deps: JobRunnerDeps) {
     this.jobs = jobs;
@@ -97,6 +101,12 @@ export class JobRunner {
     trigger: JobRunRecord["trigger"],
   ): Promise<{ record: JobRunRecord; done: Promise<JobRunRecord> }> {
     const job = this.#job(name);
+    const held = this.#held.get(name);
+    if (held !== undefined)
+      throw new IllegalStateError(`job \`${name}\` is held: ${held}; it can run again once that is over`, {
+        job: name,
+        held,
+      });
     const active = this.running(name);
     if (active.length >= job.concurrency)
       throw new IllegalStateError(
@@ -130,9 +140,10 @@ export class JobRunner {
     };
     let spawned;
     try {
+      const edition = job.editionCwd !== undefined ? this.#deps.runEdition?.() : undefined;
       spawned = await spawnReplica({
-        command: renderCommand(job.command, { home: this.#deps.home, replica: 0 }),
-        cwd: job.cwd,
+        command: renderCommand(job.command, { home: this.#deps.home, replica: 0, edition }),
+        cwd: edition !== undefined ? join(edition, job.editionCwd ?? ".") : job.cwd,
         env,
         logFile,
       });
@@ -292,6 +303,23 @@ export class JobRunner {
   paused(name: string): boolean {
     const cron = this.#schedules.get(name);
     return cron !== undefined && !cron.isRunning() && !cron.isStopped();
+  }
+
+  /**
+   * Refuse new runs of `names` (manual ones with the reason; scheduled ones are skipped and
+   * logged) until `release`. Runs in progress go on.
+   */
+  hold(names: readonly string[], why: string): void {
+    for (const name of names) this.#held.set(name, why);
+  }
+
+  release(names: readonly string[] = [...this.#held.keys()]): void {
+    for (const name of names) this.#held.delete(name);
+  }
+
+  /** Held jobs and why. */
+  held(): Map<string, string> {
+    return new Map(this.#held);
   }
 
   stopSchedules(): void {

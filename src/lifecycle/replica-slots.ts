@@ -10,6 +10,9 @@
  * - both alive, neither stopping (the crash came before the switch): the older serves and the
  *   unfinished replacement is retired through the stop budget;
  * - one alive: it serves; none: the one updated last (so `${replica}` stays what it was).
+ *
+ * A cutover that had switched routing before the crash names its new replicas (`preferred`): those
+ * serve, whatever their age.
  */
 import type { ReplicaRecord } from "../store/records.js";
 import type { CompiledComponent } from "../topology/types.js";
@@ -31,8 +34,16 @@ export class ReplicaSlots {
   /** Replicas on their way out: a replaced one draining, or a replacement left unfinished by a crash. */
   readonly retiring = new Set<Replica>();
 
-  constructor(spec: CompiledComponent, deps: ReplicaDeps, records: readonly ReplicaRecord[]) {
+  readonly #preferred: ReadonlySet<number>;
+
+  constructor(
+    spec: CompiledComponent,
+    deps: ReplicaDeps,
+    records: readonly ReplicaRecord[],
+    preferred: readonly number[] = [],
+  ) {
     this.#spec = spec;
+    this.#preferred = new Set(preferred);
     this.#deps = deps;
     this.#records = records.filter((r) => r.component === spec.name && r.index < 2 * spec.replicas);
     this.active = Array.from({ length: spec.replicas }, (_, slot) => this.#choose(slot));
@@ -98,7 +109,9 @@ export class ReplicaSlots {
     if (liveA && liveB) {
       const stoppingA = STOPPING.has(a.state);
       const stoppingB = STOPPING.has(b.state);
-      if (stoppingA !== stoppingB) serving = stoppingA ? b : a;
+      if (this.#preferred.has(a.index) !== this.#preferred.has(b.index))
+        serving = this.#preferred.has(a.index) ? a : b;
+      else if (stoppingA !== stoppingB) serving = stoppingA ? b : a;
       else serving = (a.startTime ?? Infinity) <= (b.startTime ?? Infinity) ? a : b;
       this.retiring.add(this.#replica(serving === a ? b.index : a.index));
     } else if (liveA || liveB) serving = liveA ? a : b;

@@ -4,13 +4,14 @@
  * the restart policy when it exits on its own, and stops it through the stop budget. Every state
  * change goes through `#setState`, which records it (group-committed) and emits `replica:<state>`.
  */
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import type { EventBus } from "../events/events.js";
 import {
   formatMs,
   isAlive,
   isMarkedGroup,
   markerEnv,
+  readCwd,
   spawnReplica,
   terminateGroup,
   waitReady,
@@ -40,6 +41,11 @@ export interface ReplicaDeps {
   bus: EventBus;
   /** The edge's drain of a replica, when a route reaches its component. */
   routing?: (component: string, index: number) => RoutingDrain | undefined;
+  /**
+   * With `patching`: the real directory of the run edition, read at each start.
+   * @throws EditionLayoutError when the editions are not set up
+   */
+  runEdition?: () => string;
 }
 
 /** The journaled operation a start or stop belongs to, and which phase of its plan. */
@@ -82,6 +88,11 @@ export class Replica {
   #caughtStarting = false;
   /** What an interrupted stop had done before a daemon crash; the next stop continues from it. */
   #stopResume: StopResume | undefined;
+  /**
+   * With `patching`: the edition directory its process runs from. `start` sets it (undefined: the
+   * run edition, read at launch); a restart by policy keeps it.
+   */
+  #edition: string | undefined;
 
   constructor(spec: CompiledComponent, index: number, deps: ReplicaDeps, record?: ReplicaRecord) {
     this.component = spec.name;
@@ -124,18 +135,25 @@ export class Replica {
     );
   }
 
+  /** With `patching`: the edition directory its process runs (or last ran) from. */
+  get edition(): string | undefined {
+    return this.#edition;
+  }
+
   /**
    * Start the replica (running `recover` first when it is invalidated) and resolve once it is
-   * ready; reject with the reason when it fails, crashes for good, or a stop interrupts it.
+   * ready; reject with the reason when it fails, crashes for good, or a stop interrupts it. With
+   * `patching`, it runs from `opts.edition` (a cutover's new replicas) or else the run edition.
    */
-  start(): Promise<void> {
+  start(opts: { edition?: string } = {}): Promise<void> {
     const state = this.#record.state;
-    if (this.#stopping) return this.#stopping.then(() => this.start());
+    if (this.#stopping) return this.#stopping.then(() => this.start(opts));
     if (state === "ready") return Promise.resolve();
     const settled = this.#waiters.add();
     if (state === "starting" || state === "running" || state === "backoff") return settled;
     this.#restarts.reset();
     this.#runAbort = new AbortController();
+    this.#edition = opts.edition;
     this.#launch();
     return settled;
   }
@@ -192,6 +210,7 @@ export class Replica {
       }
       return "lost";
     }
+    this.#edition = this.#editionOf(pid);
     leader.exit = new Promise<LeaderExit>((resolve) => {
       watchExit(pid, startTime, () => {
         leader.exited = true;
@@ -309,6 +328,7 @@ export class Replica {
         if (this.#record.invalidated && recover)
           await runRecover(this.#rendered(recover)!, this.#spec.ready?.withinMs ?? 60_000, this.#hookEnv());
         this.#record.invalidated = false;
+        if (this.#spec.editionCwd !== undefined) this.#edition ??= this.#deps.runEdition?.();
         const vars = await this.#vars();
         await assertReadyPortFree(this.#spec.ready, vars);
         await this.#spawn(vars);
@@ -329,7 +349,27 @@ export class Replica {
   }
 
   #baseVars(): ReplicaVars {
-    return { replica: this.index, home: this.#deps.home, port: this.#record.port ?? undefined };
+    return {
+      replica: this.index,
+      home: this.#deps.home,
+      port: this.#record.port ?? undefined,
+      edition: this.#edition,
+    };
+  }
+
+  /** The working directory: inside its edition with `patching`, else the compiled `cwd`. */
+  #cwd(): string {
+    const { editionCwd, cwd } = this.#spec;
+    return editionCwd !== undefined && this.#edition !== undefined ? join(this.#edition, editionCwd) : cwd;
+  }
+
+  /** The edition a re-adopted process runs from, read off its working directory. */
+  #editionOf(pid: number): string | undefined {
+    const { editionCwd } = this.#spec;
+    const cwd = editionCwd === undefined ? undefined : readCwd(pid);
+    if (cwd === undefined || editionCwd === undefined) return undefined;
+    if (editionCwd === ".") return cwd;
+    return cwd.endsWith(sep + editionCwd) ? cwd.slice(0, -(editionCwd.length + 1)) : undefined;
   }
 
   async #vars(): Promise<ReplicaVars> {
@@ -341,7 +381,7 @@ export class Replica {
   async #spawn(vars: ReplicaVars): Promise<void> {
     const spawned = await spawnReplica({
       command: renderCommand(this.#spec.command, vars),
-      cwd: this.#spec.cwd,
+      cwd: this.#cwd(),
       env: this.#env(vars),
       logFile: this.logFile,
     });
@@ -383,7 +423,7 @@ export class Replica {
       logFile: this.logFile,
       logOffset: this.#logOffsetAtSpawn,
       port: vars.port,
-      cwd: this.#spec.cwd,
+      cwd: this.#cwd(),
       env: this.#env(vars),
       signal: abort,
       isAlive: () => this.#leader === leader && !leader.exited,
@@ -480,7 +520,7 @@ export class Replica {
   #hookEnv(): HookEnv {
     const vars = this.#baseVars();
     return {
-      cwd: this.#spec.cwd,
+      cwd: this.#cwd(),
       env: this.#env(vars),
       logFile: this.logFile,
     };

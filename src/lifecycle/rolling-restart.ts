@@ -37,7 +37,7 @@ export interface RollingOutcome {
 }
 
 export async function rollingRestart(target: RollingTarget, ctx: RollingContext): Promise<RollingOutcome> {
-  const { spec, slots } = target;
+  const { spec } = target;
   const t0 = Date.now();
   for (let slot = 0; slot < spec.replicas; slot += 1) {
     if (ctx.log.replaced(ctx.phase, spec.name, slot)) continue;

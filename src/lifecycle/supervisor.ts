@@ -57,6 +57,8 @@ export class Supervisor {
   /**
    * @param deps.surge whether a component's replacement can start beside the replica it replaces
    *   (routed, `${port}`): see lifecycle/rolling-restart
+   * @param preferred per component, the replica indices that serve their slot when both of a
+   *   slot's replicas are alive (a cutover that switched before a crash: patching/cutover-plan)
    */
   constructor(
     topology: CompiledTopology,
@@ -65,8 +67,10 @@ export class Supervisor {
       writer: StateWriter;
       routing?: ReplicaDeps["routing"];
       surge?: (component: string) => boolean;
+      runEdition?: ReplicaDeps["runEdition"];
     },
     records: ReplicaRecord[] = [],
+    preferred: ReadonlyMap<string, number[]> = new Map(),
   ) {
     this.topology = topology;
     this.#bus = deps.bus;
@@ -78,9 +82,10 @@ export class Supervisor {
       writer: deps.writer,
       bus: deps.bus,
       ...(deps.routing ? { routing: deps.routing } : {}),
+      ...(deps.runEdition ? { runEdition: deps.runEdition } : {}),
     };
     for (const spec of topology.components) {
-      const slots = new ReplicaSlots(spec, replicaDeps, records);
+      const slots = new ReplicaSlots(spec, replicaDeps, records, preferred.get(spec.name));
       this.#components.set(spec.name, { spec, replicas: slots.active, slots, epoch: 0 });
     }
   }
@@ -173,6 +178,8 @@ export class Supervisor {
         return [{ action: "stop", components: this.#withDependants(targets) }];
       case "maintenance-off":
         return [{ action: "start", components: this.#withDependencies(targets) }];
+      case "cutover":
+        throw new RangeError("a cutover is planned by its patch session's finalize (patching/cutover)");
       case "restart": {
         // Components that can lose one replica and keep `min_available` are replaced one replica
         // at a time, and their dependants keep running; the others stop and start with theirs.
@@ -195,6 +202,7 @@ export class Supervisor {
     let result: OperationResult = { application: this.topology.name, ok: true, components: [] };
     for (const [phase, { action, components }] of plan.entries()) {
       if (log.phaseDone(phase)) continue;
+      if (action === "cutover") throw new RangeError("a cutover runs through patching/cutover");
       const known = components.filter((c) => this.#components.has(c));
       if (known.length === 0) continue;
       const journal = { log, phase };

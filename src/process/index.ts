@@ -24,6 +24,7 @@ export {
   groupMembers,
   isGroupAlive,
   readCommandLine,
+  readCwd,
   listeningInodes,
   portHolder,
 } from "./proc.js";

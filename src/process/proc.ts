@@ -151,6 +151,15 @@ export function isGroupAlive(pgid: number): boolean {
   return groupMembers(pgid).length > 0;
 }
 
+/** The working directory of `pid` (`/proc/<pid>/cwd`), or undefined when it cannot be read. */
+export function readCwd(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The command line of `pid` (arguments joined by spaces), or `(comm)` when it has none. */
 export function readCommandLine(pid: number): string | undefined {
   try {

@@ -92,7 +92,14 @@ export interface StateBatch {
 
 /** Multi-step lifecycle actions journaled step by step (design §1 "operation"). */
 export type OperationKind =
-  "up" | "start" | "stop" | "restart" | "down" | "maintenance-on" | "maintenance-off";
+  | "up"
+  | "start"
+  | "stop"
+  | "restart"
+  | "down"
+  | "maintenance-on"
+  | "maintenance-off"
+  | "cutover";
 export type OperationStatus = "running" | "done" | "failed";
 
 /**
@@ -100,8 +107,11 @@ export type OperationStatus = "running" | "done" | "failed";
  * `[stop, start]`; `down` is `[stop]` over every component. Resume skips phases already done.
  */
 export interface OperationPhase {
-  /** `replace`: a rolling restart, one replica at a time (stop it, start it, ready, next). */
-  action: "start" | "stop" | "replace";
+  /**
+   * `replace`: a rolling restart, one replica at a time (stop it, start it, ready, next).
+   * `cutover`: a patch cycle's cutover (patching/cutover), its steps named below.
+   */
+  action: "start" | "stop" | "replace" | "cutover";
   components: string[];
 }
 
@@ -134,7 +144,16 @@ export type StepName =
   | "drain-hook"
   | "signal"
   | "grace"
-  | "kill";
+  | "kill"
+  // cutover (patching/cutover)
+  | "wait-jobs"
+  | "start-new"
+  | "restart-on-new"
+  | "switch"
+  | "retire-old"
+  | "stop-all"
+  | "swap-links"
+  | "rollback";
 export type StepStatus = "running" | "done" | "failed";
 
 /**

@@ -4,7 +4,7 @@
  * `CompiledTopology`, with milliseconds, bytes and absolute paths. `defaults.*` sits between the
  * built-in defaults and each component's own settings.
  */
-import { basename, join, resolve } from "node:path";
+import { basename, isAbsolute, join, normalize, resolve } from "node:path";
 import { templateVariables } from "./render.js";
 import type { ComponentInput, JobInput, RouteInput, TopologyInput } from "./schema.js";
 import { DEFAULTS, defaultOfflineCode } from "./defaults.js";
@@ -12,6 +12,7 @@ import type {
   CommandSpec,
   CompiledComponent,
   CompiledJob,
+  CompiledPatching,
   CompiledRoute,
   CompiledTopology,
   HealthSpec,
@@ -33,8 +34,13 @@ export interface CompileContext {
 export function compileTopology(input: TopologyInput, ctx: CompileContext): CompiledTopology {
   const dir = resolve(ctx.file, "..");
   const store = input.store ?? { kind: "sqlite" };
+  const patching = input.patching ? compilePatching(input.patching, dir) : undefined;
+  const editioned = <T extends { cwd: string }>(compiled: T, cwd: string | undefined): T =>
+    patching && (cwd === undefined || !isAbsolute(cwd))
+      ? { ...compiled, editionCwd: normalize(cwd ?? ".") }
+      : compiled;
   const components = Object.entries(input.components ?? {}).map(([name, c]) =>
-    compileComponent(name, c, input.defaults ?? {}, dir),
+    editioned(compileComponent(name, c, input.defaults ?? {}, dir), c.cwd),
   );
   return {
     file: ctx.file,
@@ -43,14 +49,25 @@ export function compileTopology(input: TopologyInput, ctx: CompileContext): Comp
     home: ctx.home,
     store: store.kind === "sqlite" ? { kind: "sqlite", path: join(ctx.home, "state.db") } : store,
     components,
-    jobs: Object.entries(input.jobs ?? {}).map(([name, j]) => compileJob(name, j, dir)),
+    jobs: Object.entries(input.jobs ?? {}).map(([name, j]) => editioned(compileJob(name, j, dir), j.cwd)),
     routes: (input.routes ?? []).map(compileRoute),
-    ...(ctx.raw?.patching ? { patching: ctx.raw.patching } : {}),
+    ...(patching ? { patching } : {}),
     ...(ctx.raw?.cluster ? { cluster: ctx.raw.cluster } : {}),
   };
 }
 
 type Defaults = NonNullable<TopologyInput["defaults"]>;
+
+function compilePatching(p: NonNullable<TopologyInput["patching"]>, dir: string): CompiledPatching {
+  return {
+    root: resolve(dir, p.root),
+    sync: p.sync ?? "patches",
+    exclude: p.exclude ?? [],
+    customSync: p.custom_sync ?? [],
+    diskMarginBytes: p.disk_margin ?? 64 * 1024 * 1024,
+    keepSessions: p.keep_sessions ?? 10,
+  };
+}
 
 function compileComponent(name: string, c: ComponentInput, d: Defaults, dir: string): CompiledComponent {
   const stop = { ...d.stop, ...c.stop };

@@ -11,6 +11,9 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CompiledTopology } from "./types.js";
 
+/** Bumped whenever `CompiledTopology` changes shape, so a newer Steward never reads an older compile. */
+const FORMAT = 2;
+
 interface Entry {
   key: string;
   topology: CompiledTopology;
@@ -22,7 +25,12 @@ export function compileKey(file: string, env: NodeJS.ProcessEnv = process.env): 
     .sort()
     .map((k) => `${k}=${env[k]}`)
     .join("\0");
-  return createHash("sha256").update(readFileSync(file)).update("\0\0").update(vars).digest("hex");
+  return createHash("sha256")
+    .update(`format ${FORMAT}\0`)
+    .update(readFileSync(file))
+    .update("\0\0")
+    .update(vars)
+    .digest("hex");
 }
 
 export function writeCompiled(topology: CompiledTopology, key: string): void {

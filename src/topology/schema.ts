@@ -212,6 +212,8 @@ export const patchingSchema = z.strictObject({
   sync: oneOf(["patches", "delta", "clone"]).optional(),
   exclude: z.array(text).optional(),
   custom_sync: z.array(command).optional(),
+  disk_margin: size.optional(),
+  keep_sessions: integer(1).optional(),
 });
 
 export const clusterSchema = z.strictObject({

@@ -101,6 +101,12 @@ export interface CompiledComponent {
   command: CommandSpec;
   /** Working directory. @default the topology file's directory */
   cwd: string;
+  /**
+   * With `patching`, a relative `cwd` is inside the edition the replica runs from (`.` by default):
+   * the working directory is `<edition>/<editionCwd>`, chosen at spawn. Absent otherwise, and for an
+   * absolute `cwd` (not editioned: never restarted by a cutover).
+   */
+  editionCwd?: string;
   /** Extra environment (values may contain `${port}` / `${replica}`). */
   env: Record<string, string>;
   /** @default 1 */
@@ -129,6 +135,8 @@ export interface CompiledJob {
   name: string;
   command: CommandSpec;
   cwd: string;
+  /** As `CompiledComponent.editionCwd`: jobs run in the run edition. */
+  editionCwd?: string;
   env: Record<string, string>;
   schedule?: string;
   /** Runs allowed at the same time; a scheduled run beyond it is skipped. @default 1 */
@@ -181,7 +189,24 @@ export interface CompiledTopology {
   components: CompiledComponent[];
   jobs: CompiledJob[];
   routes: CompiledRoute[];
-  /** Raw, validated sections for later issues. */
-  patching?: Record<string, unknown>;
+  /** Online patching (design §6), when the topology has a `patching` section. */
+  patching?: CompiledPatching;
+  /** Raw, validated section for a later issue. */
   cluster?: Record<string, unknown>;
+}
+
+/** `patching:` compiled: where the editions live and how a patch cycle syncs them. */
+export interface CompiledPatching {
+  /** Absolute: holds `fs1/`, `fs2/`, `fs_ne/` and the `run` and `patch` links. */
+  root: string;
+  /** How `prepare` brings the patch edition level with run. @default "patches" */
+  sync: "patches" | "delta" | "clone";
+  /** Paths `delta` neither copies nor deletes (gitignore-like). @default [] */
+  exclude: string[];
+  /** Commands `prepare` runs in the patch edition after syncing (`${edition}` is its directory). @default [] */
+  customSync: CommandSpec[];
+  /** Free space `prepare` wants beyond the run edition's size. @default 64 MiB */
+  diskMarginBytes: number;
+  /** Session log directories `cleanup` keeps. @default 10 */
+  keepSessions: number;
 }

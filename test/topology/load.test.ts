@@ -31,6 +31,7 @@ describe("loadTopology: a valid topology", () => {
           name: "store",
           command: `node store.js --data ${home}/data`,
           cwd: dir,
+          editionCwd: ".",
           env: {},
           replicas: 1,
           usesPort: false,
@@ -55,6 +56,7 @@ describe("loadTopology: a valid topology", () => {
           name: "engine",
           command: ["node", "engine.js"],
           cwd: dir,
+          editionCwd: ".",
           env: { PORT: "${port}" },
           replicas: 2,
           usesPort: true,
@@ -85,6 +87,7 @@ describe("loadTopology: a valid topology", () => {
           name: "scheduler",
           command: "node scheduler.js",
           cwd: dir,
+          editionCwd: ".",
           env: {},
           replicas: 1,
           usesPort: false,
@@ -102,6 +105,7 @@ describe("loadTopology: a valid topology", () => {
           name: "nightly-report",
           command: "node report.js",
           cwd: dir,
+          editionCwd: ".",
           env: {},
           schedule: "0 2 * * *",
           concurrency: 1,
@@ -124,7 +128,9 @@ describe("loadTopology: a valid topology", () => {
         root: "/srv/shop",
         sync: "patches",
         exclude: ["*.log", "tmp/"],
-        custom_sync: ["npm ci --omit=dev"],
+        customSync: ["npm ci --omit=dev"],
+        diskMarginBytes: 64 * 1024 * 1024,
+        keepSessions: 10,
       },
     });
   });
@@ -268,14 +274,17 @@ describe("loadTopology: a valid topology", () => {
     ]);
   });
 
-  it("keeps a postgres store's URL and the raw cluster and patching sections", () => {
+  it("keeps a postgres store's URL and the raw cluster section; compiles patching", () => {
     const t = loadTopology(fixture("cluster.yaml"), { env: {} });
     expect(t.store).toEqual({ kind: "postgres", url: "postgres://steward@db.internal:5432/steward" });
     expect(t.cluster).toEqual({ heartbeat: "2s", allowed_misses: 3 });
     expect(t.patching).toEqual({
       root: join(dir, ".steward", "editions"),
       sync: "delta",
-      custom_sync: [["npm", "ci"], "make build"],
+      exclude: [],
+      customSync: [["npm", "ci"], "make build"],
+      diskMarginBytes: 64 * 1024 * 1024,
+      keepSessions: 10,
     });
   });
 
