@@ -9,10 +9,13 @@
 //   POST /flush      flush everything that is dirty now; 200 only once the store confirmed
 //                    (the topology's drain hook: nothing acknowledged is lost on a stop)
 //   GET  /healthz    200 only when the store is reachable
+//   GET  /version    {"version", "pid"}: the version in version.json beside this file, read at start
+//                    ("1" without one); the patches in patches/ change it, to show a cutover
 //
 // Environment: PORT (7100), HOST (127.0.0.1), STORE_URL (http://127.0.0.1:7001), FLUSH_INTERVAL_MS.
 // On SIGTERM it stops accepting, flushes what is dirty (retrying for up to 15 s) and exits 0 — or
 // exits 1 and says how many acknowledged writes it could not save.
+import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import { kvKey, logger, readBody, reply, request } from "./lib.js";
 
@@ -21,6 +24,8 @@ const port = Number(process.env.PORT ?? 7100);
 const host = process.env.HOST ?? "127.0.0.1";
 const storeUrl = (process.env.STORE_URL ?? "http://127.0.0.1:7001").replace(/\/+$/, "");
 const flushIntervalMs = Number(process.env.FLUSH_INTERVAL_MS ?? 2000);
+const versionFile = new URL("./version.json", import.meta.url);
+const version = existsSync(versionFile) ? String(JSON.parse(readFileSync(versionFile, "utf8")).version) : "1";
 
 /** key → { value, seq }: only dirty entries (acknowledged, not yet confirmed by the store). */
 const dirty = new Map();
@@ -74,6 +79,8 @@ async function handle(req, res) {
       return reply(res, 503, { ok: false, dirty: dirty.size, store: err.message });
     }
   }
+  if (url.pathname === "/version" && req.method === "GET")
+    return reply(res, 200, { version, pid: process.pid });
   if (url.pathname === "/flush" && req.method === "POST") {
     const before = dirty.size;
     try {

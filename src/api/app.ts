@@ -10,6 +10,8 @@ import type { AnyStewardEvent, EventBus } from "../events/events.js";
 import type { OperationResult } from "../lifecycle/supervisor.js";
 import type { StatusDocument } from "../daemon/status.js";
 import { jobRoutes, type JobsControl } from "./jobs.js";
+import { patchRoutes, type PatchControl } from "./patch.js";
+import type { PhaseResult } from "../patching/cycle.js";
 import type { MaintenanceOptions } from "../lifecycle/maintenance.js";
 import type { VerifyReport } from "../daemon/verify.js";
 
@@ -17,10 +19,10 @@ export type OperationName =
   "up" | "start" | "stop" | "restart" | "down" | "maintenance-on" | "maintenance-off";
 
 /** What the API needs from the daemon. */
-export interface DaemonControl extends Omit<JobsControl, "admit"> {
+export interface DaemonControl extends Omit<JobsControl, "admit">, Omit<PatchControl, "admit"> {
   bus: EventBus;
   /** Throws when the daemon cannot take a mutating call now (`RecoveringError`: 503 + Retry-After). */
-  admit(operation: OperationName | "run"): void;
+  admit(operation: OperationName | "run" | "patch"): void;
   status(): StatusDocument;
   /** Digest of the topology file as the daemon loaded it. */
   topologyDigest: string;
@@ -80,6 +82,7 @@ function parseOperationBody(json: unknown): OperationBody {
 export type StreamLine =
   | { type: "event"; event: AnyStewardEvent }
   | { type: "result"; result: OperationResult }
+  | { type: "patch"; result: PhaseResult }
   | { type: "error"; error: ReturnType<StewardError["toJSON"]>["error"] }
   | { type: "warning"; message: string }
   | { type: "plan"; operation: OperationName; components: string[] };
@@ -105,6 +108,7 @@ export function createApp(daemon: DaemonControl): Hono {
   app.post("/v1/daemon/handover", async (c) => c.json(await daemon.handover()));
 
   jobRoutes(app, daemon);
+  patchRoutes(app, daemon);
 
   app.get("/v1/verify", async (c) => c.json(await daemon.verify()));
 

@@ -23,6 +23,7 @@ import type { JobStatus } from "../api/jobs.js";
 import type { VerifyReport } from "../daemon/verify.js";
 import { showLogs } from "./logs.js";
 import { ProgressPrinter, renderStatus } from "./render.js";
+import { registerPatch } from "./patch.js";
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -245,6 +246,8 @@ maintenance
   .description("start what maintenance took offline, in order, and resume exactly the schedules it paused")
   .option("-f, --file <path>", "topology file")
   .action(async (_o, cmd: Command) => operation(await homeOf(cmd), "maintenance/off", [], "back"));
+
+registerPatch(program, { out, homeOf, topologyOf });
 
 sub("verify", "check that what should run runs and what should be stopped or offline is; exit 1 otherwise")
   .option("--json", "print the report as JSON")

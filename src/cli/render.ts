@@ -6,6 +6,7 @@ import type { StreamLine } from "../api/app.js";
 import type { StatusDocument } from "../daemon/status.js";
 import { formatMs } from "../process/duration.js";
 import type { OperationResult } from "../lifecycle/supervisor.js";
+import type { PhaseResult } from "../patching/cycle.js";
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
@@ -63,6 +64,8 @@ export class ProgressPrinter {
   /** Column width for component names: room for the longest name in the plan, with `[i]`. */
   #width = 8;
   result: OperationResult | undefined;
+  /** A patch phase's result (`steward patch <phase>`). */
+  patch: PhaseResult | undefined;
   error: string | undefined;
 
   constructor(private readonly out: (line: string) => void) {}
@@ -73,6 +76,7 @@ export class ProgressPrinter {
     else if (line.type === "result") this.result = line.result;
     else if (line.type === "warning") this.out(`! ${line.message}`);
     else if (line.type === "error") this.error = line.error.message;
+    else if (line.type === "patch") this.patch = line.result;
     else {
       const { name, data } = line.event;
       if (name === "operation:step")

@@ -37,6 +37,7 @@ import { acquireLock, type DaemonLock } from "./lock.js";
 import { log } from "./log.js";
 import { statusOf } from "./status.js";
 import { verify } from "./verify.js";
+import { DaemonPatching } from "./patch-wiring.js";
 import { DaemonEdge } from "./edge-wiring.js";
 
 /** How often replica logs are checked for rotation. */
@@ -71,6 +72,8 @@ export class Daemon {
   /** Set by `boot` before the API listens. */
   jobs!: JobRunner;
   maintenance!: Maintenance;
+  /** The patch cycle, when the topology has `patching`. */
+  patching: DaemonPatching | undefined;
   /** The edge, when the topology has routes. */
   #edge: DaemonEdge | undefined;
   readonly bus: EventBus;
@@ -137,17 +140,30 @@ export class Daemon {
         },
       );
       const edge = DaemonEdge.create(topology);
+      const runEdition = DaemonPatching.runEdition(topology);
       const supervisor = new Supervisor(
         topology,
-        { bus, writer, ...(edge ? { routing: edge.routing, surge: edge.surge } : {}) },
+        {
+          bus,
+          writer,
+          ...(edge ? { routing: edge.routing, surge: edge.surge } : {}),
+          ...(runEdition ? { runEdition } : {}),
+        },
         records,
+        takingOver ? await DaemonPatching.preferred(store) : new Map(),
       );
       edge?.follow(
         bus,
         () => supervisor,
         (m) => log("warn", m),
       );
-      const jobs = new JobRunner(topology.jobs, { home: topology.home, writer, bus, log });
+      const jobs = new JobRunner(topology.jobs, {
+        home: topology.home,
+        writer,
+        bus,
+        log,
+        ...(runEdition ? { runEdition } : {}),
+      });
       // Runs a previous daemon left running are taken over, or recorded as lost.
       const runs = jobs.adopt(await store.listRunningJobRuns());
       if (runs.adopted + runs.lost > 0)
@@ -188,6 +204,15 @@ export class Daemon {
         execute: (kind, targets, plan) => daemon.execute(kind, targets, plan),
       });
       daemon.#recovery = recovery;
+      daemon.patching = await DaemonPatching.attach(topology, {
+        supervisor,
+        jobs,
+        edge,
+        writer,
+        store,
+        bus,
+        instance: record.instance,
+      });
       try {
         await edge?.listen();
       } catch (err) {
@@ -230,6 +255,7 @@ export class Daemon {
       admit: (operation) => this.#admit(operation),
       jobs: this.jobs,
       store: this.#store,
+      patching: this.patching,
       handover: () => this.handover(),
       status: () =>
         statusOf(
@@ -250,7 +276,7 @@ export class Daemon {
   }
 
   /** Throws when the daemon cannot take a mutating call now (recovering, or shutting down). */
-  #admit(operation: OperationName | "handover" | "run"): void {
+  #admit(operation: OperationName | "handover" | "run" | "patch"): void {
     if (this.#state === "recovering")
       throw new RecoveringError(
         this.#record.instance,
@@ -348,6 +374,11 @@ export class Daemon {
       }
       log("info", `resuming operation ${id} (${kind} ${op.record.targets.join(" ") || "all"})`);
       try {
+        if (kind === "cutover" && this.patching) {
+          const outcome = await this.patching.resume(op);
+          log(outcome.result === "rolled-back" ? "warn" : "info", `cutover ${id} resumed: ${outcome.result}`);
+          continue;
+        }
         const result = kind === "down" ? await this.down(op) : await this.#execute(op);
         log(
           result.ok ? "info" : "warn",

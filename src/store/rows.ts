@@ -206,7 +206,7 @@ export function rowToOperation(r: OperationRow): OperationRecord {
       (p: unknown) =>
         typeof p === "object" &&
         p !== null &&
-        ["start", "stop", "replace"].includes((p as OperationPhase).action) &&
+        ["start", "stop", "replace", "cutover"].includes((p as OperationPhase).action) &&
         isNames((p as OperationPhase).components),
     )
   )

@@ -1,0 +1,192 @@
+/**
+ * @module api/patch
+ * The patch cycle's part of the control API. `POST /v1/patch/<phase>` runs a phase and streams
+ * NDJSON like an operation: progress events, then one `{"type":"patch","result":…}` (or an error).
+ * `GET /v1/patch/status` and `GET /v1/patch/history` read the sessions. Bodies are checked by hand
+ * (the daemon stays free of the schema library): unknown keys and wrong types are refused with 400.
+ */
+import type { Hono } from "hono";
+import { BadRequestError, StewardError } from "../errors.js";
+import type { EventBus } from "../events/events.js";
+import type { PhaseResult } from "../patching/cycle.js";
+import type { DaemonPatching } from "../daemon/patch-wiring.js";
+import { PatchingNotConfiguredError } from "../patching/errors.js";
+import { nextPhase, isOpen } from "../patching/phase-order.js";
+
+export interface PatchControl {
+  bus: EventBus;
+  patching: DaemonPatching | undefined;
+  topologyFile: string;
+  admit(operation: "patch"): void;
+}
+
+type Body = Record<string, unknown>;
+
+/** Each phase: the keys its body may have, with their types, and how it runs. */
+const PHASES: Record<
+  string,
+  {
+    keys: Record<string, "boolean" | "string" | "strings" | "ms">;
+    run: (p: DaemonPatching, b: Body) => Promise<PhaseResult>;
+  }
+> = {
+  prepare: {
+    keys: { skipSyncErrors: "boolean" },
+    run: (p, b) => p.cycle.prepare({ skipSyncErrors: b.skipSyncErrors === true }),
+  },
+  apply: {
+    keys: { patches: "strings", merge: "boolean" },
+    run: (p, b) => {
+      const patches = (b.patches as string[] | undefined) ?? [];
+      if (patches.length === 0)
+        throw new BadRequestError(
+          "bad request body: `patches` must name at least one patch (a directory or .tar.gz)",
+        );
+      return p.cycle.apply(patches, { merge: b.merge === true });
+    },
+  },
+  finalize: { keys: {}, run: (p) => p.cycle.finalize() },
+  cutover: {
+    keys: { noRestart: "boolean", waitJobs: "ms", cancelJobs: "boolean" },
+    run: (p, b) =>
+      p.cycle.cutover({
+        noRestart: b.noRestart === true,
+        ...(b.waitJobs !== undefined ? { waitJobsMs: b.waitJobs as number } : {}),
+        cancelJobs: b.cancelJobs === true,
+      }),
+  },
+  cleanup: {
+    keys: { mode: "string" },
+    run: (p, b) => {
+      const mode = b.mode ?? "standard";
+      if (mode !== "quick" && mode !== "standard" && mode !== "full")
+        throw new BadRequestError("bad request body: `mode` must be quick, standard or full", { mode });
+      return p.cycle.cleanup({ mode });
+    },
+  },
+  abort: { keys: { cleanup: "boolean" }, run: (p, b) => p.cycle.abort({ cleanup: b.cleanup === true }) },
+  "fs-clone": { keys: { force: "boolean" }, run: (p, b) => p.cycle.fsClone({ force: b.force === true }) },
+};
+
+function check(phase: string, body: unknown): Body {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new BadRequestError(`bad request body for patch ${phase}: expected a JSON object`);
+  const spec = PHASES[phase]!.keys;
+  for (const [key, value] of Object.entries(body as Body)) {
+    const want = spec[key];
+    if (!want)
+      throw new BadRequestError(
+        `bad request body for patch ${phase}: unknown key \`${key}\`${Object.keys(spec).length ? `; it takes ${Object.keys(spec).join(", ")}` : "; it takes none"}`,
+        { key },
+      );
+    const ok =
+      want === "boolean"
+        ? typeof value === "boolean"
+        : want === "string"
+          ? typeof value === "string"
+          : want === "ms"
+            ? typeof value === "number" && Number.isInteger(value) && value >= 0
+            : Array.isArray(value) && value.every((v) => typeof v === "string" && v !== "");
+    if (!ok)
+      throw new BadRequestError(
+        `bad request body for patch ${phase}: \`${key}\` must be ${want === "ms" ? "a whole number of milliseconds" : want === "strings" ? "a list of non-empty strings" : `a ${want}`}`,
+        { key },
+      );
+  }
+  return body as Body;
+}
+
+export function patchRoutes(app: Hono, daemon: PatchControl): void {
+  const patching = (): DaemonPatching => {
+    if (!daemon.patching) throw new PatchingNotConfiguredError(daemon.topologyFile);
+    return daemon.patching;
+  };
+
+  app.get("/v1/patch/status", async (c) => {
+    const p = patching();
+    const sessions = await p.sessions.list(20);
+    const open = sessions.find(isOpen) ?? null;
+    let links: { run: string; patch: string } | null = null;
+    let layoutProblem: string | null = null;
+    try {
+      links = p.layout.read();
+    } catch (err) {
+      layoutProblem = (err as Error).message;
+    }
+    const applications = open ? await p.sessions.applications(open.id) : [];
+    return c.json({
+      root: p.layout.paths.root,
+      links,
+      layoutProblem,
+      open,
+      applications,
+      next: nextPhase(open ?? undefined),
+      history: sessions,
+    });
+  });
+
+  app.get("/v1/patch/history", async (c) => {
+    const p = patching();
+    const editions = await Promise.all(["fs1", "fs2"].map((e) => p.sessions.edition(e)));
+    const applications = await p.sessions.store.listPatchApplications({ node: p.sessions.node });
+    return c.json({ links: safeLinks(p), editions, applications });
+  });
+
+  for (const phase of Object.keys(PHASES)) {
+    app.post(`/v1/patch/${phase}`, async (c) => {
+      const text = await c.req.text();
+      let json: unknown = {};
+      if (text.trim() !== "")
+        try {
+          json = JSON.parse(text);
+        } catch (err) {
+          throw new BadRequestError(`request body is not valid JSON: ${(err as Error).message}`);
+        }
+      const body = check(phase, json);
+      daemon.admit("patch");
+      const p = patching();
+      return streamPhase(daemon.bus, phase, () => PHASES[phase]!.run(p, body));
+    });
+  }
+}
+
+function safeLinks(p: DaemonPatching): { run: string; patch: string } | null {
+  try {
+    return p.layout.read();
+  } catch {
+    return null;
+  }
+}
+
+function streamPhase(bus: EventBus, phase: string, run: () => Promise<PhaseResult>): Response {
+  const encoder = new TextEncoder();
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let open = true;
+      const send = (line: unknown): void => {
+        if (!open) return;
+        try {
+          controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+        } catch {
+          open = false; // the client went away; the phase goes on
+        }
+      };
+      send({ type: "plan", operation: `patch ${phase}`, components: [] });
+      const unsubscribe = bus.subscribe((event) => send({ type: "event", event }));
+      run()
+        .then(
+          (result) => send({ type: "patch", result }),
+          (err: unknown) => {
+            const error = err instanceof StewardError ? err : new StewardError("STW-1999", String(err));
+            send({ type: "error", error: error.toJSON().error });
+          },
+        )
+        .finally(() => {
+          unsubscribe();
+          if (open) controller.close();
+          open = false;
+        });
+    },
+  });
+  return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+}

@@ -1,0 +1,200 @@
+/**
+ * @module cli/patch
+ * `steward patch <phase>`: online patching (docs/patching.md). `init --from DIR` lays the editions
+ * out on disk by itself; every other phase runs in the daemon, which prints its progress here;
+ * `status` and `history` read the sessions. Exit 1 when a phase fails or is refused.
+ */
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { StewardError } from "../errors.js";
+import type { PhaseResult } from "../patching/cycle.js";
+import type { PatchApplicationRecord, PatchEditionRecord, PatchSessionRecord } from "../store/records.js";
+import type { CompiledTopology } from "../topology/types.js";
+import { formatMs } from "../process/duration.js";
+import { call, stream } from "./client.js";
+import { whileRecovering } from "./recovery.js";
+import { ProgressPrinter } from "./render.js";
+
+export interface PatchCliDeps {
+  out: (line: string) => void;
+  homeOf: (cmd: Command) => Promise<{ home: string; file: string }>;
+  topologyOf: (cmd: Command) => Promise<CompiledTopology>;
+}
+
+interface StatusAnswer {
+  root: string;
+  links: { run: string; patch: string } | null;
+  layoutProblem: string | null;
+  open: PatchSessionRecord | null;
+  applications: PatchApplicationRecord[];
+  next: string;
+  history: PatchSessionRecord[];
+}
+
+const socketOf = (t: { home: string }): string => resolve(t.home, "steward.sock");
+
+export function registerPatch(program: Command, deps: PatchCliDeps): void {
+  const { out } = deps;
+  const patch = program
+    .command("patch")
+    .description("online patching: prepare, apply, finalize, cutover, cleanup (docs/patching.md)");
+  const phase = (name: string, description: string): Command =>
+    patch.command(name).description(description).option("-f, --file <path>", "topology file");
+
+  const run = async (cmd: Command, name: string, body: Record<string, unknown>): Promise<void> => {
+    const t = await deps.homeOf(cmd);
+    const printer = new ProgressPrinter(out);
+    const started = Date.now();
+    await whileRecovering(() => stream(socketOf(t), `/v1/patch/${name}`, body, printer.onLine), out);
+    if (printer.error) throw new StewardError("STW-3000", printer.error);
+    const result = printer.patch;
+    if (!result)
+      throw new StewardError("STW-3000", `patch ${name}: the daemon closed the stream without a result`);
+    printResult(result, Date.now() - started, out);
+    if (!result.ok) process.exitCode = 1;
+  };
+
+  phase("init", "lay the editions out under patching.root from an existing application directory")
+    .requiredOption("--from <dir>", "the application directory to copy into both editions")
+    .action(async (opts: { from: string }, cmd: Command) => {
+      const t = await deps.topologyOf(cmd);
+      if (!t.patching) {
+        const { PatchingNotConfiguredError } = await import("../patching/errors.js");
+        throw new PatchingNotConfiguredError(t.file);
+      }
+      const { EditionLayout } = await import("../patching/layout.js");
+      const layout = await EditionLayout.init(t.patching.root, resolve(opts.from), {
+        exclude: t.patching.exclude,
+      });
+      const links = layout.read();
+      out(
+        `editions created under ${t.patching.root}: run → ${links.run}, patch → ${links.patch}; fs_ne/ holds patches and session logs`,
+      );
+      out(`components now start from ${layout.paths.runLink}; next: \`steward patch prepare\``);
+    });
+
+  phase("prepare", "open a patch cycle: sync the patch edition from run, run custom_sync, hold jobs")
+    .option("--skip-sync-errors", "retry a sync patch that failed, with its errors tolerated")
+    .action(async (opts: { skipSyncErrors?: boolean }, cmd: Command) =>
+      run(cmd, "prepare", { skipSyncErrors: opts.skipSyncErrors === true }),
+    );
+
+  phase("apply", "apply patches (directories or .tar.gz) to the patch edition, in order")
+    .argument("<patch...>", "patch directories or .tar.gz files")
+    .option("--merge", "apply every patch's files first, then every step")
+    .action(async (patches: string[], opts: { merge?: boolean }, cmd: Command) =>
+      run(cmd, "apply", { patches: patches.map((p) => resolve(p)), merge: opts.merge === true }),
+    );
+
+  phase("finalize", "run every verify command and compute the cutover plan").action(
+    async (_o, cmd: Command) => run(cmd, "finalize", {}),
+  );
+
+  phase("cutover", "make the patch edition the run edition; roll back if it does not come up ready")
+    .option("--wait-jobs <duration>", "wait at most this long for running jobs (default 10m)")
+    .option("--cancel-jobs", "cancel jobs still running after --wait-jobs instead of refusing")
+    .option(
+      "--no-restart",
+      "stop the components, switch the editions, and leave them stopped for manual steps",
+    )
+    .action(async (opts: { waitJobs?: string; cancelJobs?: boolean; restart: boolean }, cmd: Command) => {
+      let waitJobs: number | undefined;
+      if (opts.waitJobs !== undefined) {
+        const { tryParseDuration } = await import("../topology/duration.js");
+        const parsed = tryParseDuration(opts.waitJobs);
+        if (!parsed.ok)
+          throw new StewardError(
+            "STW-1006",
+            `--wait-jobs expects a duration like 30s or 5m: ${parsed.reason}`,
+          );
+        waitJobs = parsed.value;
+      }
+      await run(cmd, "cutover", {
+        noRestart: !opts.restart,
+        cancelJobs: opts.cancelJobs === true,
+        ...(waitJobs !== undefined ? { waitJobs } : {}),
+      });
+    });
+
+  phase("cleanup", "remove what the old edition left behind; prune old session logs")
+    .option("--mode <mode>", "quick | standard | full", "standard")
+    .action(async (opts: { mode: string }, cmd: Command) => run(cmd, "cleanup", { mode: opts.mode }));
+
+  phase("abort", "close the open cycle before cutover; the patch edition is resynced at the next prepare")
+    .option("--cleanup", "also run a full cleanup")
+    .action(async (opts: { cleanup?: boolean }, cmd: Command) =>
+      run(cmd, "abort", { cleanup: opts.cleanup === true }),
+    );
+
+  phase("fs-clone", "copy the run edition over the patch edition (resumes a failed copy)")
+    .option("--force", "start the copy over instead of resuming it")
+    .action(async (opts: { force?: boolean }, cmd: Command) =>
+      run(cmd, "fs-clone", { force: opts.force === true }),
+    );
+
+  phase("status", "the open session, each phase's state, and past sessions")
+    .option("--json", "print as JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const t = await deps.homeOf(cmd);
+      const s = await call<StatusAnswer>(socketOf(t), "GET", "/v1/patch/status");
+      out(opts.json ? JSON.stringify(s, null, 2) : renderPatchStatus(s));
+    });
+
+  phase("history", "the patches each edition holds, and every patch applied")
+    .option("--json", "print as JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const t = await deps.homeOf(cmd);
+      const h = await call<{
+        links: { run: string; patch: string } | null;
+        editions: PatchEditionRecord[];
+        applications: PatchApplicationRecord[];
+      }>(socketOf(t), "GET", "/v1/patch/history");
+      if (opts.json) return out(JSON.stringify(h, null, 2));
+      for (const e of h.editions) {
+        const role = h.links?.run === e.edition ? "run" : h.links?.patch === e.edition ? "patch" : "?";
+        out(
+          `${e.edition} (${role}): ${e.patches.length ? e.patches.join(", ") : "no patches"}${e.needsResync ? " — full resync at the next prepare" : ""}`,
+        );
+      }
+      for (const a of h.applications)
+        out(
+          `  session ${a.session}  ${a.patchId.padEnd(24)} ${a.kind.padEnd(5)} → ${a.edition}  ${a.state}${a.detail ? `: ${a.detail}` : ""}`,
+        );
+    });
+}
+
+function printResult(r: PhaseResult, ms: number, out: (line: string) => void): void {
+  for (const line of r.lines) out(`  ${line}`);
+  out(
+    `patch ${r.phase} (session ${r.session}): ${r.ok ? "done" : "failed"} in ${formatMs(ms)}; next: \`steward patch ${r.next}\``,
+  );
+}
+
+export function renderPatchStatus(s: StatusAnswer): string {
+  const lines = [
+    `patching root ${s.root}: ${s.links ? `run → ${s.links.run}, patch → ${s.links.patch}` : `not usable: ${s.layoutProblem}`}`,
+  ];
+  if (s.open) {
+    lines.push(
+      `open: ${s.open.kind === "fs-clone" ? "fs-clone" : "patch"} session ${s.open.id} (${s.open.status}${s.open.reason ? `: ${s.open.reason}` : ""})`,
+    );
+    for (const [phase, p] of Object.entries(s.open.phases))
+      lines.push(`  ${phase.padEnd(9)} ${p.state.padEnd(7)} ${p.detail ?? ""}`);
+    for (const a of s.applications)
+      lines.push(
+        `  patch ${a.patchId}: ${a.kind} ${a.state}, ${a.stepsDone}/${a.stepsTotal} steps, logs ${a.logDir}`,
+      );
+    if (s.open.plan)
+      for (const c of s.open.plan.components) lines.push(`  cutover plan: ${c.name} ${c.mode}`);
+  } else lines.push("no session open");
+  lines.push(`next: steward patch ${s.next}`);
+  const past = s.history.filter((h) => h !== s.open && h.id !== s.open?.id);
+  if (past.length > 0) {
+    lines.push("history:");
+    for (const h of past.slice(0, 10))
+      lines.push(
+        `  session ${h.id} ${h.kind} ${h.status}${h.reason ? ` (${h.reason})` : ""}, ${new Date(h.startedAt).toISOString()}${h.finishedAt ? `, took ${formatMs(h.finishedAt - h.startedAt)}` : ""}`,
+      );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,200 @@
+/**
+ * @module daemon/patch-wiring
+ * Connects the patch cycle (src/patching) to the daemon: replicas and job runs start in the run
+ * edition, a cutover runs as a journaled operation over the supervisor and the edge, an open
+ * session holds its jobs again after a restart, and a cutover a dead daemon left half-done is
+ * finished or rolled back when the next one resumes it.
+ */
+import { realpathSync } from "node:fs";
+import { hostname } from "node:os";
+import { IllegalStateError } from "../errors.js";
+import type { EventBus } from "../events/events.js";
+import type { JobRunner } from "../lifecycle/job-runner.js";
+import type { Supervisor } from "../lifecycle/supervisor.js";
+import { formatMs } from "../process/index.js";
+import { OperationLog } from "../recovery/journal.js";
+import type { CutoverPlanRecord, PatchPhase, PatchSessionRecord } from "../store/records.js";
+import type { StateStore } from "../store/state-store.js";
+import type { StateWriter } from "../store/state-writer.js";
+import type { CompiledTopology } from "../topology/types.js";
+import { switchedIndices } from "../patching/cutover-plan.js";
+import { resumeCutover, runCutover, type CutoverDeps, type CutoverOutcome } from "../patching/cutover.js";
+import { PatchCycle, type CutoverOptions } from "../patching/cycle.js";
+import { EditionLayout } from "../patching/layout.js";
+import { Sessions } from "../patching/sessions.js";
+import type { DaemonEdge } from "./edge-wiring.js";
+
+/** How long a cutover waits for job runs in progress, unless `--wait-jobs` says otherwise. */
+const WAIT_JOBS_MS = 10 * 60_000;
+const NO_RESTART = "--no-restart";
+
+export interface PatchingParts {
+  supervisor: Supervisor;
+  jobs: JobRunner;
+  edge: DaemonEdge | undefined;
+  writer: StateWriter;
+  store: StateStore;
+  bus: EventBus;
+  instance: number;
+}
+
+export class DaemonPatching {
+  readonly layout: EditionLayout;
+  readonly sessions: Sessions;
+  readonly cycle: PatchCycle;
+  #parts!: PatchingParts;
+
+  private constructor(topology: CompiledTopology, parts: PatchingParts) {
+    this.#parts = parts;
+    this.layout = new EditionLayout(topology.patching!.root);
+    this.sessions = new Sessions(hostname(), parts.store, parts.writer);
+    this.cycle = new PatchCycle({
+      topology,
+      sessions: this.sessions,
+      holdJobs: (why) => this.#holdJobs(why),
+      releaseJobs: () => parts.jobs.release(),
+      surge: (c) => parts.edge?.surge(c) ?? false,
+      cutover: (session, plan, opts) => this.#cutover(session, plan, opts),
+      progress: (phase, message) => this.#progress(phase, message),
+    });
+  }
+
+  /** The run edition's real directory (replicas and job runs start there). */
+  static runEdition(topology: CompiledTopology): (() => string) | undefined {
+    if (!topology.patching) return undefined;
+    const layout = new EditionLayout(topology.patching.root);
+    return () => layout.runDir();
+  }
+
+  /**
+   * After a crash in a cutover that had switched routing: per component, the indices of the new
+   * edition's replicas, which serve (patching/cutover-plan).
+   */
+  static async preferred(store: StateStore): Promise<Map<string, number[]>> {
+    for (const op of await store.listOperations("running"))
+      if (op.kind === "cutover") return switchedIndices(await store.listSteps(op.id)) ?? new Map();
+    return new Map();
+  }
+
+  /** Wire the cycle to the daemon's parts; an open session holds its jobs again. */
+  static async attach(topology: CompiledTopology, parts: PatchingParts): Promise<DaemonPatching | undefined> {
+    if (!topology.patching) return undefined;
+    const patching = new DaemonPatching(topology, parts);
+    const open = await patching.sessions.open();
+    if (open?.kind === "cycle" && open.phases.prepare?.state === "done")
+      patching.#holdJobs(`patch session ${open.id} is open (during_patching: hold)`);
+    return patching;
+  }
+
+  /** Finish (or roll back) a cutover a previous daemon left running. */
+  async resume(op: OperationLog): Promise<CutoverOutcome> {
+    const session = (await this.sessions.list(5)).find((s) => s.phases.cutover?.operationId === op.id);
+    if (!session?.plan) {
+      await op.finish(false, "no patch session names this cutover");
+      throw new IllegalStateError(`cutover ${op.id}: no patch session names it`);
+    }
+    const outcome = await resumeCutover(op, session.plan, this.#cutoverDeps(session), {
+      noRestart: op.record.targets.includes(NO_RESTART),
+    });
+    await op.finish(
+      outcome.result !== "rolled-back",
+      outcome.result === "rolled-back" ? outcome.reason : null,
+    );
+    await this.cycle.recordCutover(session, outcome);
+    return outcome;
+  }
+
+  async #cutover(
+    session: PatchSessionRecord,
+    plan: CutoverPlanRecord,
+    opts: CutoverOptions,
+  ): Promise<CutoverOutcome> {
+    const { writer, instance } = this.#parts;
+    const targets = [`session ${session.id}`, ...(opts.noRestart ? [NO_RESTART] : [])];
+    const op = await OperationLog.begin(writer, instance, "cutover", targets, [
+      { action: "cutover", components: plan.components.map((c) => c.name) },
+    ]);
+    const running = session.phases.cutover!;
+    await this.sessions.put({
+      ...session,
+      phases: { ...session.phases, cutover: { ...running, operationId: op.id } },
+    });
+    session.phases.cutover = { ...running, operationId: op.id };
+    try {
+      const outcome = await runCutover(op, plan, this.#cutoverDeps(session, opts), {
+        noRestart: opts.noRestart ?? false,
+      });
+      await op.finish(
+        outcome.result !== "rolled-back",
+        outcome.result === "rolled-back" ? outcome.reason : null,
+      );
+      return outcome;
+    } catch (err) {
+      await op.finish(false, (err as Error).message);
+      throw err;
+    }
+  }
+
+  #cutoverDeps(session: PatchSessionRecord, opts: CutoverOptions = {}): CutoverDeps {
+    const { supervisor, edge, jobs } = this.#parts;
+    const layout = this.layout;
+    return {
+      supervisor,
+      routing: edge,
+      editions: {
+        // Real paths, as a re-adopted replica's edition is read from /proc (lifecycle/replica).
+        runDir: realpathSync(layout.dir(session.runEdition)),
+        patchDir: realpathSync(layout.dir(session.patchEdition)),
+        promote: async () => {
+          if (layout.read().run !== session.patchEdition) await layout.swap();
+        },
+      },
+      jobs: {
+        quiesce: () => this.#quiesce(opts),
+        release: () => jobs.release(),
+      },
+      progress: (message) => this.#progress("cutover", message),
+    };
+  }
+
+  /** Refuse new job runs; wait for the ones in progress, then cancel them or refuse the cutover. */
+  async #quiesce(opts: CutoverOptions): Promise<void> {
+    const { jobs } = this.#parts;
+    jobs.hold(
+      jobs.jobs.map((j) => j.name),
+      "a cutover is under way",
+    );
+    const running = jobs.running();
+    if (running.length === 0) return;
+    const waitMs = opts.waitJobsMs ?? WAIT_JOBS_MS;
+    this.#progress("cutover", `waiting up to ${formatMs(waitMs)} for ${running.length} job run(s) to finish`);
+    const settled = jobs.settle(running.map((r) => r.job)).then(() => true);
+    const timedOut = new Promise<false>((r) => setTimeout(() => r(false), waitMs).unref());
+    if (await Promise.race([settled, timedOut])) return;
+    const still = jobs.running();
+    if (!opts.cancelJobs)
+      throw new IllegalStateError(
+        `${still.length} job run(s) still running after ${formatMs(waitMs)} (${still.map((r) => r.id).join(", ")}); nothing was changed: wait longer with \`--wait-jobs\`, or add \`--cancel-jobs\``,
+        { running: still.map((r) => r.id) },
+      );
+    this.#progress("cutover", `cancelling ${still.length} job run(s) still running`);
+    await Promise.all(still.map((r) => jobs.cancel(r.id, "cancelled for a cutover (--cancel-jobs)")));
+  }
+
+  #holdJobs(why: string): void {
+    const { jobs } = this.#parts;
+    jobs.hold(
+      jobs.jobs.filter((j) => j.duringPatching === "hold").map((j) => j.name),
+      why,
+    );
+  }
+
+  #progress(phase: PatchPhase, message: string): void {
+    this.#parts.bus.emit("operation:step", {
+      operation: `patch ${phase}`,
+      step: "progress",
+      message,
+      at: Date.now(),
+    });
+  }
+}

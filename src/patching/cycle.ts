@@ -1,0 +1,333 @@
+/**
+ * @module patching/cycle
+ * The patch cycle on one node (design §6): each phase is a method that first checks it may run
+ * (patching/phase-order), records itself `running` in the session, does its work with progress
+ * lines and logs under `fs_ne/logs/<session>/<phase>/`, then records `done` or `failed` with what
+ * happened. A failed phase leaves state as it was and can be run again; it resumes.
+ */
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { CompiledTopology, CompiledPatching } from "../topology/types.js";
+import type { CutoverPlanRecord, PatchPhase, PatchSessionRecord } from "../store/records.js";
+import { describePlan, planCutover } from "./cutover-plan.js";
+import type { CutoverOutcome } from "./cutover.js";
+import { PatchingNotConfiguredError } from "./errors.js";
+import { EditionLayout } from "./layout.js";
+import { assertCanRun, nextPhase } from "./phase-order.js";
+import type { Sessions } from "./sessions.js";
+import { syncPatchEdition } from "./sync.js";
+import { applyPatches } from "./apply-phase.js";
+import { runCommands } from "./run-commands.js";
+import { cloneEdition } from "./clone.js";
+import { checkSpace, treeSize } from "./disk.js";
+
+export interface CycleDeps {
+  topology: CompiledTopology;
+  sessions: Sessions;
+  /** Jobs marked `during_patching: hold`, held from prepare until cutover or abort. */
+  holdJobs(why: string): void;
+  releaseJobs(): void;
+  /** Whether a component can run two editions side by side (routed, `${port}`). */
+  surge(component: string): boolean;
+  /** Run (or resume) the cutover of `session` journaled by the daemon. */
+  cutover(
+    session: PatchSessionRecord,
+    plan: CutoverPlanRecord,
+    opts: CutoverOptions,
+  ): Promise<CutoverOutcome>;
+  progress(phase: PatchPhase, message: string): void;
+}
+
+export interface CutoverOptions {
+  noRestart?: boolean;
+  /** How long to wait for running job runs (ms). */
+  waitJobsMs?: number;
+  /** Cancel job runs still running after `waitJobsMs` instead of refusing. */
+  cancelJobs?: boolean;
+}
+
+/** What a phase reports back: its session and one line per thing it did. */
+export interface PhaseResult {
+  phase: PatchPhase;
+  session: number;
+  ok: boolean;
+  lines: string[];
+  /** The phase that can run next. */
+  next: string;
+}
+
+export class PatchCycle {
+  readonly patching: CompiledPatching;
+  readonly layout: EditionLayout;
+  readonly #deps: CycleDeps;
+
+  constructor(deps: CycleDeps) {
+    if (!deps.topology.patching) throw new PatchingNotConfiguredError(deps.topology.file);
+    this.patching = deps.topology.patching;
+    this.layout = new EditionLayout(this.patching.root);
+    this.#deps = deps;
+  }
+
+  get #sessions(): Sessions {
+    return this.#deps.sessions;
+  }
+
+  async prepare(opts: { skipSyncErrors?: boolean } = {}): Promise<PhaseResult> {
+    const links = this.layout.read();
+    let open = await this.#sessions.open();
+    assertCanRun("prepare", open);
+    const lines: string[] = [];
+    const pending = await this.#sessions.pendingCleanup();
+    if (pending && !open) {
+      this.#progress("prepare", `session ${pending.id} was not cleaned up: running its cleanup first`);
+      lines.push(...(await this.cleanup({ mode: "standard" })).lines);
+    }
+    const runDir = this.layout.runDir();
+    const patchDir = this.layout.patchDir();
+    await checkSpace(this.patching.root, (await treeSize(runDir)) + this.patching.diskMarginBytes);
+    let session: PatchSessionRecord =
+      open ??
+      ({
+        id: await this.#sessions.nextId(),
+        node: this.#sessions.node,
+        kind: "cycle",
+        status: "open",
+        runEdition: links.run,
+        patchEdition: links.patch,
+        phases: {},
+        plan: null,
+        reason: null,
+        startedAt: Date.now(),
+        finishedAt: null,
+        updatedAt: Date.now(),
+      } satisfies PatchSessionRecord);
+    session = await this.#sessions.begin(session, "prepare");
+    open = session;
+    this.#progress("prepare", `session ${session.id} open: run is ${links.run}, patch is ${links.patch}`);
+    try {
+      const synced = await syncPatchEdition({
+        sessions: this.#sessions,
+        session,
+        patching: this.patching,
+        runDir,
+        patchDir,
+        patchStore: this.layout.paths.patches,
+        tmpDir: this.layout.paths.tmp,
+        logDir: this.layout.logDir(session.id, "prepare"),
+        skipSyncErrors: opts.skipSyncErrors ?? false,
+        progress: (m) => this.#progress("prepare", m),
+      });
+      lines.push(synced);
+      if (this.patching.customSync.length > 0) {
+        await runCommands(this.patching.customSync, {
+          cwd: patchDir,
+          env: { ...process.env, STEWARD_EDITION: patchDir },
+          logDir: join(this.layout.logDir(session.id, "prepare"), "custom-sync"),
+          label: "custom-sync",
+        });
+        lines.push(`${this.patching.customSync.length} custom_sync command(s) ran in the patch edition`);
+      }
+    } catch (err) {
+      await this.#sessions.end(session, "prepare", "failed", (err as Error).message);
+      throw err;
+    }
+    this.#deps.holdJobs(`patch session ${session.id} is open (during_patching: hold)`);
+    session = await this.#sessions.end(session, "prepare", "done", lines.join("; "));
+    return this.#result("prepare", session, lines);
+  }
+
+  async apply(sources: string[], opts: { merge?: boolean } = {}): Promise<PhaseResult> {
+    let session = await this.#sessions.open();
+    assertCanRun("apply", session);
+    session = await this.#sessions.begin(session!, "apply");
+    try {
+      const lines = await applyPatches({
+        sessions: this.#sessions,
+        session,
+        layout: this.layout,
+        sources,
+        merge: opts.merge ?? false,
+        progress: (m) => this.#progress("apply", m),
+      });
+      session = await this.#sessions.end(session, "apply", "done", lines.join("; "));
+      return this.#result("apply", session, lines);
+    } catch (err) {
+      await this.#sessions.end(session, "apply", "failed", (err as Error).message);
+      throw err;
+    }
+  }
+
+  async finalize(): Promise<PhaseResult> {
+    let session = await this.#sessions.open();
+    assertCanRun("finalize", session);
+    session = await this.#sessions.begin(session!, "finalize");
+    const lines: string[] = [];
+    try {
+      const patchDir = this.layout.patchDir();
+      const applied = (await this.#sessions.applications(session.id)).filter(
+        (a) => a.kind === "apply" && a.state === "done",
+      );
+      const { loadPatch } = await import("./patch-source.js");
+      for (const a of applied) {
+        const { manifest } = await loadPatch(join(this.layout.paths.patches, a.patchId));
+        if (manifest.verify.length === 0) continue;
+        this.#progress("finalize", `${a.patchId}: running ${manifest.verify.length} verify command(s)`);
+        await runCommands(manifest.verify, {
+          cwd: patchDir,
+          env: { ...process.env, STEWARD_EDITION: patchDir, STEWARD_PATCH: a.patchId },
+          logDir: join(this.layout.logDir(session.id, "finalize"), a.patchId),
+          label: "verify",
+        });
+        lines.push(`${a.patchId}: verified`);
+      }
+      const plan = planCutover(this.#deps.topology, this.#deps.surge);
+      lines.push(...describePlan(plan));
+      for (const l of describePlan(plan)) this.#progress("finalize", l);
+      session = await this.#sessions.end(session, "finalize", "done", lines.join("; "), { plan });
+      return this.#result("finalize", session, lines);
+    } catch (err) {
+      await this.#sessions.end(session, "finalize", "failed", (err as Error).message);
+      throw err;
+    }
+  }
+
+  async cutover(opts: CutoverOptions = {}): Promise<PhaseResult> {
+    let session = await this.#sessions.open();
+    assertCanRun("cutover", session);
+    session = await this.#sessions.begin(session!, "cutover");
+    const outcome = await this.#deps.cutover(session, session.plan!, opts).catch(async (err: unknown) => {
+      await this.#sessions.end(session!, "cutover", "failed", (err as Error).message);
+      throw err;
+    });
+    return this.recordCutover(session, outcome);
+  }
+
+  /** Record how a cutover ended (also for one a restarted daemon resumed). */
+  async recordCutover(session: PatchSessionRecord, outcome: CutoverOutcome): Promise<PhaseResult> {
+    if (outcome.result === "rolled-back") {
+      // The session stays open (cutover can be retried, or aborted): its jobs stay held.
+      this.#deps.holdJobs(`patch session ${session.id} is open (during_patching: hold)`);
+      const s = await this.#sessions.end(session, "cutover", "failed", `rolled back: ${outcome.reason}`, {
+        status: "cutover-rolled-back",
+        reason: outcome.reason,
+      });
+      return { ...this.#result("cutover", s, [`rolled back: ${outcome.reason}`]), ok: false };
+    }
+    const detail =
+      outcome.result === "stopped"
+        ? `${session.patchEdition} is the run edition; services left stopped (--no-restart): start them with \`steward start\``
+        : `${session.patchEdition} is the run edition (cut over in ${outcome.ms} ms)`;
+    this.#deps.releaseJobs();
+    const s = await this.#sessions.end(session, "cutover", "done", detail, {
+      status: "completed",
+      finishedAt: Date.now(),
+    });
+    return this.#result("cutover", s, [detail]);
+  }
+
+  async cleanup(opts: { mode?: "quick" | "standard" | "full" } = {}): Promise<PhaseResult> {
+    const open = await this.#sessions.open();
+    assertCanRun("cleanup", open);
+    const mode = opts.mode ?? "standard";
+    const lines: string[] = [];
+    await rm(this.layout.paths.tmp, { recursive: true, force: true });
+    lines.push("temporary files removed");
+    if (mode !== "quick") {
+      const pruned = await this.layout.pruneLogs(this.patching.keepSessions);
+      lines.push(`${pruned.length} old session log director${pruned.length === 1 ? "y" : "ies"} pruned`);
+    }
+    if (mode === "full" && !open) {
+      const links = this.layout.read();
+      await rm(this.layout.patchDir(), { recursive: true, force: true });
+      await import("node:fs/promises").then((fs) => fs.mkdir(this.layout.dir(links.patch)));
+      const held = await this.#sessions.edition(links.patch);
+      await this.#sessions.putEdition({ ...held, patches: [], needsResync: true });
+      lines.push(`patch edition ${links.patch} emptied; the next prepare copies run into it`);
+    }
+    const last = (await this.#sessions.list(5)).find(
+      (s) => s.kind === "cycle" && s !== open && s.status !== "open",
+    );
+    if (last && last.status !== "cutover-rolled-back") {
+      const s = await this.#sessions.begin(last, "cleanup");
+      await this.#sessions.end(s, "cleanup", "done", `${mode}: ${lines.join("; ")}`);
+    }
+    for (const l of lines) this.#progress("cleanup", l);
+    return { phase: "cleanup", session: last?.id ?? 0, ok: true, lines, next: nextPhase(open) };
+  }
+
+  async abort(opts: { cleanup?: boolean } = {}): Promise<PhaseResult> {
+    const open = await this.#sessions.open();
+    assertCanRun("abort", open);
+    let session = await this.#sessions.begin(open!, "abort");
+    const held = await this.#sessions.edition(session.patchEdition);
+    await this.#sessions.putEdition({ ...held, needsResync: true });
+    this.#deps.releaseJobs();
+    session = await this.#sessions.end(session, "abort", "done", "aborted before cutover", {
+      status: "aborted",
+      finishedAt: Date.now(),
+      reason: "aborted by the operator",
+    });
+    const lines = [
+      `session ${session.id} aborted; the run edition was never touched`,
+      `patch edition ${session.patchEdition} is marked for a full resync at the next prepare`,
+    ];
+    if (opts.cleanup) lines.push(...(await this.cleanup({ mode: "full" })).lines);
+    return this.#result("abort", session, lines);
+  }
+
+  async fsClone(opts: { force?: boolean } = {}): Promise<PhaseResult> {
+    const open = await this.#sessions.open();
+    assertCanRun("fs-clone", open);
+    const links = this.layout.read();
+    let session: PatchSessionRecord =
+      open ??
+      ({
+        id: await this.#sessions.nextId(),
+        node: this.#sessions.node,
+        kind: "fs-clone",
+        status: "open",
+        runEdition: links.run,
+        patchEdition: links.patch,
+        phases: {},
+        plan: null,
+        reason: null,
+        startedAt: Date.now(),
+        finishedAt: null,
+        updatedAt: Date.now(),
+      } satisfies PatchSessionRecord);
+    session = await this.#sessions.begin(session, "fs-clone");
+    const runDir = this.layout.runDir();
+    try {
+      await checkSpace(this.patching.root, (await treeSize(runDir)) + this.patching.diskMarginBytes);
+      let last = 0;
+      const copied = await cloneEdition(runDir, this.layout.patchDir(), {
+        tmpDir: this.layout.paths.tmp,
+        force: opts.force ?? false,
+        onProgress: ({ files }) => {
+          if (files - last < 500) return;
+          last = files;
+          this.#progress("fs-clone", `${files} files copied`);
+        },
+      });
+      const run = await this.#sessions.edition(links.run);
+      await this.#sessions.putEdition({ ...run, edition: links.patch, needsResync: false });
+      const line = `${runDir} copied to ${links.patch}: ${copied.files} files, ${copied.bytes} bytes${copied.resumed ? " (resumed)" : ""}`;
+      session = await this.#sessions.end(session, "fs-clone", "done", line, {
+        status: "completed",
+        finishedAt: Date.now(),
+      });
+      return this.#result("fs-clone", session, [line]);
+    } catch (err) {
+      await this.#sessions.end(session, "fs-clone", "failed", (err as Error).message);
+      throw err;
+    }
+  }
+
+  #progress(phase: PatchPhase, message: string): void {
+    this.#deps.progress(phase, message);
+  }
+
+  #result(phase: PatchPhase, session: PatchSessionRecord, lines: string[]): PhaseResult {
+    return { phase, session: session.id, ok: true, lines, next: nextPhase(session) };
+  }
+}
