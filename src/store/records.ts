@@ -92,14 +92,7 @@ export interface StateBatch {
 
 /** Multi-step lifecycle actions journaled step by step (design §1 "operation"). */
 export type OperationKind =
-  | "up"
-  | "start"
-  | "stop"
-  | "restart"
-  | "down"
-  | "maintenance-on"
-  | "maintenance-off"
-  | "cutover";
+  "up" | "start" | "stop" | "restart" | "down" | "maintenance-on" | "maintenance-off" | "cutover";
 export type OperationStatus = "running" | "done" | "failed";
 
 /**
