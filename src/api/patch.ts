@@ -6,7 +6,7 @@
  * (the daemon stays free of the schema library): unknown keys and wrong types are refused with 400.
  */
 import type { Hono } from "hono";
-import { BadRequestError, StewardError } from "../errors.js";
+import { BadRequestError, IllegalStateError, StewardError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
 import type { PhaseResult } from "../patching/cycle.js";
 import type { DaemonPatching } from "../daemon/patch-wiring.js";
@@ -132,6 +132,8 @@ export function patchRoutes(app: Hono, daemon: PatchControl): void {
     return c.json({ links: safeLinks(p), editions, applications });
   });
 
+  /** One phase at a time: the one running now. */
+  let busy: string | undefined;
   for (const phase of Object.keys(PHASES)) {
     app.post(`/v1/patch/${phase}`, async (c) => {
       const text = await c.req.text();
@@ -145,7 +147,15 @@ export function patchRoutes(app: Hono, daemon: PatchControl): void {
       const body = check(phase, json);
       daemon.admit("patch");
       const p = patching();
-      return streamPhase(daemon.bus, phase, () => PHASES[phase]!.run(p, body));
+      if (busy)
+        throw new IllegalStateError(
+          `\`patch ${busy}\` is running; wait for it to finish (\`steward patch status\` shows its progress)`,
+          { running: busy },
+        );
+      busy = phase;
+      return streamPhase(daemon.bus, phase, () =>
+        PHASES[phase]!.run(p, body).finally(() => (busy = undefined)),
+      );
     });
   }
 }

@@ -80,7 +80,17 @@ export class DaemonPatching {
   static async attach(topology: CompiledTopology, parts: PatchingParts): Promise<DaemonPatching | undefined> {
     if (!topology.patching) return undefined;
     const patching = new DaemonPatching(topology, parts);
-    const open = await patching.sessions.open();
+    let open = await patching.sessions.open();
+    // A phase the previous daemon died in (the cutover excepted: it is resumed from its journal)
+    // failed; run again, it resumes.
+    for (const [phase, record] of Object.entries(open?.phases ?? {}) as [PatchPhase, { state: string }][])
+      if (open && record.state === "running" && phase !== "cutover")
+        open = await patching.sessions.end(
+          open,
+          phase,
+          "failed",
+          `interrupted: the daemon stopped during ${phase}; run \`steward patch ${phase}\` again to resume`,
+        );
     if (open?.kind === "cycle" && open.phases.prepare?.state === "done")
       patching.#holdJobs(`patch session ${open.id} is open (during_patching: hold)`);
     return patching;

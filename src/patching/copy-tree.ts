@@ -15,6 +15,8 @@ export interface TreeEntry {
   size: number;
   mtimeMs: number;
   mode: number;
+  /** A link's target, as written. */
+  target?: string;
 }
 
 /** Every entry under `root`, parents before children; `skip(rel, isDir)` prunes. */
@@ -30,7 +32,15 @@ export async function walk(
       const st = await lstat(join(root, r));
       const kind = st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "link" : undefined;
       if (!kind || skip(r, kind === "dir")) continue;
-      out.push({ rel: r, kind, size: st.size, mtimeMs: st.mtimeMs, mode: st.mode & 0o7777 });
+      const target = kind === "link" ? await readlink(join(root, r)) : undefined;
+      out.push({
+        rel: r,
+        kind,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        mode: st.mode & 0o7777,
+        ...(target !== undefined ? { target } : {}),
+      });
       if (kind === "dir") await visit(r);
     }
   };

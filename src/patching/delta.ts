@@ -43,5 +43,6 @@ export async function deltaSync(
 function same(a: TreeEntry, b: TreeEntry): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === "dir") return a.mode === b.mode;
+  if (a.kind === "link") return a.target === b.target; // a copied link's own time is new
   return a.size === b.size && Math.abs(a.mtimeMs - b.mtimeMs) < 1 && a.mode === b.mode;
 }

@@ -178,6 +178,7 @@ describe("online patching", () => {
     expect(s.open).toBeNull();
     expect(s.history[0]).toMatchObject({ id: 1, status: "completed" });
     expect(Object.keys(s.history[0]!.phases)).toEqual(["prepare", "apply", "finalize", "cutover"]);
+    expect((await steward(a.dir, "patch", "abort")).stderr).toMatch(/cannot run `patch abort`: no patch cycle is open/);
     const history = await steward(a.dir, "patch", "history");
     expect(history.stdout).toMatch(/fs2 \(run\): v2/);
     const cleanup = await steward(a.dir, "patch", "cleanup");
