@@ -66,6 +66,7 @@ export async function copyEntry(fromRoot: string, toRoot: string, e: TreeEntry):
   }
   await copyFile(from, to, constants.COPYFILE_FICLONE);
   await chmod(to, e.mode);
-  const t = new Date(e.mtimeMs);
-  await utimes(to, t, t);
+  // Seconds as a float keep sub-millisecond precision (a Date would truncate, and the quick check
+  // of delta sync would then see a copy as changed).
+  await utimes(to, e.mtimeMs / 1000, e.mtimeMs / 1000);
 }

@@ -20,6 +20,7 @@ import { applyPatches } from "./apply-phase.js";
 import { runCommands } from "./run-commands.js";
 import { cloneEdition } from "./clone.js";
 import { checkSpace, treeSize } from "./disk.js";
+import { renderCommand } from "../topology/render.js";
 
 export interface CycleDeps {
   topology: CompiledTopology;
@@ -119,12 +120,16 @@ export class PatchCycle {
       });
       lines.push(synced);
       if (this.patching.customSync.length > 0) {
-        await runCommands(this.patching.customSync, {
-          cwd: patchDir,
-          env: { ...process.env, STEWARD_EDITION: patchDir },
-          logDir: join(this.layout.logDir(session.id, "prepare"), "custom-sync"),
-          label: "custom-sync",
-        });
+        const vars = { replica: 0, home: this.#deps.topology.home, edition: patchDir };
+        await runCommands(
+          this.patching.customSync.map((c) => renderCommand(c, vars)),
+          {
+            cwd: patchDir,
+            env: { ...process.env, STEWARD_EDITION: patchDir },
+            logDir: join(this.layout.logDir(session.id, "prepare"), "custom-sync"),
+            label: "custom-sync",
+          },
+        );
         lines.push(`${this.patching.customSync.length} custom_sync command(s) ran in the patch edition`);
       }
     } catch (err) {

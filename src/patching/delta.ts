@@ -13,18 +13,20 @@ export async function deltaSync(
   from: string,
   to: string,
   exclude: readonly string[],
-): Promise<{ copied: number; deleted: number; bytes: number }> {
+): Promise<{ copied: number; deleted: number; bytes: number; changed: string[] }> {
   const skip = compileExclude(exclude);
   const source = await walk(from, skip);
   const target = new Map((await walk(to, skip)).map((e) => [e.rel, e]));
   let copied = 0;
   let bytes = 0;
+  const changed: string[] = [];
   for (const e of source) {
     const t = target.get(e.rel);
     if (t && same(e, t)) continue;
     await copyEntry(from, to, e);
     if (e.kind !== "dir") {
       copied += 1;
+      changed.push(e.rel);
       bytes += e.kind === "file" ? e.size : 0;
     }
   }
@@ -35,9 +37,12 @@ export async function deltaSync(
     if (wanted.has(rel)) continue;
     const parent = rel.split("/").slice(0, -1).join("/");
     await rm(join(to, rel), { recursive: true, force: true });
-    if (!parent || wanted.has(parent)) deleted += 1;
+    if (!parent || wanted.has(parent)) {
+      deleted += 1;
+      changed.push(`-${rel}`);
+    }
   }
-  return { copied, deleted, bytes };
+  return { copied, deleted, bytes, changed };
 }
 
 function same(a: TreeEntry, b: TreeEntry): boolean {

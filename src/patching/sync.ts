@@ -47,7 +47,8 @@ export async function syncPatchEdition(ctx: SyncContext): Promise<string> {
     ctx.progress(`sync: copying what changed in run to ${session.patchEdition}`);
     const d = await deltaSync(ctx.runDir, ctx.patchDir, ctx.patching.exclude);
     await sessions.putEdition({ ...patch, patches: [...run.patches] });
-    return `sync delta: ${d.copied} copied, ${d.deleted} deleted`;
+    const shown = d.changed.slice(0, 5).join(", ") + (d.changed.length > 5 ? ", …" : "");
+    return `sync delta: ${d.copied} copied, ${d.deleted} deleted${shown ? ` (${shown})` : ""}`;
   }
   const missing = run.patches.filter((id) => !patch.patches.includes(id));
   if (missing.length === 0) return "sync patches: the patch edition already holds every patch of run";

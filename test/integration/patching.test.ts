@@ -279,6 +279,25 @@ describe("online patching", () => {
     expect(fs.readFileSync(path.join(a.root, "fs2", "count.txt"), "utf8")).toBe("1");
   });
 
+  it("prepare with `sync: delta` copies what changed in run minus `exclude`, then runs custom_sync in the patch edition", async () => {
+    const a = await app(
+      '  sync: delta\n  exclude: ["*.log"]\n  custom_sync: ["node -e \\"require(\'fs\').writeFileSync(\'synced.txt\', process.argv[1])\\" ${edition}"]\n',
+    );
+    expect((await steward(a.dir, "up")).code).toBe(0);
+    // Changes made to run outside any patch (a hotfix by hand), and a log file that must stay put.
+    fs.writeFileSync(path.join(a.root, "fs1", "hotfix.js"), "fixed\n");
+    fs.writeFileSync(path.join(a.root, "fs1", "run.log"), "run's log\n");
+    fs.writeFileSync(path.join(a.root, "fs2", "patch.log"), "patch's log\n");
+    const prepare = await steward(a.dir, "patch", "prepare");
+    expect(prepare.code, prepare.stdout + prepare.stderr).toBe(0);
+    expect(prepare.stdout, prepare.stdout).toMatch(/sync delta: 1 copied, 0 deleted/);
+    const fs2 = path.join(a.root, "fs2");
+    expect(fs.readFileSync(path.join(fs2, "hotfix.js"), "utf8")).toBe("fixed\n");
+    expect(fs.existsSync(path.join(fs2, "run.log"))).toBe(false);
+    expect(fs.readFileSync(path.join(fs2, "patch.log"), "utf8")).toBe("patch's log\n");
+    expect(fs.readFileSync(path.join(fs2, "synced.txt"), "utf8")).toBe(fs.realpathSync(fs2));
+  });
+
   it("prepare refuses when the disk is too small", async () => {
     const a = await app("  disk_margin: 900000GB\n");
     expect((await steward(a.dir, "up")).code).toBe(0);
