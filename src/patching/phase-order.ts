@@ -79,7 +79,8 @@ export function assertCanRun(phase: PatchPhase, open: PatchSessionRecord | undef
       return;
     case "abort":
       if (!cycle) refuse("no patch cycle is open", "prepare");
-      if (cycle.phases.cutover && cycle.status !== "cutover-rolled-back")
+      // A cutover that failed was refused before it changed anything, or rolled back: abort is fine.
+      if (cycle.phases.cutover && cycle.phases.cutover.state !== "failed")
         refuse(
           `the cutover of session ${cycle.id} has begun; a cutover finishes or rolls back by itself`,
           "status",

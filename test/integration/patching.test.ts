@@ -61,6 +61,8 @@ jobs:
   report:
     command: "node -e \\"console.log('report')\\""
     during_patching: hold
+  long:
+    command: sleep 30
 routes:
   - { listen: "127.0.0.1:${port}", path: /, to: web }
 patching:
@@ -178,7 +180,9 @@ describe("online patching", () => {
     expect(s.open).toBeNull();
     expect(s.history[0]).toMatchObject({ id: 1, status: "completed" });
     expect(Object.keys(s.history[0]!.phases)).toEqual(["prepare", "apply", "finalize", "cutover"]);
-    expect((await steward(a.dir, "patch", "abort")).stderr).toMatch(/cannot run `patch abort`: no patch cycle is open/);
+    expect((await steward(a.dir, "patch", "abort")).stderr).toMatch(
+      /cannot run `patch abort`: no patch cycle is open/,
+    );
     const history = await steward(a.dir, "patch", "history");
     expect(history.stdout).toMatch(/fs2 \(run\): v2/);
     const cleanup = await steward(a.dir, "patch", "cleanup");
@@ -296,6 +300,41 @@ describe("online patching", () => {
     expect(fs.existsSync(path.join(fs2, "run.log"))).toBe(false);
     expect(fs.readFileSync(path.join(fs2, "patch.log"), "utf8")).toBe("patch's log\n");
     expect(fs.readFileSync(path.join(fs2, "synced.txt"), "utf8")).toBe(fs.realpathSync(fs2));
+  });
+
+  it("cutover waits for running jobs: refused with nothing changed, then --cancel-jobs; --no-restart leaves the components stopped", async () => {
+    const a = await app();
+    expect((await steward(a.dir, "up")).code).toBe(0);
+    await prepareAndApply(a, patch(a.dir, "v3", "", { "version.txt": "3\n" }));
+    expect((await steward(a.dir, "run", "long", "--detach")).code).toBe(0);
+    const refused = await steward(a.dir, "patch", "cutover", "--wait-jobs", "300ms");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /1 job run\(s\) still running after 300ms .*nothing was changed: wait longer with `--wait-jobs`, or add `--cancel-jobs`/,
+    );
+    expect(links(a.root)).toEqual({ run: "fs1", patch: "fs2" });
+    expect(await versions(a.port)).toEqual(new Set(["v1"]));
+    const manual = await steward(
+      a.dir,
+      "patch",
+      "cutover",
+      "--wait-jobs",
+      "100ms",
+      "--cancel-jobs",
+      "--no-restart",
+    );
+    expect(manual.code, manual.stdout + manual.stderr).toBe(0);
+    expect(manual.stdout).toMatch(/cancelling 1 job run\(s\)/);
+    expect(manual.stdout).toMatch(/stay stopped for your manual steps: start them with `steward start`/);
+    expect(links(a.root)).toEqual({ run: "fs2", patch: "fs1" });
+    const doc = await status(a.dir);
+    expect(doc.components.flatMap((c) => c.replicas.map((r) => r.state))).toEqual([
+      "stopped",
+      "stopped",
+      "stopped",
+    ]);
+    expect((await steward(a.dir, "start")).code).toBe(0);
+    expect(await versions(a.port)).toEqual(new Set(["v3"]));
   });
 
   it("prepare refuses when the disk is too small", async () => {
