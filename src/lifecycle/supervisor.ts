@@ -12,13 +12,14 @@ import type { DesiredState, OperationKind, OperationPhase, ReplicaRecord } from 
 import type { StateWriter } from "../store/state-writer.js";
 import { DependencyGraph } from "../topology/graph.js";
 import { nearest } from "../topology/suggest.js";
-import type { CompiledComponent, CompiledTopology, DependencyCondition } from "../topology/types.js";
+import type { CompiledComponent, CompiledTopology } from "../topology/types.js";
 import { formatMs, type Claim } from "../process/index.js";
 import { LIVE_STATES } from "./replica-state.js";
 import { deferred, type Deferred } from "./deferred.js";
 import type { Replica, PhaseJournal, ReplicaDeps } from "./replica.js";
 import { ReplicaSlots } from "./replica-slots.js";
 import { rollingRestart } from "./rolling-restart.js";
+import { reached } from "./dependency-condition.js";
 import type { StopResume } from "./stop-budget.js";
 
 export interface ComponentRuntime {
@@ -260,7 +261,12 @@ export class Supervisor {
     try {
       for (const dep of runtime.spec.dependsOn) {
         this.#step(operation, name, `waiting for ${dep.component} (${dep.condition})`);
-        await this.#condition(dep.component, dep.condition, attempts.get(dep.component)?.promise);
+        await reached(
+          this.#runtime(dep.component),
+          dep.condition,
+          this.#bus,
+          attempts.get(dep.component)?.promise,
+        );
       }
       if (runtime.epoch !== epoch) throw new Error("cancelled by a stop");
       const count = runtime.replicas.length;
@@ -375,14 +381,6 @@ export class Supervisor {
     return { application: this.topology.name, ok: components.every((c) => c.ok), components };
   }
 
-  /** Stop `names` with their dependants, then start that same set again (unjournaled). */
-  async restart(names: readonly string[] = []): Promise<OperationResult> {
-    const set = this.#withDependants(this.resolve(names));
-    const stopped = await this.stop(set, "restart");
-    if (!stopped.ok) return stopped;
-    return this.start(set, "restart");
-  }
-
   #runtime(name: string): ComponentRuntime {
     const runtime = this.#components.get(name);
     if (!runtime) throw new UnknownComponentError(name, [...this.#components.keys()]);
@@ -397,51 +395,6 @@ export class Supervisor {
   /** `names` with everything that needs them: the set a stop touches. */
   #withDependants(names: string[]): string[] {
     return [...new Set([...names, ...this.#graph.transitiveDependants(names)])];
-  }
-
-  /** Resolve once `name` reached `condition`; reject when it cannot any more. */
-  async #condition(
-    name: string,
-    condition: DependencyCondition,
-    attempt: Promise<void> | undefined,
-  ): Promise<void> {
-    const runtime = this.#runtime(name);
-    if (attempt) await attempt;
-    const check = (): boolean | Error => {
-      const states = runtime.replicas.map((r) => r.state);
-      if (condition === "completed" && runtime.replicas.every((r) => r.completed)) return true;
-      if (condition === "ready" && states.every((s) => s === "ready")) return true;
-      if (condition === "started" && states.every((s) => s === "running" || s === "ready")) return true;
-      const broken = runtime.replicas.find((r) =>
-        ["failed", "crashed", "killed", "offline"].includes(r.state),
-      );
-      if (broken)
-        return new Error(
-          `${name}[${broken.index}] is ${broken.state}: ${broken.record.reason ?? "no reason recorded"}`,
-        );
-      if (!attempt && states.every((s) => s === "stopped") && !runtime.replicas.every((r) => r.completed))
-        return new Error(`${name} is not running`);
-      return false;
-    };
-    await new Promise<void>((resolve, reject) => {
-      const decide = (): boolean => {
-        const verdict = check();
-        if (verdict === false) return false;
-        if (verdict === true) resolve();
-        else reject(verdict);
-        return true;
-      };
-      if (decide()) return;
-      const unsubscribe = this.#bus.subscribe((event) => {
-        if (
-          event.name.startsWith("replica:") &&
-          "component" in event.data &&
-          event.data.component === name &&
-          decide()
-        )
-          unsubscribe();
-      });
-    });
   }
 
   async #collect(results: Map<string, Promise<ComponentOutcome>>): Promise<OperationResult> {
