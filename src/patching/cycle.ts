@@ -5,7 +5,6 @@
  * lines and logs under `fs_ne/logs/<session>/<phase>/`, then records `done` or `failed` with what
  * happened. A failed phase leaves state as it was and can be run again; it resumes.
  */
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { CompiledTopology, CompiledPatching } from "../topology/types.js";
 import type { CutoverPlanRecord, PatchPhase, PatchSessionRecord } from "../store/records.js";
@@ -18,7 +17,7 @@ import type { Sessions } from "./sessions.js";
 import { syncPatchEdition } from "./sync.js";
 import { applyPatches } from "./apply-phase.js";
 import { runCommands } from "./run-commands.js";
-import { cloneEdition } from "./clone.js";
+import { cleanup, fsClone, type Housekeeping } from "./housekeeping.js";
 import { checkSpace, treeSize } from "./disk.js";
 import { renderCommand } from "../topology/render.js";
 
@@ -86,22 +85,7 @@ export class PatchCycle {
     const runDir = this.layout.runDir();
     const patchDir = this.layout.patchDir();
     await checkSpace(this.patching.root, (await treeSize(runDir)) + this.patching.diskMarginBytes);
-    let session: PatchSessionRecord =
-      open ??
-      ({
-        id: await this.#sessions.nextId(),
-        node: this.#sessions.node,
-        kind: "cycle",
-        status: "open",
-        runEdition: links.run,
-        patchEdition: links.patch,
-        phases: {},
-        plan: null,
-        reason: null,
-        startedAt: Date.now(),
-        finishedAt: null,
-        updatedAt: Date.now(),
-      } satisfies PatchSessionRecord);
+    let session = open ?? (await this.#sessions.create("cycle", links));
     session = await this.#sessions.begin(session, "prepare");
     open = session;
     this.#progress("prepare", `session ${session.id} open: run is ${links.run}, patch is ${links.patch}`);
@@ -230,34 +214,9 @@ export class PatchCycle {
     return this.#result("cutover", s, [detail]);
   }
 
+  /** See patching/housekeeping. */
   async cleanup(opts: { mode?: "quick" | "standard" | "full" } = {}): Promise<PhaseResult> {
-    const open = await this.#sessions.open();
-    assertCanRun("cleanup", open);
-    const mode = opts.mode ?? "standard";
-    const lines: string[] = [];
-    await rm(this.layout.paths.tmp, { recursive: true, force: true });
-    lines.push("temporary files removed");
-    if (mode !== "quick") {
-      const pruned = await this.layout.pruneLogs(this.patching.keepSessions);
-      lines.push(`${pruned.length} old session log director${pruned.length === 1 ? "y" : "ies"} pruned`);
-    }
-    if (mode === "full" && !open) {
-      const links = this.layout.read();
-      await rm(this.layout.patchDir(), { recursive: true, force: true });
-      await import("node:fs/promises").then((fs) => fs.mkdir(this.layout.dir(links.patch)));
-      const held = await this.#sessions.edition(links.patch);
-      await this.#sessions.putEdition({ ...held, patches: [], needsResync: true });
-      lines.push(`patch edition ${links.patch} emptied; the next prepare copies run into it`);
-    }
-    const last = (await this.#sessions.list(5)).find(
-      (s) => s.kind === "cycle" && s !== open && s.status !== "open",
-    );
-    if (last && last.status !== "cutover-rolled-back") {
-      const s = await this.#sessions.begin(last, "cleanup");
-      await this.#sessions.end(s, "cleanup", "done", `${mode}: ${lines.join("; ")}`);
-    }
-    for (const l of lines) this.#progress("cleanup", l);
-    return { phase: "cleanup", session: last?.id ?? 0, ok: true, lines, next: nextPhase(open) };
+    return cleanup(this.#housekeeping(), opts.mode ?? "standard");
   }
 
   async abort(opts: { cleanup?: boolean } = {}): Promise<PhaseResult> {
@@ -280,52 +239,18 @@ export class PatchCycle {
     return this.#result("abort", session, lines);
   }
 
+  /** See patching/housekeeping. */
   async fsClone(opts: { force?: boolean } = {}): Promise<PhaseResult> {
-    const open = await this.#sessions.open();
-    assertCanRun("fs-clone", open);
-    const links = this.layout.read();
-    let session: PatchSessionRecord =
-      open ??
-      ({
-        id: await this.#sessions.nextId(),
-        node: this.#sessions.node,
-        kind: "fs-clone",
-        status: "open",
-        runEdition: links.run,
-        patchEdition: links.patch,
-        phases: {},
-        plan: null,
-        reason: null,
-        startedAt: Date.now(),
-        finishedAt: null,
-        updatedAt: Date.now(),
-      } satisfies PatchSessionRecord);
-    session = await this.#sessions.begin(session, "fs-clone");
-    const runDir = this.layout.runDir();
-    try {
-      await checkSpace(this.patching.root, (await treeSize(runDir)) + this.patching.diskMarginBytes);
-      let last = 0;
-      const copied = await cloneEdition(runDir, this.layout.patchDir(), {
-        tmpDir: this.layout.paths.tmp,
-        force: opts.force ?? false,
-        onProgress: ({ files }) => {
-          if (files - last < 500) return;
-          last = files;
-          this.#progress("fs-clone", `${files} files copied`);
-        },
-      });
-      const run = await this.#sessions.edition(links.run);
-      await this.#sessions.putEdition({ ...run, edition: links.patch, needsResync: false });
-      const line = `${runDir} copied to ${links.patch}: ${copied.files} files, ${copied.bytes} bytes${copied.resumed ? " (resumed)" : ""}`;
-      session = await this.#sessions.end(session, "fs-clone", "done", line, {
-        status: "completed",
-        finishedAt: Date.now(),
-      });
-      return this.#result("fs-clone", session, [line]);
-    } catch (err) {
-      await this.#sessions.end(session, "fs-clone", "failed", (err as Error).message);
-      throw err;
-    }
+    return fsClone(this.#housekeeping(), opts.force ?? false);
+  }
+
+  #housekeeping(): Housekeeping {
+    return {
+      sessions: this.#sessions,
+      layout: this.layout,
+      patching: this.patching,
+      progress: (phase, m) => this.#progress(phase, m),
+    };
   }
 
   #progress(phase: PatchPhase, message: string): void {

@@ -50,6 +50,28 @@ export class Sessions {
     return (newest?.id ?? 0) + 1;
   }
 
+  /** A new session record (not yet written) with the next id. */
+  async create(
+    kind: PatchSessionRecord["kind"],
+    links: { run: string; patch: string },
+  ): Promise<PatchSessionRecord> {
+    const now = Date.now();
+    return {
+      id: await this.nextId(),
+      node: this.node,
+      kind,
+      status: "open",
+      runEdition: links.run,
+      patchEdition: links.patch,
+      phases: {},
+      plan: null,
+      reason: null,
+      startedAt: now,
+      finishedAt: null,
+      updatedAt: now,
+    };
+  }
+
   /** Write `session` and wait until it is durable. */
   async put(session: PatchSessionRecord): Promise<PatchSessionRecord> {
     const record = { ...session, updatedAt: Date.now() };

@@ -229,6 +229,15 @@ describe("online patching", () => {
     expect(abort.stdout).toMatch(/marked for a full resync/);
     expect((await steward(a.dir, "run", "report")).code).toBe(0);
     expect((await patchStatus(a.dir)).history[0]).toMatchObject({ status: "aborted" });
+    // fs-clone copies run over the patch edition, outside any cycle; the next prepare needs no resync.
+    fs.writeFileSync(path.join(a.root, "fs2", "junk.txt"), "left by the aborted cycle\n");
+    const clone = await steward(a.dir, "patch", "fs-clone");
+    expect(clone.code, clone.stdout + clone.stderr).toBe(0);
+    expect(clone.stdout).toMatch(/copied to fs2: \d+ files/);
+    expect(fs.existsSync(path.join(a.root, "fs2", "junk.txt"))).toBe(false);
+    expect((await patchStatus(a.dir)).history[0]).toMatchObject({ id: 2, status: "completed" });
+    const history = await steward(a.dir, "patch", "history");
+    expect(history.stdout).not.toMatch(/full resync/);
   });
 
   it("refuses bad patches: no patch.yaml, unknown keys, a missing requirement, an archive escaping the edition", async () => {
