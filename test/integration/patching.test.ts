@@ -265,9 +265,23 @@ describe("online patching", () => {
     const refused = await steward(a.dir, "patch", "apply", evil);
     expect(refused.stderr).toMatch(/refusing patch archive .*nothing was written/);
     expect(fs.existsSync(path.join(a.root, "fs_ne", "patches", "evil"))).toBe(false);
-    const s = await patchStatus(a.dir);
+    let s = await patchStatus(a.dir);
     expect(s.open?.phases.apply?.state).toBe("failed");
     expect(s.open?.phases.prepare?.state).toBe("done");
+    // A good archive, wrapped in one directory as `tar czf p.tgz dir/` makes it, applies.
+    patch(a.dir, "packed", "", { "deep/new.txt": "from an archive\n" });
+    execFileSync("tar", [
+      "-czf",
+      path.join(a.dir, "packed.tgz"),
+      "-C",
+      path.join(a.dir, "patches"),
+      "packed",
+    ]);
+    const packed = await steward(a.dir, "patch", "apply", path.join(a.dir, "packed.tgz"));
+    expect(packed.code, packed.stdout + packed.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(a.root, "fs2", "deep", "new.txt"), "utf8")).toBe("from an archive\n");
+    s = await patchStatus(a.dir);
+    expect(s.open?.phases.apply?.state).toBe("done");
   });
 
   it("a failing step fails apply with its log; the re-run resumes after the last completed step", async () => {
