@@ -114,6 +114,14 @@ export function patchRoutes(app: Hono, daemon: PatchControl): void {
       layoutProblem = (err as Error).message;
     }
     const applications = open ? await p.sessions.applications(open.id) : [];
+    // The cutover's sub-steps, from its journal: of the open session, else of the newest one.
+    const latest = open ?? sessions[0];
+    const operation = latest?.phases.cutover?.operationId;
+    const cutoverSteps = operation
+      ? (await p.sessions.store.listSteps(operation))
+          .filter((st) => st.index === null)
+          .map((st) => ({ name: st.name, component: st.component, status: st.status, detail: st.detail }))
+      : [];
     return c.json({
       root: p.layout.paths.root,
       links,
@@ -121,6 +129,7 @@ export function patchRoutes(app: Hono, daemon: PatchControl): void {
       open,
       applications,
       next: nextPhase(open ?? undefined),
+      cutoverSteps,
       history: sessions,
     });
   });

@@ -29,6 +29,8 @@ interface StatusAnswer {
   applications: PatchApplicationRecord[];
   next: string;
   history: PatchSessionRecord[];
+  /** The cutover's journaled sub-steps (of the open session, else the newest). */
+  cutoverSteps: { name: string; component: string; status: string; detail: string | null }[];
 }
 
 const socketOf = (t: { home: string }): string => resolve(t.home, "steward.sock");
@@ -187,6 +189,13 @@ export function renderPatchStatus(s: StatusAnswer): string {
     if (s.open.plan)
       for (const c of s.open.plan.components) lines.push(`  cutover plan: ${c.name} ${c.mode}`);
   } else lines.push("no session open");
+  if (s.cutoverSteps.length > 0) {
+    lines.push(`cutover steps${s.open ? "" : ` (session ${s.history[0]?.id})`}:`);
+    for (const st of s.cutoverSteps)
+      lines.push(
+        `  ${st.name.padEnd(14)} ${st.component.padEnd(10)} ${st.status}${st.detail ? `  ${st.detail}` : ""}`,
+      );
+  }
   lines.push(`next: steward patch ${s.next}`);
   const past = s.history.filter((h) => h !== s.open && h.id !== s.open?.id);
   if (past.length > 0) {

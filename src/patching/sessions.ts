@@ -17,7 +17,7 @@ import { isOpen } from "./phase-order.js";
 
 export type SessionStore = Pick<
   StateStore,
-  "listPatchSessions" | "listPatchApplications" | "listPatchEditions"
+  "listPatchSessions" | "listPatchApplications" | "listPatchEditions" | "listSteps"
 >;
 
 export class Sessions {

@@ -176,6 +176,8 @@ describe("online patching", () => {
       [2, "ready"],
       [3, "ready"],
     ]);
+    const text = await steward(a.dir, "patch", "status");
+    expect(text.stdout).toMatch(/cutover steps \(session 1\):\n  wait-jobs .*done\n  start-new +web +done .*\n  restart-on-new +worker +done.*\n  switch .*done.*\n  retire-old +web +done.*\n  swap-links .*done/);
     const s = await patchStatus(a.dir);
     expect(s.open).toBeNull();
     expect(s.history[0]).toMatchObject({ id: 1, status: "completed" });
