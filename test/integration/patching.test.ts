@@ -177,7 +177,9 @@ describe("online patching", () => {
       [3, "ready"],
     ]);
     const text = await steward(a.dir, "patch", "status");
-    expect(text.stdout).toMatch(/cutover steps \(session 1\):\n  wait-jobs .*done\n  start-new +web +done .*\n  restart-on-new +worker +done.*\n  switch .*done.*\n  retire-old +web +done.*\n  swap-links .*done/);
+    expect(text.stdout).toMatch(
+      /cutover steps \(session 1\):\n {2}wait-jobs .*done\n {2}start-new +web +done .*\n {2}restart-on-new +worker +done.*\n {2}switch .*done.*\n {2}retire-old +web +done.*\n {2}swap-links .*done/,
+    );
     const s = await patchStatus(a.dir);
     expect(s.open).toBeNull();
     expect(s.history[0]).toMatchObject({ id: 1, status: "completed" });
