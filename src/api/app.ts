@@ -11,6 +11,7 @@ import type { OperationResult } from "../lifecycle/supervisor.js";
 import type { StatusDocument } from "../daemon/status.js";
 import { jobRoutes, type JobsControl } from "./jobs.js";
 import { patchRoutes, type PatchControl } from "./patch.js";
+import { ndjsonStream } from "./ndjson.js";
 import type { PhaseResult } from "../patching/cycle.js";
 import type { MaintenanceOptions } from "../lifecycle/maintenance.js";
 import type { VerifyReport } from "../daemon/verify.js";
@@ -164,36 +165,14 @@ function streamOperation(
   warning: string | undefined,
   opts: MaintenanceOptions,
 ): Response {
-  const encoder = new TextEncoder();
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      let open = true;
-      const send = (line: StreamLine): void => {
-        if (!open) return;
-        try {
-          controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
-        } catch {
-          open = false; // the client went away; the operation goes on
-        }
-      };
-      send({ type: "plan", operation, components });
-      if (warning) send({ type: "warning", message: warning });
-      const unsubscribe = daemon.bus.subscribe((event) => send({ type: "event", event }));
-      daemon
-        .run(operation, components, opts)
-        .then(
-          (result) => send({ type: "result", result }),
-          (err: unknown) => {
-            const error = err instanceof StewardError ? err : new StewardError("STW-1999", String(err));
-            send({ type: "error", error: error.toJSON().error });
-          },
-        )
-        .finally(() => {
-          unsubscribe();
-          if (open) controller.close();
-          open = false;
-        });
-    },
-  });
-  return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+  const head: StreamLine[] = [
+    { type: "plan", operation, components },
+    ...(warning ? [{ type: "warning" as const, message: warning }] : []),
+  ];
+  return ndjsonStream(
+    daemon.bus,
+    head,
+    () => daemon.run(operation, components, opts),
+    (result): StreamLine => ({ type: "result", result }),
+  );
 }

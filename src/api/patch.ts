@@ -6,12 +6,13 @@
  * (the daemon stays free of the schema library): unknown keys and wrong types are refused with 400.
  */
 import type { Hono } from "hono";
-import { BadRequestError, IllegalStateError, StewardError } from "../errors.js";
+import { BadRequestError, IllegalStateError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
 import type { PhaseResult } from "../patching/cycle.js";
 import type { DaemonPatching } from "../daemon/patch-wiring.js";
 import { PatchingNotConfiguredError } from "../patching/errors.js";
 import { nextPhase, isOpen } from "../patching/phase-order.js";
+import { ndjsonStream } from "./ndjson.js";
 
 export interface PatchControl {
   bus: EventBus;
@@ -162,8 +163,11 @@ export function patchRoutes(app: Hono, daemon: PatchControl): void {
           { running: busy },
         );
       busy = phase;
-      return streamPhase(daemon.bus, phase, () =>
-        PHASES[phase]!.run(p, body).finally(() => (busy = undefined)),
+      return ndjsonStream(
+        daemon.bus,
+        [{ type: "plan", operation: `patch ${phase}`, components: [] }],
+        () => PHASES[phase]!.run(p, body).finally(() => (busy = undefined)),
+        (result) => ({ type: "patch", result }),
       );
     });
   }
@@ -175,37 +179,4 @@ function safeLinks(p: DaemonPatching): { run: string; patch: string } | null {
   } catch {
     return null;
   }
-}
-
-function streamPhase(bus: EventBus, phase: string, run: () => Promise<PhaseResult>): Response {
-  const encoder = new TextEncoder();
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      let open = true;
-      const send = (line: unknown): void => {
-        if (!open) return;
-        try {
-          controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
-        } catch {
-          open = false; // the client went away; the phase goes on
-        }
-      };
-      send({ type: "plan", operation: `patch ${phase}`, components: [] });
-      const unsubscribe = bus.subscribe((event) => send({ type: "event", event }));
-      run()
-        .then(
-          (result) => send({ type: "patch", result }),
-          (err: unknown) => {
-            const error = err instanceof StewardError ? err : new StewardError("STW-1999", String(err));
-            send({ type: "error", error: error.toJSON().error });
-          },
-        )
-        .finally(() => {
-          unsubscribe();
-          if (open) controller.close();
-          open = false;
-        });
-    },
-  });
-  return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
 }

@@ -136,11 +136,8 @@ async function startNew(
   deps.progress(
     `${spec.name}: starting ${replicas.map(label).join(", ")} from the new edition, beside the old`,
   );
-  const started = await Promise.allSettled(replicas.map((r) => r.start({ edition: deps.editions.patchDir })));
-  const failed = started.findIndex((s) => s.status === "rejected");
-  if (failed >= 0) {
-    const reason = (started[failed] as PromiseRejectedResult).reason as Error;
-    const error = `${label(replicas[failed]!)} did not become ready on the new edition: ${reason.message}`;
+  const error = await startAll(replicas, deps.editions.patchDir);
+  if (error) {
     step.end("failed", error);
     return error;
   }
@@ -163,13 +160,8 @@ async function restartOnNew(
   }
   for (const { spec, replicas } of restarts) {
     const step = await log.begin({ phase: PHASE, name: "restart-on-new", component: spec.name });
-    const started = await Promise.allSettled(
-      replicas.map((r) => r.start({ edition: deps.editions.patchDir })),
-    );
-    const failed = started.findIndex((s) => s.status === "rejected");
-    if (failed >= 0) {
-      const reason = (started[failed] as PromiseRejectedResult).reason as Error;
-      const error = `${label(replicas[failed]!)} did not become ready on the new edition: ${reason.message}`;
+    const error = await startAll(replicas, deps.editions.patchDir);
+    if (error) {
       step.end("failed", error);
       return error;
     }
@@ -303,6 +295,15 @@ function runtime(deps: CutoverDeps, name: string): ComponentRuntime {
   const rt = deps.supervisor.components.find((c) => c.spec.name === name);
   if (!rt) throw new RangeError(`the cutover plan names ${name}, which the topology no longer declares`);
   return rt;
+}
+
+/** Start `replicas` from `edition`; the first one not ready, and why, or undefined when all are. */
+async function startAll(replicas: readonly Replica[], edition: string): Promise<string | undefined> {
+  const started = await Promise.allSettled(replicas.map((r) => r.start({ edition })));
+  const failed = started.findIndex((s) => s.status === "rejected");
+  if (failed < 0) return undefined;
+  const reason = (started[failed] as PromiseRejectedResult).reason as Error;
+  return `${label(replicas[failed]!)} did not become ready on the new edition: ${reason.message}`;
 }
 
 function label(r: Replica): string {
