@@ -14,7 +14,6 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -22,6 +21,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   NODE,
   benchEnv,
+  freePort,
   median,
   root,
   saveResults,
@@ -54,14 +54,6 @@ if (missing) {
 ensureWrk();
 const { env: baseEnv } = benchEnv(false);
 const log = (...a) => console.log(...a);
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function version(port) {
   return new Promise((resolve) => {

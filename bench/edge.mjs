@@ -12,11 +12,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { ensurePackages, freePort } from "./lib/common.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, "..");
@@ -158,58 +158,6 @@ function parseArgs() {
   const positive = [o.duration, o.rounds, o.connections, o.threads, o.upstreams];
   if (!positive.every((n) => Number.isInteger(n) && n >= 1) || !(o.warmup >= 0)) usage(2);
   return o;
-}
-
-function which(cmd) {
-  for (const dir of (process.env.PATH ?? "").split(":")) {
-    const p = path.join(dir || ".", cmd);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
-
-/** Installs Debian packages with apt-get when their program is missing (non-interactive, no service start). */
-function ensurePackages(wanted) {
-  const missing = wanted.filter(([bin]) => !which(bin)).map(([, pkg]) => pkg);
-  if (missing.length === 0) return;
-  if (process.getuid?.() !== 0)
-    throw new Error(`missing ${missing.join(", ")}: apt-get install ${missing.join(" ")} (needs root)`);
-  console.log(`installing ${missing.join(", ")} with apt-get`);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  // Keep the haproxy package from starting the system-wide service while it installs.
-  const policy = "/usr/sbin/policy-rc.d";
-  const wrotePolicy = !fs.existsSync(policy);
-  if (wrotePolicy) fs.writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
-  try {
-    const install = () =>
-      spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...missing], {
-        env,
-        stdio: "inherit",
-      });
-    let r = install();
-    if (r.status !== 0) {
-      spawnSync("apt-get", ["update"], { env, stdio: "inherit" });
-      r = install();
-    }
-    if (r.status !== 0) throw new Error(`apt-get install ${missing.join(" ")} failed (exit ${r.status})`);
-  } finally {
-    if (wrotePolicy) fs.rmSync(policy, { force: true });
-  }
-  for (const [bin, pkg] of wanted)
-    if (!which(bin)) throw new Error(`${bin} still missing after installing ${pkg}`);
-}
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function waitHello(port, what, child, timeoutMs = 10_000) {

@@ -16,7 +16,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -28,6 +27,7 @@ import {
   STRIPPED_ENV,
   benchEnv,
   commandRunner,
+  freePort,
   median,
   root,
   saveResults,
@@ -168,14 +168,6 @@ process.on("SIGINT", bye);
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 const ensureWrk = () => installWrk(log);
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** One GET / on a fresh connection: resolves with the status and body, rejects on a socket error. */
 function getOnce(port) {

@@ -2,6 +2,7 @@
 // cleanups, running commands, supervisord's installation, Steward topologies and the reports.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -129,20 +130,24 @@ export const median = (xs) => {
 };
 
 // ---------------------------------------------------------------------------------------------
-// supervisord: Debian's package `supervisor`, installed with apt-get when missing.
-export function ensureSupervisord(log = console.log) {
-  if (which("supervisord") && which("supervisorctl")) return;
+/**
+ * Installs Debian packages with apt-get when their program is missing (non-interactive; no service
+ * is started while installing). `wanted`: [program, package] pairs.
+ */
+export function ensurePackages(wanted, log = console.log) {
+  const missing = [...new Set(wanted.filter(([bin]) => !which(bin)).map(([, pkg]) => pkg))];
+  if (missing.length === 0) return;
   if (process.getuid?.() !== 0)
-    throw new Error("supervisord is not installed: apt-get install supervisor (needs root)");
-  log("  supervisord is missing: apt-get install -y supervisor");
+    throw new Error(`missing ${missing.join(", ")}: apt-get install ${missing.join(" ")} (needs root)`);
+  log(`  installing ${missing.join(", ")} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  // Keep the package from starting the system-wide supervisord service while it installs.
+  // Keep packages (haproxy, supervisor) from starting their system-wide service while installing.
   const policy = "/usr/sbin/policy-rc.d";
   const wrotePolicy = !fs.existsSync(policy);
   if (wrotePolicy) fs.writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
   try {
     const install = () =>
-      spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "supervisor"], {
+      spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...missing], {
         env,
         stdio: "inherit",
       });
@@ -151,11 +156,32 @@ export function ensureSupervisord(log = console.log) {
       spawnSync("apt-get", ["update"], { env, stdio: "inherit" });
       r = install();
     }
-    if (r.status !== 0) throw new Error(`apt-get install supervisor failed (exit ${r.status})`);
+    if (r.status !== 0) throw new Error(`apt-get install ${missing.join(" ")} failed (exit ${r.status})`);
   } finally {
     if (wrotePolicy) fs.rmSync(policy, { force: true });
   }
-  if (!which("supervisord")) throw new Error("supervisord still not on PATH after installing supervisor");
+  for (const [bin, pkg] of wanted)
+    if (!which(bin)) throw new Error(`${bin} still missing after installing ${pkg}`);
+}
+
+/** supervisord: Debian's package `supervisor`. */
+export function ensureSupervisord(log = console.log) {
+  ensurePackages(
+    [
+      ["supervisord", "supervisor"],
+      ["supervisorctl", "supervisor"],
+    ],
+    log,
+  );
+}
+
+/** A free TCP port on 127.0.0.1 (free when asked: bind it soon). */
+export async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 // ---------------------------------------------------------------------------------------------

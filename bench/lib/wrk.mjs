@@ -1,30 +1,9 @@
 // wrk for the load benchmarks: installed with apt-get when missing, and its output parsed.
-import fs from "node:fs";
-import { spawnSync } from "node:child_process";
-import { which } from "./common.mjs";
+import { ensurePackages } from "./common.mjs";
 
-/** Installs wrk with apt-get when it is missing (non-interactive, no service started). */
+/** Installs Debian's wrk with apt-get when it is missing. */
 export function ensureWrk(log = console.log) {
-  if (which("wrk")) return;
-  if (process.getuid?.() !== 0) throw new Error("wrk is not installed: apt-get install wrk (needs root)");
-  log("  wrk is missing: apt-get install -y wrk");
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const policy = "/usr/sbin/policy-rc.d";
-  const wrotePolicy = !fs.existsSync(policy);
-  if (wrotePolicy) fs.writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
-  try {
-    const install = () =>
-      spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "wrk"], { env, stdio: "inherit" });
-    let r = install();
-    if (r.status !== 0) {
-      spawnSync("apt-get", ["update"], { env, stdio: "inherit" });
-      r = install();
-    }
-    if (r.status !== 0) throw new Error(`apt-get install wrk failed (exit ${r.status})`);
-  } finally {
-    if (wrotePolicy) fs.rmSync(policy, { force: true });
-  }
-  if (!which("wrk")) throw new Error("wrk still not on PATH after installing it");
+  ensurePackages([["wrk", "wrk"]], log);
 }
 
 /** `250us`, `1.5ms`, `2s`, `1m` → milliseconds. */
