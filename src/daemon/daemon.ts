@@ -10,11 +10,11 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import { createApp, type DaemonControl, type OperationName } from "../api/app.js";
 import { IllegalStateError, RecoveringError } from "../errors.js";
-import { EventBus } from "../events/events.js";
-import { Supervisor, type OperationResult } from "../lifecycle/supervisor.js";
+import type { EventBus } from "../events/events.js";
+import type { Supervisor, OperationResult } from "../lifecycle/supervisor.js";
 import { rotateIfNeeded, signalGroup } from "../process/index.js";
 import { OperationLog } from "../recovery/journal.js";
-import { JobRunner } from "../lifecycle/job-runner.js";
+import type { JobRunner } from "../lifecycle/job-runner.js";
 import { Maintenance, type MaintenanceOptions } from "../lifecycle/maintenance.js";
 import type { Claim } from "../process/index.js";
 import { openStore } from "../store/open-store.js";
@@ -26,19 +26,19 @@ import type {
   ReplicaRecord,
 } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
-import { StateWriter } from "../store/state-writer.js";
+import type { StateWriter } from "../store/state-writer.js";
 import { topologyDigest } from "../topology/digest.js";
 import { compileKey, readCompiled } from "../topology/compiled-cache.js";
 import { loadTopologyIsolated } from "../topology/load-isolated.js";
 import { locateHome } from "../topology/locate-home.js";
-import { bootRecord } from "./boot.js";
 import { sweepOrphans } from "../recovery/sweep.js";
 import { acquireLock, type DaemonLock } from "./lock.js";
 import { log } from "./log.js";
 import { statusOf } from "./status.js";
 import { verify } from "./verify.js";
 import { DaemonPatching } from "./patch-wiring.js";
-import { DaemonEdge } from "./edge-wiring.js";
+import type { DaemonEdge } from "./edge-wiring.js";
+import { assemble, type RecoverySummary } from "./assemble.js";
 
 /** How often replica logs are checked for rotation. */
 const ROTATE_EVERY_MS = 10_000;
@@ -50,18 +50,7 @@ const MAX_RESUMES = 3;
 export type DaemonState = "recovering" | "active" | "stopping";
 
 /** What a recovering (or taking-over) daemon found and did. */
-export interface RecoverySummary {
-  /** Replicas taken over under their recorded pid. */
-  adopted: number;
-  /** Replicas whose process had ended while no daemon watched them. */
-  lost: number;
-  /** Process groups no replica claimed, stopped by the sweep. */
-  orphans: number;
-  /** Replicas caught mid-start or in backoff, started again. */
-  revived: number;
-  /** Kinds of the interrupted operations resumed, oldest first. */
-  resumed: string[];
-}
+export type { RecoverySummary } from "./assemble.js";
 
 export function socketPath(home: string): string {
   return join(home, "steward.sock");
@@ -122,76 +111,9 @@ export class Daemon {
     const lock = acquireLock(topology.home);
     try {
       const store = await openStore(topology.store);
-      const previous = await store.readDaemon();
-      const record = bootRecord(previous, topology.file);
-      const takingOver = record.bootKind !== "clean";
-      // After a crash or a handover the records say what ran; after an orderly shutdown there are none.
-      const records = takingOver ? await store.listReplicas() : [];
-      const desired = new Map((await store.listComponents()).map((c) => [c.name, c.desired]));
-      await store.commit({ daemon: record });
-      const bus = new EventBus();
-      logEvents(bus);
-      const writer = new StateWriter(
-        store,
-        (err) => log("error", `state store write failed: ${String(err)}`),
-        {
-          onRestored: ({ writes }) =>
-            log("info", `state store reachable again; ${writes} queued writes flushed`),
-        },
-      );
-      const edge = DaemonEdge.create(topology);
-      const runEdition = DaemonPatching.runEdition(topology);
-      const supervisor = new Supervisor(
-        topology,
-        {
-          bus,
-          writer,
-          ...(edge ? { routing: edge.routing, surge: edge.surge } : {}),
-          ...(runEdition ? { runEdition } : {}),
-        },
-        records,
-        takingOver ? await DaemonPatching.preferred(store) : new Map(),
-      );
-      edge?.follow(
-        bus,
-        () => supervisor,
-        (m) => log("warn", m),
-      );
-      const jobs = new JobRunner(topology.jobs, {
-        home: topology.home,
-        writer,
-        bus,
-        log,
-        ...(runEdition ? { runEdition } : {}),
-      });
-      // Runs a previous daemon left running are taken over, or recorded as lost.
-      const runs = jobs.adopt(await store.listRunningJobRuns());
-      if (runs.adopted + runs.lost > 0)
-        log("info", `jobs: ${runs.adopted} run(s) re-adopted, ${runs.lost} ended while no daemon watched`);
-      const maintenance = await store.readMaintenance();
-      jobs.startSchedules(new Set(maintenance?.pausedSchedules ?? []));
-      edge?.markOffline(maintenance?.components ?? []);
-      const interrupted: OperationLog[] = [];
-      let recovery: RecoverySummary | undefined;
-      if (takingOver) {
-        log(
-          record.bootKind === "recovered" ? "warn" : "info",
-          record.bootKind === "recovered"
-            ? `the previous daemon (pid ${previous?.pid}) did not shut down in order; instance ${record.instance}: recovering`
-            : `taking over from daemon ${previous?.pid} (daemon restart); instance ${record.instance}`,
-        );
-        for (const op of await store.listOperations("running"))
-          interrupted.push(await OperationLog.resume(writer, op, await store.listSteps(op.id)));
-        const { adopted, lost } = supervisor.adoptAll(desired, interrupted);
-        log("info", `recovery: ${adopted} replica(s) re-adopted, ${lost} gone while no daemon watched them`);
-        recovery = {
-          adopted,
-          lost,
-          orphans: 0,
-          revived: 0,
-          resumed: interrupted.map((op) => op.record.kind),
-        };
-      }
+      const parts = await assemble(topology, store);
+      const { record, takingOver, desired, records, bus, writer, edge, supervisor, jobs, interrupted } =
+        parts;
       const daemon = new Daemon(supervisor, bus, store, writer, lock, record, interrupted);
       daemon.jobs = jobs;
       daemon.#edge = edge;
@@ -203,7 +125,7 @@ export class Daemon {
         bus,
         execute: (kind, targets, plan) => daemon.execute(kind, targets, plan),
       });
-      daemon.#recovery = recovery;
+      daemon.#recovery = parts.recovery;
       daemon.patching = await DaemonPatching.attach(topology, {
         supervisor,
         jobs,
@@ -535,19 +457,4 @@ export class Daemon {
           log("warn", `log rotation of ${r.logFile} failed: ${String(err)}`),
         );
   }
-}
-
-/** The daemon log follows every replica transition, from boot on (adoption included). */
-function logEvents(bus: EventBus): void {
-  bus.subscribe(({ name, data }) => {
-    if ("index" in data) {
-      const why = data.reason ? `: ${data.reason}` : "";
-      log(
-        name === "replica:failed" || name === "replica:crashed" ? "warn" : "info",
-        `${data.component}[${data.index}] ${data.previous} → ${data.state}${data.pid ? ` (pid ${data.pid})` : ""}${why}`,
-      );
-    } else if (name === "operation:failed") {
-      log("warn", `${data.operation}: ${data.component ?? ""} ${data.message}`);
-    }
-  });
 }
