@@ -56,7 +56,20 @@ export function renderStatus(s: StatusDocument, now = Date.now()): string {
         : `failure detected within ≈${formatMs(c.detectionMs)}`;
     return `route → ${c.component}: ${c.offline ? `offline (${c.offline})` : replicas || "no replica"} · ${detect}`;
   });
-  return `${head}${took}\n${table(rows)}${routes.length > 0 ? `\n${routes.join("\n")}` : ""}`;
+  const p = s.patching;
+  const patching = p
+    ? [
+        `patching: ${p.kind === "fs-clone" ? "fs-clone" : "patch"} session ${p.session} ${p.status}` +
+          (Object.keys(p.phases).length > 0
+            ? ` (${Object.entries(p.phases)
+                .map(([phase, state]) => `${phase} ${state}`)
+                .join(", ")})`
+            : "") +
+          ` · next: steward patch ${p.next}`,
+      ]
+    : [];
+  const tail = [...routes, ...patching];
+  return `${head}${took}\n${table(rows)}${tail.length > 0 ? `\n${tail.join("\n")}` : ""}`;
 }
 
 /** Prints progress lines as they arrive; remembers the result. */

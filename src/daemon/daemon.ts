@@ -188,6 +188,7 @@ export class Daemon {
           this.#store.location,
           this.#recovery,
           this.#edge?.snapshot(),
+          this.patching?.summary(),
         ),
       topologyDigest: this.#digest,
       topologyFile: this.supervisor.topology.file,

@@ -23,6 +23,8 @@ import { PatchCycle, type CutoverOptions } from "../patching/cycle.js";
 import { EditionLayout } from "../patching/layout.js";
 import { Sessions } from "../patching/sessions.js";
 import type { DaemonEdge } from "./edge-wiring.js";
+import type { PatchingStatus } from "./status.js";
+import { nextPhase } from "../patching/phase-order.js";
 
 /** How long a cutover waits for job runs in progress, unless `--wait-jobs` says otherwise. */
 const WAIT_JOBS_MS = 10 * 60_000;
@@ -81,6 +83,7 @@ export class DaemonPatching {
     if (!topology.patching) return undefined;
     const patching = new DaemonPatching(topology, parts);
     let open = await patching.sessions.open();
+    patching.sessions.latest ??= (await patching.sessions.list(1))[0];
     // A phase the previous daemon died in (the cutover excepted: it is resumed from its journal)
     // failed; run again, it resumes.
     for (const [phase, record] of Object.entries(open?.phases ?? {}) as [PatchPhase, { state: string }][])
@@ -94,6 +97,19 @@ export class DaemonPatching {
     if (open?.kind === "cycle" && open.phases.prepare?.state === "done")
       patching.#holdJobs(`patch session ${open.id} is open (during_patching: hold)`);
     return patching;
+  }
+
+  /** The newest session, for `status`. */
+  summary(): PatchingStatus | undefined {
+    const s = this.sessions.latest;
+    if (!s) return undefined;
+    return {
+      session: s.id,
+      kind: s.kind,
+      status: s.status,
+      phases: Object.fromEntries(Object.entries(s.phases).map(([phase, p]) => [phase, p.state])),
+      next: nextPhase(s),
+    };
   }
 
   /** Finish (or roll back) a cutover a previous daemon left running. */

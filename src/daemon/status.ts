@@ -41,6 +41,18 @@ export interface StatusDocument {
   components: { name: string; replicas: ReplicaStatus[] }[];
   /** The edge's view of each routed component, when the topology has routes. */
   routing?: ComponentRouting[];
+  /** The newest patch session, when the topology has `patching` and one was seen. */
+  patching?: PatchingStatus;
+}
+
+export interface PatchingStatus {
+  session: number;
+  kind: "cycle" | "fs-clone";
+  status: string;
+  /** Each phase run so far and its state. */
+  phases: Record<string, string>;
+  /** The phase to run next. */
+  next: string;
 }
 
 export function statusOf(
@@ -51,6 +63,7 @@ export function statusOf(
   store: string,
   recovery?: RecoverySummary,
   routing?: ComponentRouting[],
+  patching?: PatchingStatus,
 ): StatusDocument {
   return {
     name: supervisor.topology.name,
@@ -85,5 +98,6 @@ export function statusOf(
       }),
     })),
     ...(routing ? { routing } : {}),
+    ...(patching ? { patching } : {}),
   };
 }

@@ -21,6 +21,9 @@ export type SessionStore = Pick<
 >;
 
 export class Sessions {
+  /** The newest session this daemon wrote or read as open (for `status`, which must not wait). */
+  latest: PatchSessionRecord | undefined;
+
   constructor(
     readonly node: string,
     readonly store: SessionStore,
@@ -35,7 +38,9 @@ export class Sessions {
 
   /** The session in progress on this node, if any. */
   async open(): Promise<PatchSessionRecord | undefined> {
-    return (await this.list(5)).find(isOpen);
+    const open = (await this.list(5)).find(isOpen);
+    if (open) this.latest = open;
+    return open;
   }
 
   /** The newest closed cycle whose cleanup has not run (prepare runs it first). */
@@ -75,6 +80,7 @@ export class Sessions {
   /** Write `session` and wait until it is durable. */
   async put(session: PatchSessionRecord): Promise<PatchSessionRecord> {
     const record = { ...session, updatedAt: Date.now() };
+    if (session.kind === "cycle" || isOpen(session)) this.latest = record;
     await this.writer.putPatchSession(record);
     await this.writer.flush();
     return record;

@@ -211,6 +211,9 @@ describe("online patching", () => {
     expect((await steward(a.dir, "patch", "cutover")).stderr).toMatch(/next: `steward patch prepare`/);
     expect((await steward(a.dir, "patch", "abort")).stderr).toMatch(/no patch cycle is open/);
     expect((await steward(a.dir, "patch", "prepare")).code).toBe(0);
+    expect((await steward(a.dir, "status")).stdout).toMatch(
+      /patching: patch session 1 open \(prepare done\) · next: steward patch apply <patch>/,
+    );
     const again = await steward(a.dir, "patch", "prepare");
     expect(again.stderr).toMatch(
       /a cycle is already open: patch session 1 is open .*next: `steward patch apply <patch>`/,
