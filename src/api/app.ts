@@ -35,7 +35,7 @@ export interface DaemonControl extends Omit<JobsControl, "admit">, Omit<PatchCon
   /** `steward verify`: what should run runs, what should not does not. */
   verify(): Promise<VerifyReport>;
   /** `steward daemon restart`: exit without stopping replicas; the next daemon re-adopts them. */
-  handover(): Promise<{ pid: number; instance: number }>;
+  handover(): Promise<{ pid: number; instance: number; next: number | null }>;
 }
 
 /** The body of an operation request. */

@@ -16,16 +16,28 @@ import { whileRecovering } from "./recovery.js";
 const EXIT_LIMIT_MS = 15_000;
 const TAKEOVER_LIMIT_MS = 10 * 60_000;
 
+/** Waits until daemon `pid` answers on `socket`; undefined when it died first (or took too long). */
+async function answering(socket: string, pid: number): Promise<number | undefined> {
+  const deadline = Date.now() + EXIT_LIMIT_MS;
+  while (Date.now() < deadline && isAlive(pid)) {
+    const status = await call<StatusDocument>(socket, "GET", "/v1/status").catch(() => undefined);
+    if (status?.daemon.pid === pid) return pid;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
+}
+
 export async function restartDaemon(
   t: { home: string; file: string },
   out: (line: string) => void,
 ): Promise<void> {
   const socket = resolve(t.home, "steward.sock");
   const started = Date.now();
-  let old: { pid: number; instance: number } | undefined;
+  let old: { pid: number; instance: number; next: number | null } | undefined;
   try {
     old = await whileRecovering(
-      () => call<{ pid: number; instance: number }>(socket, "POST", "/v1/daemon/handover"),
+      () =>
+        call<{ pid: number; instance: number; next: number | null }>(socket, "POST", "/v1/daemon/handover"),
       out,
     );
   } catch (err) {
@@ -43,7 +55,9 @@ export async function restartDaemon(
       await new Promise((r) => setTimeout(r, 10));
     }
   }
-  const { pid } = await ensureDaemon(socket, t.home, t.file);
+  // The old daemon started its successor itself, handing it the edge's listening sockets.
+  const pid =
+    (old?.next && (await answering(socket, old.next))) || (await ensureDaemon(socket, t.home, t.file)).pid;
   const deadline = Date.now() + TAKEOVER_LIMIT_MS;
   let status = await call<StatusDocument>(socket, "GET", "/v1/status");
   while (status.daemon.state === "recovering" && Date.now() < deadline) {

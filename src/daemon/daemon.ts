@@ -12,7 +12,7 @@ import { createApp, type DaemonControl, type OperationName } from "../api/app.js
 import { IllegalStateError, RecoveringError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
 import type { Supervisor, OperationResult } from "../lifecycle/supervisor.js";
-import { rotateIfNeeded, signalGroup } from "../process/index.js";
+import { isAlive, rotateIfNeeded, signalGroup } from "../process/index.js";
 import { OperationLog } from "../recovery/journal.js";
 import type { JobRunner } from "../lifecycle/job-runner.js";
 import { Maintenance, type MaintenanceOptions } from "../lifecycle/maintenance.js";
@@ -33,6 +33,7 @@ import { loadTopologyIsolated } from "../topology/load-isolated.js";
 import { locateHome } from "../topology/locate-home.js";
 import { sweepOrphans } from "../recovery/sweep.js";
 import { acquireLock, type DaemonLock } from "./lock.js";
+import { spawnDaemon, takeHandover } from "./spawn-daemon.js";
 import { log } from "./log.js";
 import { statusOf } from "./status.js";
 import { verify } from "./verify.js";
@@ -51,6 +52,14 @@ export type DaemonState = "recovering" | "active" | "stopping";
 
 /** What a recovering (or taking-over) daemon found and did. */
 export type { RecoverySummary } from "./assemble.js";
+
+/** How long a daemon started by a handover waits for its predecessor to exit. */
+const HANDOVER_WAIT_MS = 30_000;
+
+async function waitExit(pid: number, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
 
 export function socketPath(home: string): string {
   return join(home, "steward.sock");
@@ -108,6 +117,9 @@ export class Daemon {
     const home = locateHome(file)?.home;
     const topology = (home && readCompiled(home, compileKey(file))) || (await loadTopologyIsolated(file));
     mkdirSync(join(topology.home, "logs"), { recursive: true, mode: 0o700 });
+    const handover = takeHandover();
+    // Started by a handing-over daemon: it holds the lock until it has finished its in-flight requests.
+    if (handover.from !== undefined) await waitExit(handover.from, HANDOVER_WAIT_MS);
     const lock = acquireLock(topology.home);
     try {
       const store = await openStore(topology.store);
@@ -136,7 +148,7 @@ export class Daemon {
         instance: record.instance,
       });
       try {
-        await edge?.listen();
+        await edge?.listen(handover.listeners);
       } catch (err) {
         await edge?.close();
         throw err;
@@ -368,15 +380,23 @@ export class Daemon {
    * without stopping any replica. The next daemon boots as a `handover`, re-adopts every replica
    * under its pid and resumes any operation that was under way from the journal.
    */
-  async handover(): Promise<{ pid: number; instance: number }> {
+  /**
+   * `steward daemon restart`: record the handover, start the next daemon with the edge's listening
+   * sockets (connections arriving meanwhile wait in their backlog), finish in-flight requests, exit.
+   */
+  async handover(): Promise<{ pid: number; instance: number; next: number | null }> {
     this.#admit("handover");
     this.#state = "stopping";
     log("info", "daemon restart: handing the application over to the next daemon; no replica is stopped");
     await this.#writer.flush();
     this.#record = { ...this.#record, state: "handover", updatedAt: Date.now() };
     await this.#store.commit({ daemon: this.#record });
+    const { topology } = this.supervisor;
+    const listeners = this.#edge?.listeningFds() ?? new Map<string, number>();
+    const next = spawnDaemon(topology.file, topology.home, { handoverFrom: process.pid, listeners });
+    log("info", `daemon restart: started daemon ${next.pid} with ${listeners.size} listening socket(s)`);
     setImmediate(() => void this.#close());
-    return { pid: this.#record.pid, instance: this.#record.instance };
+    return { pid: this.#record.pid, instance: this.#record.instance, next: next.pid ?? null };
   }
 
   /** Signals: the first SIGTERM/SIGINT is an orderly `down`; a repeat within 5 s is ignored; later ones force. */

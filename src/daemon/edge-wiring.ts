@@ -107,9 +107,22 @@ export class DaemonEdge {
     }
   }
 
-  /** Bind every route's port. @throws EdgeListenError naming the port and its holder */
-  async listen(): Promise<void> {
-    this.#edge = await Edge.start(this.#topology.routes, this.#topology.components, this.table);
+  /**
+   * Bind every route's port, or take over the listening sockets `inherited` from the previous
+   * daemon. @throws EdgeListenError naming the port and its holder
+   */
+  async listen(inherited?: ReadonlyMap<string, number>): Promise<void> {
+    this.#edge = await Edge.start(
+      this.#topology.routes,
+      this.#topology.components,
+      this.table,
+      inherited ? { inherited } : {},
+    );
+  }
+
+  /** The listening sockets, by `address|port`, for `daemon restart` to hand over. */
+  listeningFds(): Map<string, number> {
+    return this.#edge?.listeningFds() ?? new Map();
   }
 
   snapshot(): ComponentRouting[] {

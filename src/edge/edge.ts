@@ -21,6 +21,8 @@ import type { RoutingTable } from "./routing-table.js";
 export interface EdgeOptions extends Partial<ListenerOptions> {
   /** How long `close()` lets in-flight requests finish. @default 5000 */
   closeTimeoutMs?: number;
+  /** Listening sockets handed over by the previous daemon, by `address|port`. */
+  inherited?: ReadonlyMap<string, number>;
 }
 
 export const EDGE_DEFAULTS = {
@@ -83,7 +85,9 @@ export class Edge {
       return new EdgeListener(first.spec.address, first.spec.listen, list, table, listenerOptions);
     });
     const edge = new Edge(listeners, edgeRoutes, options.closeTimeoutMs ?? EDGE_DEFAULTS.closeTimeoutMs);
-    const results = await Promise.allSettled(listeners.map((l) => l.listen()));
+    const results = await Promise.allSettled(
+      listeners.map((l) => l.listen(options.inherited?.get(`${l.address}|${l.port}`))),
+    );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) {
       await Promise.all(listeners.filter((l) => l.server.listening).map((l) => l.close(0)));
@@ -100,6 +104,13 @@ export class Edge {
       port: l.boundPort,
       routes: l.routes.map((r) => r.label),
     }));
+  }
+
+  /** The listening sockets' descriptors by `address|port`, to hand to the next daemon. */
+  listeningFds(): Map<string, number> {
+    const fds = new Map<string, number>();
+    for (const l of this.listeners) if (l.fd !== undefined) fds.set(`${l.address}|${l.port}`, l.fd);
+    return fds;
   }
 
   /** Requests being proxied now, over all listeners. */

@@ -94,14 +94,25 @@ export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
     return this.#active;
   }
 
-  /** Binds the port. @throws EdgeListenError (port in use, naming its holder when it can) */
-  listen(): Promise<void> {
+  /** The listening socket's file descriptor, to hand to the next daemon (`steward daemon restart`). */
+  get fd(): number | undefined {
+    const handle = (this.server as unknown as { _handle?: { fd?: number } })._handle;
+    return typeof handle?.fd === "number" && handle.fd >= 0 ? handle.fd : undefined;
+  }
+
+  /**
+   * Binds the port — or, with `fd`, serves a listening socket the previous daemon handed over, so
+   * connections that arrive meanwhile wait in its backlog instead of being refused.
+   * @throws EdgeListenError (port in use, naming its holder when it can)
+   */
+  listen(fd?: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         reject(new EdgeListenError(this.address, this.port, this.#routeList(), err));
       };
       this.server.once("error", onError);
-      this.server.listen({ host: this.address, port: this.port, exclusive: true }, () => {
+      const where = fd === undefined ? { host: this.address, port: this.port, exclusive: true } : { fd };
+      this.server.listen(where, () => {
         this.server.off("error", onError);
         this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
         this.#sweeper.unref();

@@ -211,6 +211,40 @@ components:
     ]);
   });
 
+  it("`daemon restart` under a steady request loop fails no request: the next daemon inherits the listening socket", async () => {
+    const { dir, port } = await topology(2);
+    expect((await steward(dir, "up")).code).toBe(0);
+    const before = await status(dir);
+    let stop = false;
+    const results: string[] = [];
+    const loop = (async () => {
+      while (!stop)
+        results.push(
+          await get(port, "/who").then(
+            (r) => String(r.status),
+            (err: Error) => err.message,
+          ),
+        );
+    })();
+    await waitFor("some requests", () => results.length > 20);
+    const restart = await steward(dir, "daemon", "restart");
+    expect(restart.code, restart.stdout + restart.stderr).toBe(0);
+    const after = await status(dir);
+    expect(after.daemon.pid).not.toBe(before.daemon.pid);
+    expect(after.daemon.bootKind).toBe("handover");
+    const at = results.length;
+    await waitFor("requests after the restart", () => results.length > at + 20);
+    stop = true;
+    await loop;
+    expect(results.filter((r) => r !== "200")).toEqual([]);
+    expect(after.components[0]!.replicas.map((r) => r.pid)).toEqual(
+      before.components[0]!.replicas.map((r) => r.pid),
+    );
+    expect(fs.readFileSync(path.join(dir, ".steward", "logs", "daemon.log"), "utf8")).toMatch(
+      /started daemon \d+ with 1 listening socket/,
+    );
+  });
+
   it("maintenance: the route answers 503 with the component's offline code", async () => {
     const { dir, port } = await topology(1);
     expect((await steward(dir, "up")).code).toBe(0);
