@@ -58,11 +58,11 @@ export class DaemonEdge {
       else if (state === "starting") this.table.setOffline(component, null);
       if (GONE.has(state)) return this.table.removeReplica(component, index);
       if (state !== "running" && state !== "ready") return;
-      const port = supervisor().replica(component, index)?.record.port;
-      if (port === null || port === undefined) {
+      const port = supervisor().replica(component, index)?.servingPort;
+      if (port === undefined) {
         if (!this.#warned.has(component))
           warn(
-            `route to ${component}: its replicas have no port Steward allocated, so the edge cannot reach them; use \`\${port}\` in its command or env`,
+            `route to ${component}: the edge cannot tell which port its replicas serve on; use \`\${port}\` in its command or env, or a tcp or http readiness probe on its port`,
           );
         this.#warned.add(component);
         return;

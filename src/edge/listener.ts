@@ -45,6 +45,9 @@ type ConnectionListener = (socket: net.Socket) => void;
 /** How often the fast path's timeouts are checked. */
 const SWEEP_MS = 1_000;
 
+/** How long a graceful close waits for a just-accepted connection's first request. */
+const FRESH_GRACE_MS = 1000;
+
 export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
   readonly server: http.Server<typeof EdgeRequest, typeof EdgeResponse>;
   readonly matcher: RouteMatcher<EdgeRoute>;
@@ -171,6 +174,13 @@ export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
     }
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
+    // An idle keep-alive connection is closed now (its client reconnects). A fresh one accepted an
+    // instant ago may have its first request on the way: closing it would reset that request, so it
+    // gets a moment to arrive (it is answered with `Connection: close`).
+    for (const conn of this.lean) if (conn.phase === Phase.Idle && conn.served > 0) conn.destroy();
+    const freshUntil = Date.now() + Math.min(FRESH_GRACE_MS, timeoutMs);
+    while (Date.now() < freshUntil && [...this.lean].some((c) => c.phase === Phase.Idle && c.served === 0))
+      await new Promise((r) => setTimeout(r, 10));
     for (const conn of this.lean) if (conn.phase === Phase.Idle) conn.destroy();
     if (this.#active > 0) {
       await new Promise<void>((resolve) => {

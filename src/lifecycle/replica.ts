@@ -135,6 +135,23 @@ export class Replica {
     );
   }
 
+  /**
+   * The port the replica serves on: its `${port}`, else the one its `tcp` or `http` readiness probe
+   * names (a component listening on a fixed port). Undefined when neither says.
+   */
+  get servingPort(): number | undefined {
+    if (this.#record.port !== null) return this.#record.port;
+    const ready = this.#spec.ready;
+    if (!ready || (ready.kind !== "tcp" && ready.kind !== "http")) return undefined;
+    try {
+      const probe = renderProbe(ready, this.#baseVars());
+      const port = probe.kind === "tcp" ? Number(probe.port) : Number(new URL(probe.url).port || 80);
+      return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** With `patching`: the edition directory its process runs (or last ran) from. */
   get edition(): string | undefined {
     return this.#edition;

@@ -245,6 +245,23 @@ components:
     );
   });
 
+  it("a component on a fixed port is routed on the port its readiness probe names", async () => {
+    const [edgePort, fixed] = [await freePort(), await freePort()];
+    const dir = project(`
+name: fixed
+components:
+  web:
+    command: ${node("edge-upstream.js")}
+    env: { PORT: "${fixed}", REPLICA: "0" }
+    ready: { http: "http://127.0.0.1:${fixed}/healthz", within: 10s }
+routes:
+  - { listen: "127.0.0.1:${edgePort}", path: /, to: web }
+`);
+    expect((await steward(dir, "up")).code).toBe(0);
+    const pid = (await status(dir)).components[0]!.replicas[0]!.pid;
+    expect((await get(edgePort, "/who")).body).toBe(`replica 0 pid ${pid}\n`);
+  });
+
   it("maintenance: the route answers 503 with the component's offline code", async () => {
     const { dir, port } = await topology(1);
     expect((await steward(dir, "up")).code).toBe(0);

@@ -67,6 +67,8 @@ type LeanSocket = net.Socket & { lean: LeanConnection };
 export class LeanConnection implements Downstream {
   client: DownstreamClient | null = null;
   phase = Phase.Idle;
+  /** Responses completed on this connection (0: a fresh connection, its first request may be on its way). */
+  served = 0;
   /** When the current phase began (ms epoch), for the timeouts. */
   since = Date.now();
   method = "";
@@ -358,6 +360,7 @@ export class LeanConnection implements Downstream {
   #responseDone(): void {
     this.client = null;
     this.responding = false;
+    this.served += 1;
     if (this.#closeAfter || this.host.closing || !this.#requestComplete || this.phase === Phase.Closed) {
       this.phase = Phase.Closed;
       this.socket.end();
