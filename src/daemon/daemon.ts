@@ -120,7 +120,7 @@ export class Daemon {
     const handover = takeHandover();
     // Started by a handing-over daemon: it holds the lock until it has finished its in-flight requests.
     if (handover.from !== undefined) await waitExit(handover.from, HANDOVER_WAIT_MS);
-    const lock = acquireLock(topology.home);
+    const lock = await acquireLock(topology.home, handover.from !== undefined ? { waitMs: 2_000 } : {});
     try {
       const store = await openStore(topology.store);
       const parts = await assemble(topology, store);
