@@ -12,6 +12,7 @@ import type { StatusDocument } from "../daemon/status.js";
 import { jobRoutes, type JobsControl } from "./jobs.js";
 import { patchRoutes, type PatchControl } from "./patch.js";
 import { ndjsonStream } from "./ndjson.js";
+import { bodyLimitMiddleware, checkWhole, DURATION_MS } from "./limits.js";
 import type { PhaseResult } from "../patching/cycle.js";
 import type { MaintenanceOptions } from "../lifecycle/maintenance.js";
 import type { VerifyReport } from "../daemon/verify.js";
@@ -61,8 +62,7 @@ function parseOperationBody(json: unknown): OperationBody {
     if (!["components", "topologyDigest", "wait", "cancel"].includes(key))
       throw new BadRequestError(`bad request body: unknown key \`${key}\`; ${expected}`, { key });
   const { components, topologyDigest, wait, cancel } = body;
-  if (wait !== undefined && !(typeof wait === "number" && Number.isInteger(wait) && wait >= 0))
-    throw new BadRequestError("bad request body: `wait` must be a whole number of milliseconds");
+  if (wait !== undefined) checkWhole("wait", wait, DURATION_MS);
   if (cancel !== undefined && typeof cancel !== "boolean")
     throw new BadRequestError("bad request body: `cancel` must be true or false");
   if (wait !== undefined && cancel === true)
@@ -103,6 +103,9 @@ export function createApp(daemon: DaemonControl): Hono {
     });
     return c.json(err.toJSON(), 404);
   });
+
+  // Before every route: no handler reads a body over the limit.
+  app.use("*", bodyLimitMiddleware());
 
   app.get("/v1/status", (c) => c.json(daemon.status()));
 

@@ -13,6 +13,7 @@ import type { DaemonPatching } from "../daemon/patch-wiring.js";
 import { PatchingNotConfiguredError } from "../patching/errors.js";
 import { nextPhase, isOpen } from "../patching/phase-order.js";
 import { ndjsonStream } from "./ndjson.js";
+import { checkWhole, DURATION_MS } from "./limits.js";
 
 export interface PatchControl {
   bus: EventBus;
@@ -86,7 +87,7 @@ function check(phase: string, body: unknown): Body {
         : want === "string"
           ? typeof value === "string"
           : want === "ms"
-            ? typeof value === "number" && Number.isInteger(value) && value >= 0
+            ? checkWhole(key, value, DURATION_MS) >= 0
             : Array.isArray(value) && value.every((v) => typeof v === "string" && v !== "");
     if (!ok)
       throw new BadRequestError(

@@ -29,7 +29,7 @@ interface Exit {
 
 /** Starts `steward daemon` `count` times at once in `dir`; resolves each one's exit as it comes. */
 function startMany(dir: string, count: number): { pids: number[]; exits: Promise<Exit>[] } {
-  const env = { ...process.env, NO_COLOR: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
   delete env.STEWARD_FILE;
   const children = Array.from({ length: count }, () =>
     spawn(process.execPath, [BIN, "daemon"], { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] }),
