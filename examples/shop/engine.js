@@ -4,6 +4,8 @@
 //   PUT  /kv/<key>   keep the value in memory (dirty) and answer 202: the write is acknowledged
 //                    but not yet durable; a background flush sends dirty keys to the store
 //                    every FLUSH_INTERVAL_MS (2 s) in one `POST /kv/_batch`.
+//   PUT  /kv/<key>?sync   the same, then flush, and answer 200 only once the store has the write
+//                    on disk (fsynced): a durable acknowledgement, 503 when the store did not confirm
 //   GET  /kv/<key>   the cached value, else the store's
 //   GET  /kv         the store's keys overlaid with the dirty ones
 //   POST /flush      flush everything that is dirty now; 200 only once the store confirmed
@@ -118,7 +120,14 @@ async function handle(req, res) {
       return reply(res, 413, { error: "BODY_TOO_LARGE", message: err.message });
     }
     dirty.set(key, { value: body.toString("utf8"), seq: ++seq });
-    return reply(res, 202, { accepted: key });
+    if (!url.searchParams.has("sync")) return reply(res, 202, { accepted: key });
+    // Write-through: answer only once the store has the write on disk.
+    try {
+      await enqueueFlush();
+      return reply(res, 200, { stored: key });
+    } catch (err) {
+      return reply(res, 503, { error: "STORE_UNREACHABLE", message: err.message, key });
+    }
   }
   if (req.method === "GET") {
     const hit = dirty.get(key);
