@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { resolve } from "node:path";
-import { StewardError } from "../errors.js";
+import { BadRequestError, StewardError } from "../errors.js";
 import type { StatusDocument } from "../daemon/status.js";
 import { formatMs } from "../process/duration.js";
 import { compileKey, writeCompiled } from "../topology/compiled-cache.js";
@@ -24,6 +24,7 @@ import type { VerifyReport } from "../daemon/verify.js";
 import { showLogs } from "./logs.js";
 import { ProgressPrinter, renderStatus } from "./render.js";
 import { registerPatch } from "./patch.js";
+import { durationOption, MAX_LOG_LINES, wholeOption } from "./options.js";
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -87,10 +88,7 @@ sub(
   .action(async (action: string | undefined, _o, cmd: Command) => {
     if (action === "restart") return restartDaemon(await homeOf(cmd), out);
     if (action !== undefined)
-      throw new StewardError(
-        "STW-1006",
-        `unknown daemon action \`${action}\`; expected \`restart\` or nothing`,
-      );
+      throw new BadRequestError(`unknown daemon action \`${action}\`; expected \`restart\` or nothing`);
     const { Daemon } = await import("../daemon/daemon.js");
     const daemon = await Daemon.boot(topologyFile(cmd));
     daemon.handleSignals();
@@ -148,6 +146,10 @@ async function operation(
   if (!result) throw new StewardError("STW-1009", `${op}: the daemon closed the stream without a result`);
   const took = formatMs(Date.now() - started);
   const name = result.application;
+  if (result.superseded)
+    out(
+      `${name}: this \`${op.replace("/", " ")}\` did not run: superseded by \`${result.superseded.operation}\` (${result.superseded.by}), asked later; its outcome:`,
+    );
   if (result.ok) {
     out(
       `${name}: ${result.components.length} component${result.components.length === 1 ? "" : "s"} ${verb} in ${took}`,
@@ -227,15 +229,8 @@ maintenance
   .option("--cancel", "cancel running jobs at once")
   .action(async (components: string[], opts: { wait?: string; cancel?: boolean }, cmd: Command) => {
     if (opts.wait !== undefined && opts.cancel)
-      throw new StewardError("STW-1006", "give --wait or --cancel, not both");
-    let wait: number | undefined;
-    if (opts.wait !== undefined) {
-      const { tryParseDuration } = await import("../topology/duration.js");
-      const parsed = tryParseDuration(opts.wait);
-      if (!parsed.ok)
-        throw new StewardError("STW-1006", `--wait expects a duration like 30s or 5m: ${parsed.reason}`);
-      wait = parsed.value;
-    }
+      throw new BadRequestError("give --wait or --cancel, not both");
+    const wait = opts.wait === undefined ? undefined : durationOption("--wait", opts.wait);
     await operation(await homeOf(cmd), "maintenance/on", components, "offline", {
       ...(wait !== undefined ? { wait } : {}),
       ...(opts.cancel ? { cancel: true } : {}),
@@ -304,15 +299,15 @@ program
         const known = t.components.map((c) => c.name);
         throw new UnknownComponentError(component, known, nearest(component, known));
       }
-      const lines = Number(opts.lines);
-      if (!Number.isInteger(lines) || lines < 0)
-        throw new StewardError("STW-1006", `-n expects a whole number, got \`${opts.lines}\``);
-      const replica = opts.replica === undefined ? undefined : Number(opts.replica);
-      if (replica !== undefined && !(Number.isInteger(replica) && replica >= 0 && replica < spec.replicas))
-        throw new StewardError(
-          "STW-1006",
-          `--replica expects 0..${spec.replicas - 1} for ${component}, got \`${opts.replica}\``,
-        );
+      const lines = wholeOption("-n", opts.lines, { min: 0, max: MAX_LOG_LINES });
+      const replica =
+        opts.replica === undefined
+          ? undefined
+          : wholeOption("--replica", opts.replica, {
+              min: 0,
+              max: spec.replicas - 1,
+              what: `a replica index of ${component}`,
+            });
       await showLogs(t.home, spec, { follow: opts.follow ?? false, lines, replica }, (text) =>
         process.stdout.write(text),
       );
@@ -326,7 +321,8 @@ try {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else if (err instanceof StewardError) {
     process.stderr.write(`steward: ${err.message}\n`);
-    process.exitCode = err.httpStatus === 400 || err.httpStatus === 404 ? 2 : 1;
+    // Bad input — a refused request (400, 404), or a usage error raised here (STW-1006) — exits 2.
+    process.exitCode = err.httpStatus === 400 || err.httpStatus === 404 || err.code === "STW-1006" ? 2 : 1;
   } else {
     process.stderr.write(`steward: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;

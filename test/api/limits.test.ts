@@ -99,7 +99,7 @@ describe("control API limits", () => {
       .control()
       .status()
       .components.map((c) => c.replicas.map((r) => [r.state, r.pid])),
-    running: daemon.jobs.running().map((r) => [r.id, r.status]),
+    running: daemon.jobs.running().map((r) => [r.id, r.state, r.pid]),
     paused: daemon.jobs.paused("long"),
   });
 

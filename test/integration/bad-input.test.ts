@@ -265,3 +265,60 @@ describe("bad requests on the control socket", () => {
     await expectIntact(dir, before);
   });
 });
+
+describe("bad numbers and durations on the command line exit 2, naming the option and its range", () => {
+  const TWO = `
+components:
+  a:
+    command: ${node("forever.js")}
+    replicas: 2
+`;
+  const cases: [args: string[], message: string][] = [
+    [["logs", "a", "-n", "-1"], "-n expects a whole number from 0 to 1000000, got `-1`"],
+    [["logs", "a", "-n", "1.5"], "-n expects a whole number from 0 to 1000000, got `1.5`"],
+    [["logs", "a", "-n", "ten"], "-n expects a whole number from 0 to 1000000, got `ten`"],
+    [["logs", "a", "-n", "1e3"], "-n expects a whole number from 0 to 1000000, got `1e3`"],
+    [["logs", "a", "-n", "99999999999"], "-n expects a whole number from 0 to 1000000, got `99999999999`"],
+    [["logs", "a", "--replica", "-1"], "--replica expects a replica index of a from 0 to 1, got `-1`"],
+    [["logs", "a", "--replica", "2"], "--replica expects a replica index of a from 0 to 1, got `2`"],
+    [["logs", "a", "--replica", "0x1"], "--replica expects a replica index of a from 0 to 1, got `0x1`"],
+    [
+      ["maintenance", "on", "--wait", "-5s"],
+      "--wait expects a duration like 30s or 5m, got `-5s`: a duration cannot be negative",
+    ],
+    [
+      ["maintenance", "on", "--wait", "30"],
+      "--wait expects a duration like 30s or 5m, got `30`: it has no unit (write `30s` or `30ms`)",
+    ],
+    [
+      ["maintenance", "on", "--wait", "25d"],
+      "--wait expects a duration like 30s or 5m, got `25d`: unknown unit `d` (use ms, s, m or h)",
+    ],
+    [
+      ["maintenance", "on", "--wait", "600h"],
+      "--wait expects a duration like 30s or 5m, got `600h`: it is longer than a timer can wait (about 24 days)",
+    ],
+    [["maintenance", "on", "--wait", "5s", "--cancel"], "give --wait or --cancel, not both"],
+    [["patch", "cutover", "--wait-jobs", "-1s"], "--wait-jobs expects a duration like 30s or 5m"],
+    [["daemon", "bogus"], "unknown daemon action `bogus`; expected `restart` or nothing"],
+  ];
+
+  it.each(cases)("steward %j: exit 2 with the message; what runs is left alone", async (args, message) => {
+    const dir = project(TWO);
+    const res = await steward(dir, ...args);
+    expect(res.code, res.stdout + res.stderr).toBe(2);
+    expect(res.stderr).toContain(`steward: ${message}`);
+    expect(fs.existsSync(socketOf(dir)), "no daemon was started").toBe(false);
+  });
+
+  it("the same values while a daemon runs: exit 2, nothing changes", async () => {
+    const { dir, before } = await running();
+    for (const [args] of cases.filter(([a]) => a[0] === "maintenance")) {
+      const res = await steward(dir, ...args);
+      expect(res.code, `${args.join(" ")}: ${res.stderr}`).toBe(2);
+    }
+    const ok = await steward(dir, "logs", "a", "-n", "0", "--replica", "0");
+    expect(ok.code, ok.stderr).toBe(0);
+    await expectIntact(dir, before);
+  });
+});
