@@ -23,6 +23,12 @@ export const ANSWER = {
   edgeClosing: "EDGE_CLOSING",
   /** 408: the client was too slow to send its request's head, or the whole request. */
   requestTimeout: "REQUEST_TIMEOUT",
+  /** 400: a request the edge will not forward (malformed, or framed or routed ambiguously). */
+  badRequest: "BAD_REQUEST",
+  /** 431: the request head is larger than 16 KiB. */
+  headTooLarge: "HEAD_TOO_LARGE",
+  /** 405: `CONNECT` (the edge is a reverse proxy, not a tunnel to anywhere). */
+  methodNotAllowed: "METHOD_NOT_ALLOWED",
 } as const;
 
 export interface Answer {
@@ -39,8 +45,10 @@ export interface Answer {
 const REASONS: Record<number, string> = {
   400: "Bad Request",
   404: "Not Found",
+  405: "Method Not Allowed",
   408: "Request Timeout",
   413: "Content Too Large",
+  431: "Request Header Fields Too Large",
   502: "Bad Gateway",
   503: "Service Unavailable",
   504: "Gateway Timeout",

@@ -11,7 +11,11 @@
  *   or the method is idempotent and the request has no body; at most 3 attempts;
  * - otherwise `502 UPSTREAM_FAILED`, or `504 UPSTREAM_TIMEOUT` after the route's `timeout` of
  *   silence; once the response has started, a failure can only close the client connection;
- * - a body larger than the route's `max_body` → `413 BODY_TOO_LARGE` and the connection closes.
+ * - a body larger than the route's `max_body` → `413 BODY_TOO_LARGE` and the connection closes
+ *   (by its Content-Length: at once, before any `100 Continue`);
+ * - a request `buildRequestHead` refuses (ambiguous framing or routing) → `400 BAD_REQUEST`, closed;
+ * - the response head is passed on with the first body byte (or the end): a replica that fails
+ *   before that still gets its client a `502`.
  *
  * The client side is a `Downstream` (the fast path's connection, or node's request and response);
  * the replica side an `UpstreamConnection`. The hot path allocates this object and the head string.
@@ -39,6 +43,7 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"])
 export const MAX_ATTEMPTS = 3;
 
 export class Exchange implements UpstreamClient, DownstreamClient, BodyInfo, HeldRequest {
+  refusal: string | null = null;
   framing: Framing = Framing.None;
   contentLength = -1;
   hostMissing = false;
@@ -53,6 +58,10 @@ export class Exchange implements UpstreamClient, DownstreamClient, BodyInfo, Hel
   /** The response head was written to the client. */
   responded = false;
   finished = false;
+  /** The replica's response head, until its first body byte or its end is passed on. */
+  #status = 0;
+  #reason = "";
+  #headers: string[] | null = null;
 
   constructor(
     readonly host: ExchangeHost,
@@ -64,6 +73,16 @@ export class Exchange implements UpstreamClient, DownstreamClient, BodyInfo, Hel
 
   /** Checks the body size, then dispatches. */
   start(): void {
+    if (this.refusal !== null) {
+      this.#reply({
+        status: 400,
+        code: ANSWER.badRequest,
+        message: `request refused: ${this.refusal}`,
+        details: { route: this.route.label },
+        close: true,
+      });
+      return;
+    }
     if (this.contentLength > this.route.spec.maxBodyBytes) {
       this.#reply(this.#tooLarge());
       return;
@@ -129,9 +148,17 @@ export class Exchange implements UpstreamClient, DownstreamClient, BodyInfo, Hel
   }
 
   onUpstreamHead(status: number, reason: string, headers: string[]): void {
+    this.#status = status;
+    this.#reason = reason;
+    this.#headers = headers;
+  }
+
+  /** Passes the response head on (with the first body byte, or the end of the response). */
+  #writeHead(headers: string[]): void {
+    this.#headers = null;
     if (this.host.closing) headers.push("Connection", "close");
     try {
-      this.down.writeHead(status, reason, headers);
+      this.down.writeHead(this.#status, this.#reason, headers);
     } catch (err) {
       throw new ResponseParseError((err as Error).message);
     }
@@ -139,6 +166,7 @@ export class Exchange implements UpstreamClient, DownstreamClient, BodyInfo, Hel
   }
 
   onUpstreamData(chunk: Buffer | null, done: boolean): void {
+    if (this.#headers !== null) this.#writeHead(this.#headers);
     if (done) {
       this.down.end(chunk);
       this.#finish();
@@ -172,7 +200,8 @@ export class Exchange implements UpstreamClient, DownstreamClient, BodyInfo, Hel
       this.#finish();
       return;
     }
-    const retryable = f.kind !== "timeout" && f.kind !== "protocol";
+    // A replica that sent a response head has handled the request: never retried.
+    const retryable = f.kind !== "timeout" && f.kind !== "protocol" && !f.responseStarted;
     const safe = f.nothingSent || (this.framing === Framing.None && IDEMPOTENT.has(this.down.method));
     if (retryable && safe && this.attempts < MAX_ATTEMPTS && !this.down.gone) {
       this.dispatch();

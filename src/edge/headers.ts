@@ -8,6 +8,14 @@
  * is redone per connection). `Expect` is answered by the edge itself, and `Trailer` is dropped
  * with the trailers it announces (the edge does not forward trailer fields).
  *
+ * Refused (the caller answers `400`, `refusal` says why): a `Connection` field naming a field that
+ * frames or routes the message (`Content-Length`, `Transfer-Encoding`, `Host`) — removing it while the
+ * body is forwarded would let the replica read the body as another request; a second `Host`
+ * (RFC 9112 §3.2); a `Transfer-Encoding` whose final coding is not `chunked`, or that applies
+ * `chunked` twice, or comes with `Content-Length` (RFC 9112 §6.1, §6.3); a target that is neither
+ * origin-form, `http(s)://` absolute-form nor `*` for OPTIONS. An absolute-form target is sent on in
+ * origin-form, with the target's authority as `Host` (RFC 9112 §3.2.2).
+ *
  * Added towards the replica: `X-Forwarded-For` (the client's address appended to any list it sent),
  * `X-Forwarded-Proto` (`http`) and `X-Forwarded-Host` (the Host the client asked for), replacing
  * whatever the client sent in the last two.
@@ -52,12 +60,17 @@ export type Framing = (typeof Framing)[keyof typeof Framing];
 
 /** Where `buildRequestHead` reports what it found. */
 export interface BodyInfo {
+  /** Why the request must be refused with `400` (null: it may be forwarded). */
+  refusal: string | null;
   framing: Framing;
   /** The request's Content-Length (-1 when absent). */
   contentLength: number;
   /** The client sent no Host (HTTP/1.0): the head lacks its final empty line; add `Host: …\r\n\r\n`. */
   hostMissing: boolean;
 }
+
+/** Fields a `Connection` field must not name: removing them would change how the message is framed or routed. */
+const FRAMING_OR_ROUTING = new Set(["content-length", "transfer-encoding", "host"]);
 
 /** The tokens of a Connection field that name other fields (not `close`, `keep-alive`, `upgrade`). */
 function connectionNames(value: string): Set<string> | null {
@@ -86,13 +99,27 @@ export function buildRequestHead(
   upgrade: boolean,
   body: BodyInfo,
 ): string {
-  let head = `${method} ${url} HTTP/1.1\r\n`;
-  let host: string | undefined;
+  let refusal: string | null = null;
+  let target = url;
+  // Absolute-form: routed and forwarded on its authority, in origin-form (RFC 9112 §3.2.2).
+  let authority: string | undefined;
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    const t = splitAbsoluteForm(url);
+    if (t !== undefined) {
+      authority = t.authority;
+      target = t.path;
+    } else if (!(url === "*" && method === "OPTIONS")) {
+      refusal = `the request target \`${url.slice(0, 100)}\` is not origin-form or http absolute-form`;
+    }
+  }
+  let head = `${method} ${target} HTTP/1.1\r\n`;
+  let host = authority;
+  let hosts = 0;
   let forwardedFor: string | undefined;
   let connection: string | undefined;
   let upgradeValue: string | undefined;
   let contentLength = -1;
-  let chunked = false;
+  let transferEncoding: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
@@ -101,7 +128,11 @@ export function buildRequestHead(
         if (name.toLowerCase() === "te") continue;
         break;
       case 4:
-        if (host === undefined && name.toLowerCase() === "host") host = value;
+        if (name.toLowerCase() === "host") {
+          hosts += 1;
+          if (authority !== undefined) continue;
+          host ??= value;
+        }
         break;
       case 6:
         if (name.toLowerCase() === "expect") continue;
@@ -125,7 +156,11 @@ export function buildRequestHead(
         break;
       }
       case 14:
-        if (name.toLowerCase() === "content-length") contentLength = Number(value);
+        if (name.toLowerCase() === "content-length") {
+          if (contentLength !== -1) refusal ??= "more than one Content-Length field";
+          contentLength = /^\d{1,15}$/.test(value) ? Number(value) : -2;
+          if (contentLength === -2) refusal ??= `bad Content-Length \`${value.slice(0, 40)}\``;
+        }
         break;
       case 15:
         if (name.toLowerCase() === "x-forwarded-for") {
@@ -141,7 +176,7 @@ export function buildRequestHead(
       case 17: {
         const lower = name.toLowerCase();
         if (lower === "transfer-encoding") {
-          chunked = true;
+          transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
           continue;
         }
         if (lower === "x-forwarded-proto") continue;
@@ -150,20 +185,60 @@ export function buildRequestHead(
     }
     head += `${name}: ${value}\r\n`;
   }
+  if (hosts > 1) refusal ??= "more than one Host field (RFC 9112 §3.2)";
   if (connection !== undefined) {
     const named = connectionNames(connection);
-    if (named !== null) head = removeLines(head, named);
+    if (named !== null) {
+      for (const n of named) {
+        if (FRAMING_OR_ROUTING.has(n))
+          refusal ??= `the Connection field names ${n}, which frames or routes the message`;
+      }
+      head = removeLines(head, named);
+    }
   }
+  if (transferEncoding !== undefined) {
+    const why = checkTransferCodings(transferEncoding);
+    if (why !== null) refusal ??= why;
+    if (contentLength !== -1) refusal ??= "both Transfer-Encoding and Content-Length (RFC 9112 §6.3)";
+  }
+  if (authority !== undefined) head += `Host: ${authority}\r\n`;
   if (upgrade && upgradeValue !== undefined) head += `Connection: Upgrade\r\nUpgrade: ${upgradeValue}\r\n`;
-  if (chunked) head += "Transfer-Encoding: chunked\r\n";
+  // The codings are kept (the edge only redoes the chunking): `gzip, chunked` stays `gzip, chunked`.
+  if (transferEncoding !== undefined) head += `Transfer-Encoding: ${transferEncoding}\r\n`;
   const client = remoteAddress ?? "unknown";
   head += `X-Forwarded-For: ${forwardedFor === undefined ? client : `${forwardedFor}, ${client}`}\r\n`;
   head += "X-Forwarded-Proto: http\r\n";
   if (host !== undefined) head += `X-Forwarded-Host: ${host}\r\n`;
-  body.framing = chunked ? Framing.Chunked : contentLength > 0 ? Framing.Length : Framing.None;
+  body.refusal = refusal;
+  body.framing =
+    transferEncoding !== undefined ? Framing.Chunked : contentLength > 0 ? Framing.Length : Framing.None;
   body.contentLength = contentLength;
   body.hostMissing = host === undefined;
   return host === undefined ? head : `${head}\r\n`;
+}
+
+/**
+ * Checks a request's transfer codings (RFC 9112 §6.3, §7): `chunked` must be the final one and
+ * appear once; otherwise the body's end cannot be found.
+ * @returns why it is refused, or null
+ */
+export function checkTransferCodings(value: string): string | null {
+  const codings = value.split(",").map((c) => c.trim().toLowerCase());
+  const last = codings.length - 1;
+  for (let i = 0; i < last; i++) {
+    if (codings[i] === "chunked") return "Transfer-Encoding applies chunked more than once or not last";
+  }
+  if (codings[last] !== "chunked")
+    return `Transfer-Encoding \`${value.slice(0, 60)}\` does not end with chunked (RFC 9112 §6.3)`;
+  return null;
+}
+
+/** An `http://` or `https://` absolute-form target split into authority and origin-form path. */
+export function splitAbsoluteForm(url: string): { authority: string; path: string } | undefined {
+  const m = /^https?:\/\/([^/?#@]+)([/?][^#]*)?$/i.exec(url);
+  if (m === null) return undefined;
+  const rest = m[2] ?? "/";
+  return { authority: m[1] as string, path: rest.startsWith("?") ? `/${rest}` : rest };
 }
 
 /** Removes the header lines whose lower-case names are in `names` (rare: a Connection listing custom fields). */

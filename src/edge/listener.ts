@@ -15,6 +15,7 @@ import type net from "node:net";
 import { ANSWER, answer, answerSocket, type Answer } from "./answers.js";
 import { LeanConnection, Phase, type LeanHost } from "./downstream/lean-connection.js";
 import { EdgeRequest, EdgeResponse, NodeDownstream } from "./downstream/node-downstream.js";
+import { guardNodeServer } from "./downstream/node-guards.js";
 import { EdgeListenError } from "./errors.js";
 import { Exchange, type ExchangeHost } from "./exchange.js";
 import { RouteMatcher } from "./match.js";
@@ -81,6 +82,7 @@ export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
       (req, res) => this.#onRequest(req, res),
     );
     this.server.keepAliveTimeout = options.keepAliveTimeoutMs;
+    guardNodeServer(this.server); // JSON 400/431 for what llhttp refuses, 405 for CONNECT, 100-continue
     this.server.on("upgrade", (req: IncomingMessage, socket: net.Socket, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );

@@ -4,7 +4,8 @@
  * before a `*.suffix` one, a longer suffix before a shorter one), then routes without a host; among
  * those, the longest path prefix. A prefix matches on segment boundaries: `/api` matches `/api`,
  * `/api/` and `/api/x?y`, not `/apix`. The path is matched as sent (not decoded or normalised) and
- * forwarded unchanged.
+ * forwarded unchanged. An absolute-form target (`http://shop.example/x`) is matched on its own
+ * authority, not on the Host field (RFC 9112 §3.2.2).
  */
 
 /** What matching needs of a route. */
@@ -31,13 +32,22 @@ export function hostOf(header: string): string {
 export function pathOf(url: string): string | undefined {
   let path = url;
   if (url.charCodeAt(0) !== 47 /* / */) {
-    const scheme = url.indexOf("://");
-    if (scheme < 0) return undefined; // `*` (OPTIONS) or authority-form (CONNECT)
-    const slash = url.indexOf("/", scheme + 3);
-    path = slash < 0 ? "/" : url.slice(slash);
+    const authority = authorityOf(url);
+    if (authority === undefined) return undefined; // `*` (OPTIONS) or authority-form (CONNECT)
+    path = url.slice(url.indexOf("://") + 3 + authority.length);
+    if (path.charCodeAt(0) !== 47) path = `/${path}`;
   }
   const q = path.indexOf("?");
   return q < 0 ? path : path.slice(0, q);
+}
+
+/** The authority of an absolute-form target (`http://a.example:8080/x` → `a.example:8080`). */
+export function authorityOf(url: string): string | undefined {
+  const scheme = url.indexOf("://");
+  if (scheme < 0) return undefined;
+  let end = scheme + 3;
+  while (end < url.length && url[end] !== "/" && url[end] !== "?" && url[end] !== "#") end++;
+  return url.slice(scheme + 3, end);
 }
 
 export function pathMatches(prefix: string, path: string): boolean {
@@ -80,7 +90,8 @@ export class RouteMatcher<T extends Matchable> {
     if (this.#catchAll !== undefined) return this.#catchAll;
     const path = pathOf(url);
     if (path === undefined) return undefined;
-    const host = this.#byHost && hostHeader !== undefined ? hostOf(hostHeader) : undefined;
+    const hostValue = url.charCodeAt(0) === 47 /* / */ ? hostHeader : authorityOf(url);
+    const host = this.#byHost && hostValue !== undefined ? hostOf(hostValue) : undefined;
     for (const r of this.#routes) {
       if (hostMatches(r.host, host) && pathMatches(r.path, path)) return r;
     }

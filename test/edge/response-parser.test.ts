@@ -98,13 +98,14 @@ describe("ResponseParser", () => {
     expect([hint.p.keepAlive, hint.p.keepAliveHintMs]).toEqual([true, 5000]);
   });
 
-  it("treats Transfer-Encoding with Content-Length per RFC 9112 §6.3 and reports extra bytes", () => {
+  it("refuses Transfer-Encoding with Content-Length (which one the replica meant is a guess) and reports extra bytes", () => {
     const both = parser();
-    feed(
-      both.p,
-      "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
-    );
-    expect([both.out.body, both.out.headers, both.p.keepAlive]).toEqual(["ok", [], false]);
+    expect(() =>
+      feed(
+        both.p,
+        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+      ),
+    ).toThrow("both Transfer-Encoding and Content-Length");
     const extra = parser();
     expect(feed(extra.p, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA")).toBe(5);
   });
@@ -122,10 +123,80 @@ describe("ResponseParser", () => {
     ["a NUL in a value", "HTTP/1.1 200 OK\r\nX-A: 1\u00002\r\n\r\n", "control character in header `X-A`"],
     ["a space in a name", "HTTP/1.1 200 OK\r\nX A: 1\r\n\r\n", "bad header name `X A`"],
     ["a bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"],
+    ["a status in exponent form", "HTTP/1.1 2e2 OK\r\nContent-Length: 0\r\n\r\n", "bad status line"],
+    ["an unknown version", "HTTP/1.9 200 OK\r\nContent-Length: 0\r\n\r\n", "bad status line"],
+    [
+      "a bare LF in the reason",
+      "HTTP/1.1 200 OK\nX-Injected: 1\r\nContent-Length: 0\r\n\r\n",
+      "bad status line",
+    ],
+    ["a bare CR in the reason", "HTTP/1.1 200 O\rK\r\nContent-Length: 0\r\n\r\n", "bad status line"],
+    ["a NUL in the reason", "HTTP/1.1 200 O\u0000K\r\nContent-Length: 0\r\n\r\n", "bad status line"],
+    ["a short status", "HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n", "bad status line"],
+    ["chunked not last", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "chunked not last"],
+    [
+      "a bare CR in a chunk extension",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a\rb\r\nok\r\n",
+      "bad chunk size",
+    ],
+    [
+      "a space inside a chunk size",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1 0\r\n",
+      "bad chunk size",
+    ],
     ["an unexpected 101", "HTTP/1.1 101 Switching Protocols\r\n\r\n", "101 Switching Protocols"],
   ])("refuses %s", (_, text, message) => {
     const { p } = parser();
     expect(() => feed(p, text)).toThrow(message);
+  });
+
+  it("keeps codings besides chunked, drops a 204's Content-Length and keeps a 304's", () => {
+    const gz = parser();
+    feed(gz.p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nGZ\r\n0\r\n\r\n");
+    expect([gz.out.headers, gz.out.body, gz.out.done]).toEqual([
+      ["Transfer-Encoding", "gzip, chunked"],
+      "GZ",
+      true,
+    ]);
+    const closeDelimited = parser();
+    feed(closeDelimited.p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nGZ");
+    closeDelimited.p.eof();
+    expect([closeDelimited.out.headers, closeDelimited.out.body]).toEqual([
+      ["Transfer-Encoding", "gzip, chunked"],
+      "GZ",
+    ]);
+    const noContent = parser();
+    expect(feed(noContent.p, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello")).toBe(5);
+    expect([noContent.out.headers, noContent.out.body, noContent.out.done]).toEqual([[], "", true]);
+    const notModified = parser();
+    feed(notModified.p, "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n");
+    expect([notModified.out.headers, notModified.out.body, notModified.out.done]).toEqual([
+      ["Content-Length", "5"],
+      "",
+      true,
+    ]);
+  });
+
+  it("accepts a 101 only for an upgrade request and only to a protocol the client offered", () => {
+    const switched: string[] = [];
+    const sink: ResponseSink = {
+      onHead: () => switched.push("head"),
+      onData: () => switched.push("data"),
+      onSwitch: (reason, headers, upgrade) => switched.push(`${reason}|${headers.join(",")}|${upgrade}`),
+    };
+    const p = new ResponseParser(sink);
+    p.reset(false, "websocket, foo");
+    const extra = feed(
+      p,
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nX-A: 1\r\n\r\nFRAME",
+    );
+    expect([switched, p.switched, extra]).toEqual([["Switching Protocols|X-A,1|WebSocket"], true, 5]);
+    p.reset(false, "websocket");
+    expect(() => feed(p, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n")).toThrow(
+      "did not offer",
+    );
+    p.reset(false, "websocket");
+    expect(() => feed(p, "HTTP/1.1 101 Switching Protocols\r\n\r\n")).toThrow("did not offer");
   });
 
   it("refuses a head larger than 64 KiB and a close in the middle of a body", () => {

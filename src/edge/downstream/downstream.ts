@@ -28,7 +28,10 @@ export interface Downstream {
   readonly requestComplete: boolean;
   /** The client connection is gone. */
   readonly gone: boolean;
-  /** Starts delivering the request body to the exchange (after the replica connection is up). */
+  /**
+   * Starts delivering the request body to the exchange (after the replica connection is up); sends
+   * `100 Continue` first when the client waits for it.
+   */
   startBody(): void;
   pauseBody(): void;
   resumeBody(): void;

@@ -264,12 +264,16 @@ export class LeanConnection implements Downstream {
         case 14:
           if (name.toLowerCase() === "content-length") hasLength = true;
           break;
+        case 17:
+          // The replica's codings besides chunked (`gzip, chunked`): the body is chunked here.
+          if (name.toLowerCase() === "transfer-encoding") this.#chunked = true;
+          break;
       }
       head += `${name}: ${value}\r\n`;
     }
     if (!hasDate) head += `Date: ${httpDate()}\r\n`;
     const bodyless = this.method === "HEAD" || status === 204 || status === 304 || status < 200;
-    if (!bodyless && !hasLength) {
+    if (!bodyless && !hasLength && !this.#chunked) {
       head += "Transfer-Encoding: chunked\r\n";
       this.#chunked = true;
     }

@@ -11,6 +11,8 @@ import type { Downstream, DownstreamClient } from "./downstream.js";
 /** The listener's request class: carries its exchange in a field of a fixed shape. */
 export class EdgeRequest extends IncomingMessage {
   client: DownstreamClient | null = null;
+  /** The client sent `Expect: 100-continue` and waits for `100 Continue` (sent once the request is accepted). */
+  expectContinue = false;
 }
 
 /** The listener's response class. */
@@ -58,6 +60,11 @@ export class NodeDownstream implements Downstream {
   }
 
   startBody(): void {
+    if (this.req.expectContinue) {
+      // The request was accepted (its size checked, a replica connected): now the client may send.
+      this.req.expectContinue = false;
+      this.res.writeContinue();
+    }
     this.req.on("data", onRequestData);
     this.req.on("end", onRequestEnd);
     if (this.req.readableEnded) this.req.client?.onClientEnd();

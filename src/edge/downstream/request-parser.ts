@@ -6,6 +6,7 @@
  * handed, untouched, to node's HTTP server (`"fallback"`), whose parser (llhttp) is the authority
  * on unusual and malformed requests.
  */
+import { METHODS as METHODS_LIST } from "node:http";
 
 export interface ParsedRequest {
   method: string;
@@ -32,7 +33,18 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Origin-form targets: visible ASCII only. */
 const TARGET = /^\/[\x21-\x7e]*$/;
-const METHOD = /^[A-Z]{1,20}$/;
+/** The methods node's parser knows (others are its to refuse). */
+const METHODS = new Set(METHODS_LIST.filter((m) => m !== "CONNECT"));
+
+/**
+ * A LF not preceded by CR: the head will never end with CRLFCRLF, so it is handed to node at once
+ * (which answers 400) instead of waiting for the head timeout.
+ */
+function hasBareLf(buf: Buffer): boolean {
+  for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1))
+    if (i === 0 || buf[i - 1] !== 13) return true;
+  return false;
+}
 
 /**
  * Parses the head at the start of `buf`.
@@ -44,7 +56,7 @@ export function parseRequestHead(
   maxHeadBytes: number,
 ): ParsedRequest | typeof INCOMPLETE | typeof FALLBACK {
   const stop = buf.indexOf(CRLFCRLF);
-  if (stop < 0) return buf.length > maxHeadBytes ? FALLBACK : INCOMPLETE;
+  if (stop < 0) return buf.length > maxHeadBytes || hasBareLf(buf) ? FALLBACK : INCOMPLETE;
   if (stop + 4 > maxHeadBytes) return FALLBACK;
   const text = buf.toString("latin1", 0, stop);
 
@@ -57,7 +69,7 @@ export function parseRequestHead(
     return FALLBACK;
   const method = text.slice(0, sp1);
   const url = text.slice(sp1 + 1, sp2);
-  if (!METHOD.test(method) || method === "CONNECT" || !TARGET.test(url)) return FALLBACK;
+  if (!METHODS.has(method) || !TARGET.test(url)) return FALLBACK;
 
   const rawHeaders: string[] = [];
   let contentLength = -1;

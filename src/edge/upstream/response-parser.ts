@@ -3,8 +3,14 @@
  * A strict, incremental HTTP/1.1 response parser for upstream connections (RFC 9112): status line,
  * header fields, and the body framed by `Content-Length`, `Transfer-Encoding: chunked`, the
  * connection's close, or nothing (HEAD, 1xx, 204, 304). Hop-by-hop fields are removed from the
- * headers it hands on. Anything ambiguous (both framings, differing lengths, bare LF, obsolete line
- * folding, an oversized head) is a `ResponseParseError`: the connection is not reused.
+ * headers it hands on. Anything ambiguous (both framings, differing lengths, `chunked` not last,
+ * bare LF, obsolete line folding, an oversized head) or unsafe to pass on (a status line that is
+ * not `HTTP/1.0|1.1 3DIGIT reason` with a reason free of control characters) is a
+ * `ResponseParseError`: the exchange answers `502` and the connection is not reused.
+ *
+ * Codings other than `chunked` are kept: `Transfer-Encoding: gzip, chunked` is handed on as is, so
+ * the client's side re-chunks a body that stays gzip-coded. A `101 Switching Protocols` is accepted
+ * only for an upgrade request (`reset(…, upgrade)`) and only with an `Upgrade` the client offered.
  *
  * Node's http client does the same with more machinery per request; this parser is what makes the
  * edge reach its throughput target (see docs/edge.md, "Performance").
@@ -17,6 +23,8 @@ export interface ResponseSink {
   onHead(status: number, reason: string, headers: string[]): void;
   /** A piece of the decoded body (`null` for none); `done` when the response is complete. */
   onData(chunk: Buffer | null, done: boolean): void;
+  /** A `101 Switching Protocols` to an upgrade request; the bytes after it belong to the new protocol. */
+  onSwitch?(reason: string, headers: string[], upgrade: string): void;
 }
 
 export class ResponseParseError extends Error {
@@ -35,10 +43,14 @@ const enum State {
   Trailers,
   Close,
   Done,
+  /** After a 101: the connection carries another protocol. */
+  Switched,
 }
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 9112 §4: HTTP-version SP 3DIGIT SP reason-phrase (the reason may be absent, as llhttp allows). */
+const STATUS_LINE = /^HTTP\/1\.[01] \d{3}(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 /** Field values: HTAB, SP, visible ASCII, obs-text; no CR, LF, NUL or other controls. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const CRLF = Buffer.from("\r\n");
@@ -51,6 +63,8 @@ export class ResponseParser {
   #pending: Buffer | null = null;
   #remaining = 0;
   #headRequest = false;
+  /** The protocols an upgrade request offered (lower case), or null. */
+  #upgrade: string[] | null = null;
   /** True when the connection may carry another request after this response. */
   keepAlive = true;
   /** The replica's `Keep-Alive: timeout=N` in ms, when it sent one. */
@@ -58,18 +72,27 @@ export class ResponseParser {
 
   constructor(readonly sink: ResponseSink) {}
 
-  /** Prepares for the response to the next request. */
-  reset(headRequest: boolean): void {
+  /**
+   * Prepares for the response to the next request.
+   * @param upgrade the `Upgrade` field of an upgrade request (a 101 is accepted only then)
+   */
+  reset(headRequest: boolean, upgrade?: string): void {
     this.#state = State.Head;
     this.#pending = null;
     this.#remaining = 0;
     this.#headRequest = headRequest;
+    this.#upgrade = upgrade === undefined ? null : protocols(upgrade);
     this.keepAlive = true;
   }
 
   /** True once the whole response was parsed. */
   get done(): boolean {
     return this.#state === State.Done;
+  }
+
+  /** True after a `101 Switching Protocols` was accepted. */
+  get switched(): boolean {
+    return this.#state === State.Switched;
   }
 
   /** True while the body is delimited by the connection's close. */
@@ -116,6 +139,7 @@ export class ResponseParser {
             this.sink.onData(null, true);
             return end - at;
           }
+          if ((this.#state as State) === State.Switched) return end - at;
           break;
         }
         case State.Length: {
@@ -180,6 +204,7 @@ export class ResponseParser {
           break;
         }
         case State.Done:
+        case State.Switched:
           return end - at;
       }
     }
@@ -203,27 +228,36 @@ export class ResponseParser {
     }
   }
 
+  /** A 101: valid only for an upgrade request, and only to a protocol the client offered. */
+  #switch(statusLine: string, headers: string[], upgrade: string | undefined): void {
+    if (this.#upgrade === null || this.sink.onSwitch === undefined)
+      throw new ResponseParseError("101 Switching Protocols to a request without Upgrade");
+    const chosen = upgrade === undefined ? [] : protocols(upgrade);
+    const offered = this.#upgrade;
+    if (chosen.length === 0 || !chosen.every((p) => offered.includes(p)))
+      throw new ResponseParseError(
+        `101 Switching Protocols to \`${upgrade ?? ""}\`, which the client did not offer`,
+      );
+    this.#state = State.Switched;
+    this.keepAlive = false;
+    this.sink.onSwitch(statusLine.length > 13 ? statusLine.slice(13) : "", headers, upgrade as string);
+  }
+
   #head(text: string): void {
     let eol = text.indexOf("\r\n");
     if (eol < 0) eol = text.length;
     const statusLine = text.slice(0, eol);
-    if (
-      statusLine.length < 12 ||
-      !statusLine.startsWith("HTTP/1.") ||
-      statusLine.charCodeAt(8) !== 32 ||
-      (statusLine.length > 12 && statusLine.charCodeAt(12) !== 32)
-    ) {
-      throw new ResponseParseError(`bad status line \`${statusLine.slice(0, 60)}\``);
+    const status = Number(statusLine.slice(9, 12));
+    if (!STATUS_LINE.test(statusLine) || status < 100) {
+      throw new ResponseParseError(
+        `bad status line \`${JSON.stringify(statusLine.slice(0, 60)).slice(1, -1)}\``,
+      );
     }
     const http10 = statusLine.charCodeAt(7) === 48;
-    const status = Number(statusLine.slice(9, 12));
-    if (!Number.isInteger(status) || status < 100 || status > 999) {
-      throw new ResponseParseError(`bad status line \`${statusLine.slice(0, 60)}\``);
-    }
     const headers: string[] = [];
     let contentLength = -1;
-    let chunked = false;
-    let transferEncoding = false;
+    let transferEncoding: string | undefined;
+    let upgrade: string | undefined;
     let connection: string | undefined;
     // Names must be tokens and values free of control characters: they are written on to clients.
     let at = eol + 2;
@@ -247,8 +281,10 @@ export class ResponseParser {
           throw new ResponseParseError("differing Content-Length");
         contentLength = n;
       } else if (len === 17 && name.toLowerCase() === "transfer-encoding") {
-        transferEncoding = true;
-        chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+        continue;
+      } else if (len === 7 && name.toLowerCase() === "upgrade") {
+        upgrade = value;
         continue;
       } else if (len === 10) {
         const lower = name.toLowerCase();
@@ -268,8 +304,7 @@ export class ResponseParser {
     }
 
     if (status < 200) {
-      if (status === 101)
-        throw new ResponseParseError("101 Switching Protocols to a request without Upgrade");
+      if (status === 101) this.#switch(statusLine, headers, upgrade);
       return; // 1xx informational: wait for the final head (state stays Head)
     }
 
@@ -286,17 +321,28 @@ export class ResponseParser {
     }
     this.keepAlive = !close;
 
-    if (transferEncoding && contentLength !== -1) {
-      // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length; the connection must not be reused.
-      this.keepAlive = false;
-      removeNamed(headers, new Set(["content-length"]));
-      contentLength = -1;
+    // Both framings: which one the replica meant is a guess (RFC 9112 §6.3 says TE, some readers CL).
+    if (transferEncoding !== undefined && contentLength !== -1)
+      throw new ResponseParseError("both Transfer-Encoding and Content-Length");
+    const bodyless = this.#headRequest || status === 204 || status === 304;
+    // RFC 9110 §8.6: no Content-Length in a 204. A 304's (and a HEAD's) is kept: it describes the resource.
+    if (status === 204 && contentLength !== -1) removeNamed(headers, new Set(["content-length"]));
+    let chunked = false;
+    if (transferEncoding !== undefined) {
+      const codings = transferEncoding.split(",").map((c) => c.trim().toLowerCase());
+      const last = codings.length - 1;
+      if (codings.indexOf("chunked") < last && codings.includes("chunked"))
+        throw new ResponseParseError(`chunked not last in Transfer-Encoding \`${transferEncoding}\``);
+      chunked = codings[last] === "chunked";
+      const other = (chunked ? codings.slice(0, last) : codings).filter((c) => c !== "");
+      // Keep the other codings; the client side redoes the chunking.
+      if (other.length > 0 && !bodyless) headers.push("Transfer-Encoding", `${other.join(", ")}, chunked`);
     }
     this.sink.onHead(status, statusLine.length > 13 ? statusLine.slice(13) : "", headers);
 
-    if (this.#headRequest || status === 204 || status === 304) {
+    if (bodyless) {
       this.#state = State.Done;
-    } else if (transferEncoding) {
+    } else if (transferEncoding !== undefined) {
       if (chunked) {
         this.#state = State.ChunkSize;
       } else {
@@ -313,6 +359,14 @@ export class ResponseParser {
   }
 }
 
+/** The protocol names of an Upgrade field, lower case, without versions' surrounding spaces. */
+function protocols(value: string): string[] {
+  return value
+    .split(",")
+    .map((p) => p.trim().toLowerCase())
+    .filter((p) => p !== "");
+}
+
 /** `text` from `from` to `to`, without optional whitespace (SP, HTAB) at either end (RFC 9110 §5.6.3). */
 function trimOws(text: string, from: number, to: number): string {
   const line = text;
@@ -323,12 +377,15 @@ function trimOws(text: string, from: number, to: number): string {
   return line.slice(a, b);
 }
 
+/** `1*HEXDIG *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )` (RFC 9112 §7.1.1). */
+const CHUNK_LINE =
+  /^([0-9A-Fa-f]{1,12})(?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"))?)*$/;
+
 function chunkSize(line: string): number {
-  const semi = line.indexOf(";");
-  const hex = (semi < 0 ? line : line.slice(0, semi)).trim();
-  if (!/^[0-9A-Fa-f]{1,12}$/.test(hex))
-    throw new ResponseParseError(`bad chunk size \`${line.slice(0, 40)}\``);
-  return parseInt(hex, 16);
+  const m = CHUNK_LINE.exec(line);
+  if (m === null)
+    throw new ResponseParseError(`bad chunk size line \`${JSON.stringify(line.slice(0, 40))}\``);
+  return parseInt(m[1] as string, 16);
 }
 
 /** Removes, in place, the fields of a flat header list whose lower-case names are in `names`. */
