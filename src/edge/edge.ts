@@ -11,14 +11,25 @@
  * await edge.close();
  * table.close();
  */
-import type { CompiledRoute } from "../topology/types.js";
+import { DEFAULTS } from "../topology/defaults.js";
+import type { CompiledListener, CompiledRoute } from "../topology/types.js";
+import type { AccessLog } from "./access-log.js";
 import { UnknownRouteTargetError } from "./errors.js";
-import { EdgeListener, type ListenerOptions } from "./listener.js";
+import { ConnectionBudget } from "./limits.js";
+import { EdgeListener, type ListenerOptions, type ListenerStats } from "./listener.js";
 import type { EdgeComponent } from "./routed-component.js";
 import { EdgeRoute } from "./route.js";
 import type { RoutingTable } from "./routing-table.js";
 
-export interface EdgeOptions extends Partial<ListenerOptions> {
+export interface EdgeOptions extends Partial<
+  Pick<ListenerOptions, "keepAliveTimeoutMs" | "headersTimeoutMs" | "requestTimeoutMs">
+> {
+  /** Each listener's limits (compiled topology's `edge.listeners`); one not named gets the defaults. */
+  listeners?: readonly CompiledListener[];
+  /** Client connections open at once over all listeners (the descriptor budget). @default unlimited */
+  maxConnections?: number;
+  /** Where every request is logged. @default none */
+  accessLog?: AccessLog | null;
   /** How long `close()` lets in-flight requests finish. @default 5000 */
   closeTimeoutMs?: number;
   /** Listening sockets handed over by the previous daemon, by `address|port`. */
@@ -27,7 +38,9 @@ export interface EdgeOptions extends Partial<ListenerOptions> {
 
 export const EDGE_DEFAULTS = {
   keepAliveTimeoutMs: 5_000,
-  headersTimeoutMs: 60_000,
+  headersTimeoutMs: DEFAULTS.edge.headTimeoutMs,
+  maxConnections: DEFAULTS.edge.maxConnections,
+  maxConnectionsPerClient: DEFAULTS.edge.maxConnectionsPerClient,
   requestTimeoutMs: 300_000,
   closeTimeoutMs: 5_000,
 } as const;
@@ -47,6 +60,7 @@ export class Edge {
     readonly listeners: readonly EdgeListener[],
     readonly routes: readonly EdgeRoute[],
     readonly closeTimeoutMs: number,
+    readonly budget: ConnectionBudget,
   ) {}
 
   /**
@@ -75,16 +89,29 @@ export class Edge {
       if (list) list.push(route);
       else groups.set(key, [route]);
     }
-    const listenerOptions: ListenerOptions = {
-      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? EDGE_DEFAULTS.keepAliveTimeoutMs,
-      headersTimeoutMs: options.headersTimeoutMs ?? EDGE_DEFAULTS.headersTimeoutMs,
-      requestTimeoutMs: options.requestTimeoutMs ?? EDGE_DEFAULTS.requestTimeoutMs,
-    };
+    const budget = new ConnectionBudget(options.maxConnections);
     const listeners = [...groups.values()].map((list) => {
-      const first = list[0] as EdgeRoute;
-      return new EdgeListener(first.spec.address, first.spec.listen, list, table, listenerOptions);
+      const { address, listen } = (list[0] as EdgeRoute).spec;
+      const own = options.listeners?.find((l) => l.address === address && l.port === listen);
+      const listenerOptions: ListenerOptions = {
+        keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? EDGE_DEFAULTS.keepAliveTimeoutMs,
+        headersTimeoutMs: own?.headTimeoutMs ?? options.headersTimeoutMs ?? EDGE_DEFAULTS.headersTimeoutMs,
+        requestTimeoutMs: options.requestTimeoutMs ?? EDGE_DEFAULTS.requestTimeoutMs,
+        caps: {
+          maxConnections: own?.maxConnections ?? EDGE_DEFAULTS.maxConnections,
+          maxConnectionsPerClient: own?.maxConnectionsPerClient ?? EDGE_DEFAULTS.maxConnectionsPerClient,
+        },
+        budget,
+        accessLog: options.accessLog ?? null,
+      };
+      return new EdgeListener(address, listen, list, table, listenerOptions);
     });
-    const edge = new Edge(listeners, edgeRoutes, options.closeTimeoutMs ?? EDGE_DEFAULTS.closeTimeoutMs);
+    const edge = new Edge(
+      listeners,
+      edgeRoutes,
+      options.closeTimeoutMs ?? EDGE_DEFAULTS.closeTimeoutMs,
+      budget,
+    );
     const results = await Promise.allSettled(
       listeners.map((l) => l.listen(options.inherited?.get(`${l.address}|${l.port}`))),
     );
@@ -111,6 +138,11 @@ export class Edge {
     const fds = new Map<string, number>();
     for (const l of this.listeners) if (l.fd !== undefined) fds.set(`${l.address}|${l.port}`, l.fd);
     return fds;
+  }
+
+  /** What each listener counted (connections open, refused, head timeouts). */
+  get stats(): ListenerStats[] {
+    return this.listeners.map((l) => l.stats);
   }
 
   /** Requests being proxied now, over all listeners. */

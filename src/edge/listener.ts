@@ -6,18 +6,26 @@
  * `NodeDownstream`s, its upgrades tunnels). Either way a request is matched to one of the port's
  * routes and proxied by an `Exchange`.
  *
+ * Limits (edge/limits): a connection over the listener's cap, its client address's cap or the
+ * edge-wide descriptor budget is refused at once. A client has `headersTimeoutMs` (10 s by default)
+ * from the first byte of a request head to its end, apart from the keep-alive idle time and the
+ * whole-request time. With an access log, each request is written to it (edge/access-record).
+ *
  * `close()` is graceful: stop accepting, close idle client connections, answer held requests
  * `503 EDGE_CLOSING`, let in-flight responses finish (with `Connection: close`) up to a timeout,
  * then close what is left.
  */
 import http, { type IncomingMessage } from "node:http";
 import type net from "node:net";
+import type { AccessLog } from "./access-log.js";
+import { AccessRecord, accessLine, recordOf, type RecordHost } from "./access-record.js";
 import { ANSWER, answer, answerSocket, type Answer } from "./answers.js";
 import { LeanConnection, Phase, type LeanHost } from "./downstream/lean-connection.js";
 import { EdgeRequest, EdgeResponse, NodeDownstream } from "./downstream/node-downstream.js";
 import { guardNodeServer } from "./downstream/node-guards.js";
 import { EdgeListenError } from "./errors.js";
 import { Exchange, type ExchangeHost } from "./exchange.js";
+import { ConnectionBudget, ConnectionLimits, type ListenerCaps, type RefusalCounts } from "./limits.js";
 import { RouteMatcher } from "./match.js";
 import type { EdgeRoute } from "./route.js";
 import type { RoutingTable } from "./routing-table.js";
@@ -26,10 +34,27 @@ import { openTunnel, type TunnelHost } from "./tunnel.js";
 export interface ListenerOptions {
   /** Idle time after which a client's keep-alive connection is closed. @default 5000 */
   keepAliveTimeoutMs: number;
-  /** Time a client has to send a request's head. @default 60000 (node's) */
+  /** Time a client has to send a request's head, from its first byte. @default 10000 */
   headersTimeoutMs: number;
   /** Time a client has to send a whole request (head and body). @default 300000 (node's) */
   requestTimeoutMs: number;
+  /** Caps on client connections (per listener, per client address). */
+  caps: ListenerCaps;
+  /** The edge-wide connection count and cap (shared by all listeners). */
+  budget: ConnectionBudget;
+  /** Where each request is logged; null: no access log. */
+  accessLog: AccessLog | null;
+}
+
+/** What a listener counted, for status and logs. */
+export interface ListenerStats {
+  listen: string;
+  /** Client connections open now. */
+  connections: number;
+  /** Connections refused over a cap, by cap, since the start. */
+  refused: RefusalCounts;
+  /** Request heads not complete within the head timeout (answered `408`), since the start. */
+  headTimeouts: number;
 }
 
 /** The Host header of a request, from its raw headers (no header object is built). */
@@ -49,12 +74,17 @@ const SWEEP_MS = 1_000;
 /** How long a graceful close waits for a just-accepted connection's first request. */
 const FRESH_GRACE_MS = 1000;
 
-export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
+export class EdgeListener implements ExchangeHost, RecordHost, TunnelHost, LeanHost {
   readonly server: http.Server<typeof EdgeRequest, typeof EdgeResponse>;
   readonly matcher: RouteMatcher<EdgeRoute>;
   readonly tunnels = new Set<net.Socket>();
   readonly lean = new Set<LeanConnection>();
   readonly keepAliveTimeoutMs: number;
+  readonly limits: ConnectionLimits;
+  /** `address:port` (the port bound) for the access log. */
+  listenLabel: string;
+  readonly #log: AccessLog | null;
+  #headTimeouts = 0;
   closing = false;
   #active = 0;
   #idle: (() => void)[] = [];
@@ -71,6 +101,9 @@ export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
   ) {
     this.matcher = new RouteMatcher(routes);
     this.keepAliveTimeoutMs = options.keepAliveTimeoutMs;
+    this.limits = new ConnectionLimits(options.caps, options.budget);
+    this.listenLabel = `${address.includes(":") ? `[${address}]` : address}:${port}`;
+    this.#log = options.accessLog;
     this.server = http.createServer<typeof EdgeRequest, typeof EdgeResponse>(
       {
         IncomingMessage: EdgeRequest,
@@ -78,6 +111,8 @@ export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
         noDelay: true,
         requestTimeout: options.requestTimeoutMs,
         headersTimeout: options.headersTimeoutMs,
+        // Node checks its timeouts every 30 s by default: too coarse for a 10 s head timeout.
+        connectionsCheckingInterval: Math.min(SWEEP_MS, options.headersTimeoutMs),
       },
       (req, res) => this.#onRequest(req, res),
     );
@@ -97,6 +132,15 @@ export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
   /** Exchanges not finished yet. */
   get active(): number {
     return this.#active;
+  }
+
+  get stats(): ListenerStats {
+    return {
+      listen: this.listenLabel,
+      connections: this.limits.open,
+      refused: { ...this.limits.refused },
+      headTimeouts: this.#headTimeouts,
+    };
   }
 
   /** The listening socket's file descriptor, to hand to the next daemon (`steward daemon restart`). */
@@ -119,6 +163,7 @@ export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
       const where = fd === undefined ? { host: this.address, port: this.port, exclusive: true } : { fd };
       this.server.listen(where, () => {
         this.server.off("error", onError);
+        this.listenLabel = `${this.address.includes(":") ? `[${this.address}]` : this.address}:${this.boundPort}`;
         this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
         this.#sweeper.unref();
         resolve();
@@ -142,11 +187,22 @@ export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
   request(conn: LeanConnection): void {
     const route = this.matcher.match(hostHeader(conn.rawHeaders), conn.url);
     if (route === undefined) {
-      conn.answer(this.#noRoute(conn.method, conn.rawHeaders, conn.url));
+      const a = this.#noRoute(conn.method, conn.rawHeaders, conn.url);
+      conn.answer(a);
+      this.#logAnswer(conn.method, conn.url, conn.remoteAddress, a);
       return;
     }
     this.#active += 1;
-    const ex = new Exchange(this, route, conn);
+    const log = this.#log;
+    if (log === null) {
+      const ex = new Exchange(this, route, conn);
+      conn.client = ex;
+      ex.start();
+      return;
+    }
+    const record = new AccessRecord(this, conn, log, route.logLabel);
+    const ex = new Exchange(record, route, record);
+    record.exchange = ex;
     conn.client = ex;
     ex.start();
   }
@@ -210,23 +266,51 @@ export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
       socket.destroy();
       return;
     }
+    if (!this.limits.admit(socket)) return;
     this.lean.add(new LeanConnection(socket, this));
   }
 
   #onRequest(req: EdgeRequest, res: EdgeResponse): void {
     const route = this.matcher.match(hostHeader(req.rawHeaders), req.url ?? "/");
     if (route === undefined) {
-      answer(res, {
-        ...this.#noRoute(req.method ?? "GET", req.rawHeaders, req.url ?? "/"),
-        ...(this.closing ? { close: true } : {}),
-      });
+      const a = this.#noRoute(req.method ?? "GET", req.rawHeaders, req.url ?? "/");
+      answer(res, { ...a, ...(this.closing ? { close: true } : {}) });
+      this.#logAnswer(req.method ?? "GET", req.url ?? "/", req.socket.remoteAddress, a);
       return;
     }
     this.#active += 1;
     const down = new NodeDownstream(req, res);
-    const ex = new Exchange(this, route, down);
+    const log = this.#log;
+    if (log === null) {
+      const ex = new Exchange(this, route, down);
+      down.attach(ex);
+      ex.start();
+      return;
+    }
+    const record = new AccessRecord(this, down, log, route.logLabel);
+    const ex = new Exchange(record, route, record);
+    record.exchange = ex;
     down.attach(ex);
     ex.start();
+  }
+
+  /** An answer the listener gave itself (no exchange): one access log line. */
+  #logAnswer(method: string | null, url: string | null, client: string | undefined, a: Answer): void {
+    this.#log?.write(
+      accessLine(Date.now(), {
+        listen: this.listenLabel,
+        route: null,
+        method,
+        path: url,
+        status: a.status,
+        replica: null,
+        code: a.code,
+        in: 0,
+        out: 0,
+        ms: 0,
+        client: client ?? null,
+      }),
+    );
   }
 
   #onUpgrade(req: IncomingMessage, socket: net.Socket, head: Buffer): void {
@@ -260,10 +344,20 @@ export class EdgeListener implements ExchangeHost, TunnelHost, LeanHost {
     for (const conn of this.lean) {
       const age = now - conn.since;
       if (conn.phase === Phase.Idle && age > o.keepAliveTimeoutMs) conn.destroy();
-      else if (conn.phase === Phase.Head && age > o.headersTimeoutMs)
+      else if (conn.phase === Phase.Head && age > o.headersTimeoutMs) {
+        this.#headTimeouts += 1;
+        const client = conn.remoteAddress;
         conn.timeOut("its request head", o.headersTimeoutMs);
-      else if (conn.phase === Phase.Body && age > o.requestTimeoutMs)
+        this.#logAnswer(null, null, client, {
+          status: 408,
+          code: ANSWER.requestTimeout,
+          message: "",
+          details: {},
+        });
+      } else if (conn.phase === Phase.Body && age > o.requestTimeoutMs) {
+        recordOf(conn.client)?.timedOut(ANSWER.requestTimeout);
         conn.timeOut("its whole request", o.requestTimeoutMs);
+      }
     }
   }
 

@@ -28,6 +28,8 @@ export class EdgeRoute implements Matchable {
   readonly hold: HoldQueue<HeldRequest> | null;
   /** For messages: `:8080 /api → engine`. */
   readonly label: string;
+  /** For the access log's `route` field: the host (when the route has one) and the path, `shop.example.com/api`. */
+  readonly logLabel: string;
   readonly #unwatch: () => void;
 
   constructor(
@@ -41,6 +43,7 @@ export class EdgeRoute implements Matchable {
       ? new HoldQueue(spec.hold.timeoutMs, spec.hold.maxQueued, (r) => r.holdExpired())
       : null;
     this.label = `:${spec.listen}${spec.host ? ` ${spec.host}` : ""} ${spec.path} → ${spec.to}`;
+    this.logLabel = `${spec.host ?? ""}${spec.path}`;
     this.#unwatch = component.watch(() => this.#onComponentChange());
   }
 

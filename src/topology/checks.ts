@@ -5,6 +5,7 @@
  * `min_available` above `replicas`, duplicate routes, `cluster` without a PostgreSQL store.
  */
 import type { PathIssue } from "./locate.js";
+import { listenerLimitChecks } from "./listener-checks.js";
 import { parseListen } from "./schema.js";
 import { didYouMeanSuffix } from "./suggest.js";
 
@@ -63,6 +64,7 @@ export function crossChecks(data: unknown): PathIssue[] {
   }
 
   if (Array.isArray(data.routes)) issues.push(...routeChecks(data.routes, names, jobNames));
+  if (Array.isArray(data.routes)) issues.push(...listenerLimitChecks(data.routes));
 
   if (data.cluster !== undefined && (typeof data.store !== "string" || !data.store.startsWith("postgres"))) {
     issues.push({

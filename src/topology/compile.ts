@@ -11,6 +11,8 @@ import { DEFAULTS, defaultOfflineCode } from "./defaults.js";
 import type {
   CommandSpec,
   CompiledComponent,
+  CompiledEdge,
+  CompiledListener,
   CompiledJob,
   CompiledPatching,
   CompiledRoute,
@@ -51,6 +53,7 @@ export function compileTopology(input: TopologyInput, ctx: CompileContext): Comp
     components,
     jobs: Object.entries(input.jobs ?? {}).map(([name, j]) => editioned(compileJob(name, j, dir), j.cwd)),
     routes: (input.routes ?? []).map(compileRoute),
+    edge: compileEdge(input),
     ...(patching ? { patching } : {}),
     ...(ctx.raw?.cluster ? { cluster: ctx.raw.cluster } : {}),
   };
@@ -161,6 +164,40 @@ function compileJob(name: string, j: JobInput, dir: string): CompiledJob {
     concurrency: j.concurrency ?? 1,
     duringMaintenance: j.during_maintenance ?? "wait",
     duringPatching: j.during_patching ?? "run",
+  };
+}
+
+/**
+ * The edge's listeners and their limits: a route's own value, else `edge`'s, else the default.
+ * (Routes sharing a port that disagree are a topology error, found by the cross checks.)
+ */
+function compileEdge(input: TopologyInput): CompiledEdge {
+  const e = input.edge ?? {};
+  const d = DEFAULTS.edge;
+  const listeners = new Map<string, CompiledListener>();
+  for (const r of input.routes ?? []) {
+    const address = r.listen.address ?? DEFAULTS.route.address;
+    const key = `${address}|${r.listen.port}`;
+    const l = listeners.get(key) ?? {
+      address,
+      port: r.listen.port,
+      maxConnections: e.max_connections ?? d.maxConnections,
+      maxConnectionsPerClient: e.max_connections_per_client ?? d.maxConnectionsPerClient,
+      headTimeoutMs: e.head_timeout ?? d.headTimeoutMs,
+    };
+    if (r.max_connections !== undefined) l.maxConnections = r.max_connections;
+    if (r.max_connections_per_client !== undefined) l.maxConnectionsPerClient = r.max_connections_per_client;
+    if (r.head_timeout !== undefined) l.headTimeoutMs = r.head_timeout;
+    listeners.set(key, l);
+  }
+  const logs = input.defaults?.logs ?? {};
+  return {
+    accessLog:
+      e.access_log === false
+        ? null
+        : { maxBytes: logs.max_size ?? DEFAULTS.logs.maxBytes, keep: logs.keep ?? DEFAULTS.logs.keep },
+    reservedFds: e.reserved_fds ?? d.reservedFds,
+    listeners: [...listeners.values()],
   };
 }
 

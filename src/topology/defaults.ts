@@ -21,6 +21,8 @@ export const DEFAULTS = {
   logs: { maxBytes: 10 * 1024 * 1024, keep: 5 } satisfies LogSpec,
   hold: { timeoutMs: 10_000, maxQueued: 1_000 } satisfies RouteHold,
   route: { address: "0.0.0.0", maxBodyBytes: 10 * 1024 * 1024, timeoutMs: 60_000 },
+  /** docs/edge.md "Limits": why these values. */
+  edge: { maxConnections: 10_000, maxConnectionsPerClient: 256, headTimeoutMs: 10_000, reservedFds: 256 },
   replicas: 1,
   minAvailable: 1,
   home: ".steward",

@@ -172,6 +172,35 @@ export function parseListen(v: unknown): { value: ListenInput } | { problem: str
   return { value: { address, port: p } };
 }
 
+/** A duration from `minMs` to `maxMs`. */
+function durationWithin(minMs: number, maxMs: number, words: string): z.ZodType<number> {
+  return leaf<number>((v) => {
+    const r = duration.safeParse(v);
+    if (!r.success) return { problem: r.error.issues[0]?.message ?? `expected a duration like \`10s\`` };
+    if (r.data < minMs || r.data > maxMs)
+      return { problem: `expected a duration ${words}, got ${describeValue(v)}` };
+    return { value: r.data };
+  });
+}
+
+/** The edge's limits that apply to a listener: on a route (its port's listener) or in `edge` (every listener). */
+const listenerLimits = {
+  max_connections: integer(1, 1_000_000).optional(),
+  max_connections_per_client: integer(1, 1_000_000).optional(),
+  head_timeout: durationWithin(100, 600_000, "from `100ms` to `10m`").optional(),
+};
+
+/** `edge`: limits and the access log, for every listener. */
+export const edgeSchema = z.strictObject({
+  ...listenerLimits,
+  reserved_fds: integer(64, 1_000_000).optional(),
+  access_log: leaf<boolean>((v) =>
+    typeof v === "boolean"
+      ? { value: v }
+      : { problem: `expected \`true\` or \`false\`, got ${describeValue(v)}` },
+  ).optional(),
+});
+
 export const routeSchema = z.strictObject({
   listen: leaf<ListenInput>(parseListen),
   path: leaf<string>((v) => {
@@ -194,6 +223,7 @@ export const routeSchema = z.strictObject({
   hold: holdSchema.optional(),
   max_body: size.optional(),
   timeout: duration.optional(),
+  ...listenerLimits,
 });
 
 /** `store`: `sqlite` or a `postgres://` URL. */
@@ -238,6 +268,7 @@ export const topologySchema = z.strictObject({
   components: z.record(z.string(), componentSchema).optional(),
   jobs: z.record(z.string(), jobSchema).optional(),
   routes: z.array(routeSchema).optional(),
+  edge: edgeSchema.optional(),
   patching: patchingSchema.optional(),
   cluster: clusterSchema.optional(),
 });

@@ -175,6 +175,28 @@ export interface CompiledRoute {
   timeoutMs: number;
 }
 
+/** One listen address and port of the edge, with its limits (from `edge` and its routes). */
+export interface CompiledListener {
+  address: string;
+  port: number;
+  /** Client connections open at once on this listener; one more is refused (`503`). @default 10000 */
+  maxConnections: number;
+  /** Client connections open at once from one client address on this listener. @default 256 */
+  maxConnectionsPerClient: number;
+  /** Time a client has from the first byte of a request head to its end; then `408`. @default 10000 */
+  headTimeoutMs: number;
+}
+
+/** `edge:` compiled: limits and the access log. */
+export interface CompiledEdge {
+  /** Rotation of `<home>/logs/edge/access.log` (as `defaults.logs`); null with `access_log: false`. */
+  accessLog: LogSpec | null;
+  /** Descriptors kept for the control API and supervision, out of the edge's reach. @default 256 */
+  reservedFds: number;
+  /** One per distinct listen address and port of the routes, in route order. */
+  listeners: CompiledListener[];
+}
+
 export interface CompiledTopology {
   /** Absolute path of the topology file. */
   file: string;
@@ -189,6 +211,8 @@ export interface CompiledTopology {
   components: CompiledComponent[];
   jobs: CompiledJob[];
   routes: CompiledRoute[];
+  /** The edge's limits and access log. */
+  edge: CompiledEdge;
   /** Online patching (design §6), when the topology has a `patching` section. */
   patching?: CompiledPatching;
   /** Raw, validated section for a later issue. */

@@ -124,6 +124,19 @@ describe("loadTopology: a valid topology", () => {
           timeoutMs: 60_000,
         },
       ],
+      edge: {
+        accessLog: { maxBytes: 10 * 1024 * 1024, keep: 5 },
+        reservedFds: 256,
+        listeners: [
+          {
+            address: "0.0.0.0",
+            port: 8080,
+            maxConnections: 10_000,
+            maxConnectionsPerClient: 256,
+            headTimeoutMs: 10_000,
+          },
+        ],
+      },
       patching: {
         root: "/srv/shop",
         sync: "patches",
