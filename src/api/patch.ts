@@ -6,7 +6,7 @@
  * (the daemon stays free of the schema library): unknown keys and wrong types are refused with 400.
  */
 import type { Hono } from "hono";
-import { BadRequestError, IllegalStateError } from "../errors.js";
+import { BadRequestError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
 import type { PhaseResult } from "../patching/cycle.js";
 import type { DaemonPatching } from "../daemon/patch-wiring.js";
@@ -95,7 +95,19 @@ function check(phase: string, body: unknown): Body {
         { key },
       );
   }
-  return body as Body;
+  // What a phase would refuse is refused here, before the phase lock is taken.
+  const b = body as Body;
+  if (phase === "apply" && ((b.patches as string[] | undefined) ?? []).length === 0)
+    throw new BadRequestError(
+      "bad request body: `patches` must name at least one patch (a directory or .tar.gz)",
+    );
+  if (
+    phase === "cleanup" &&
+    b.mode !== undefined &&
+    !["quick", "standard", "full"].includes(b.mode as string)
+  )
+    throw new BadRequestError("bad request body: `mode` must be quick, standard or full", { mode: b.mode });
+  return b;
 }
 
 export function patchRoutes(app: Hono, daemon: PatchControl): void {
@@ -143,8 +155,6 @@ export function patchRoutes(app: Hono, daemon: PatchControl): void {
     return c.json({ links: safeLinks(p), editions, applications });
   });
 
-  /** One phase at a time: the one running now. */
-  let busy: string | undefined;
   for (const phase of Object.keys(PHASES)) {
     app.post(`/v1/patch/${phase}`, async (c) => {
       const text = await c.req.text();
@@ -158,18 +168,27 @@ export function patchRoutes(app: Hono, daemon: PatchControl): void {
       const body = check(phase, json);
       daemon.admit("patch");
       const p = patching();
-      if (busy)
-        throw new IllegalStateError(
-          `\`patch ${busy}\` is running; wait for it to finish (\`steward patch status\` shows its progress)`,
-          { running: busy },
+      // One phase at a time; released however the phase ends, even by a throw before its first await.
+      const release = p.lock.claim(phase);
+      let stream: Response;
+      try {
+        stream = ndjsonStream(
+          daemon.bus,
+          [{ type: "plan", operation: `patch ${phase}`, components: [] }],
+          async () => {
+            try {
+              return await PHASES[phase]!.run(p, body);
+            } finally {
+              release();
+            }
+          },
+          (result) => ({ type: "patch", result }),
         );
-      busy = phase;
-      return ndjsonStream(
-        daemon.bus,
-        [{ type: "plan", operation: `patch ${phase}`, components: [] }],
-        () => PHASES[phase]!.run(p, body).finally(() => (busy = undefined)),
-        (result) => ({ type: "patch", result }),
-      );
+      } catch (err) {
+        release();
+        throw err;
+      }
+      return stream;
     });
   }
 }

@@ -22,6 +22,7 @@ import { resumeCutover, runCutover, type CutoverDeps, type CutoverOutcome } from
 import { PatchCycle, type CutoverOptions } from "../patching/cycle.js";
 import { EditionLayout } from "../patching/layout.js";
 import { Sessions } from "../patching/sessions.js";
+import { PhaseLock } from "../patching/phase-lock.js";
 import type { DaemonEdge } from "./edge-wiring.js";
 import type { PatchingStatus } from "./status.js";
 import { nextPhase } from "../patching/phase-order.js";
@@ -44,6 +45,8 @@ export class DaemonPatching {
   readonly layout: EditionLayout;
   readonly sessions: Sessions;
   readonly cycle: PatchCycle;
+  /** One phase at a time (the API claims it once a phase's input is checked). */
+  readonly lock = new PhaseLock();
   #parts!: PatchingParts;
 
   private constructor(topology: CompiledTopology, parts: PatchingParts) {

@@ -30,6 +30,7 @@ export async function cleanup(h: Housekeeping, mode: "quick" | "standard" | "ful
   assertCanRun("cleanup", open);
   const lines: string[] = [];
   await rm(h.layout.paths.tmp, { recursive: true, force: true });
+  await mkdir(h.layout.paths.tmp, { recursive: true }); // emptied, not gone: later phases stage there
   lines.push("temporary files removed");
   if (mode !== "quick") {
     const pruned = await h.layout.pruneLogs(h.patching.keepSessions);
