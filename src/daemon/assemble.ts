@@ -12,6 +12,7 @@ import { OperationLog } from "../recovery/journal.js";
 import type { DaemonRecord, DesiredState, ReplicaRecord } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import { StateWriter } from "../store/state-writer.js";
+import { raiseNofileLimit, type NofileOutcome } from "../process/nofile.js";
 import type { CompiledTopology } from "../topology/types.js";
 import { bootRecord } from "./boot.js";
 import { DaemonEdge } from "./edge-wiring.js";
@@ -49,6 +50,7 @@ export interface Assembled {
 }
 
 export async function assemble(topology: CompiledTopology, store: StateStore): Promise<Assembled> {
+  logNofile(raiseNofileLimit());
   const previous = await store.readDaemon();
   const record = bootRecord(previous, topology.file);
   const takingOver = record.bootKind !== "clean";
@@ -124,6 +126,22 @@ export async function assemble(topology: CompiledTopology, store: StateStore): P
     resumed: assembled.interrupted.map((op) => op.record.kind),
   };
   return assembled;
+}
+
+/** The descriptor limit, once at boot (the edge's connection budget is derived from it). */
+function logNofile(n: NofileOutcome): void {
+  if (n.limit === undefined) log("warn", `file descriptors: limit unknown (${n.problem})`);
+  else if (n.raisedFrom !== undefined)
+    log(
+      "info",
+      `file descriptors: limit ${n.limit.soft} (soft limit raised from ${n.raisedFrom} to the hard limit)`,
+    );
+  else if (n.problem !== undefined)
+    log(
+      "warn",
+      `file descriptors: limit ${n.limit.soft}, not raised to the hard limit ${n.limit.hard}: ${n.problem}`,
+    );
+  else log("info", `file descriptors: limit ${n.limit.soft} (the hard limit)`);
 }
 
 /** The daemon log follows every replica transition, from boot on (adoption included). */

@@ -5,21 +5,38 @@
  * with their offline code, and the stop budget's first two steps drain a replica through the table.
  * Only components some route reaches are in the table. Created before adoption, so re-adopted
  * replicas enter routing as they are taken over.
+ *
+ * Limits: the edge's client connections, over all listeners, are capped so that the daemon's
+ * descriptor limit minus `edge.reserved_fds` is never exceeded (edge/limits); refusals and head
+ * timeouts are summed up in the daemon log every 10 s. The access log is
+ * `<home>/logs/edge/access.log`.
  */
+import { join } from "node:path";
+import { AccessLog } from "../edge/access-log.js";
 import { Edge, RoutingTable, type ComponentRouting } from "../edge/index.js";
+import { edgeConnectionBudget } from "../edge/limits.js";
+import type { ListenerStats } from "../edge/listener.js";
 import type { EventBus } from "../events/events.js";
 import type { RoutingDrain } from "../lifecycle/stop-budget.js";
 import type { Supervisor } from "../lifecycle/supervisor.js";
+import { readNofileLimit } from "../process/nofile.js";
 import type { CompiledTopology } from "../topology/types.js";
+import { log } from "./log.js";
 
 /** Replica states in which it has no process to route to. */
 const GONE = new Set(["stopped", "killed", "crashed", "failed", "backoff", "offline"]);
+
+/** How often refused connections and head timeouts are summed up in the daemon log. */
+const REPORT_MS = 10_000;
 
 export class DaemonEdge {
   readonly table: RoutingTable;
   readonly #topology: CompiledTopology;
   readonly #routed: Set<string>;
   #edge: Edge | undefined;
+  #accessLog: AccessLog | null = null;
+  #reporter: NodeJS.Timeout | undefined;
+  #reported: ListenerStats[] = [];
   readonly #warned = new Set<string>();
   /** Replicas kept out of routing although ready: a cutover's new edition until `switchOver`. */
   readonly #standby = new Set<string>();
@@ -112,12 +129,60 @@ export class DaemonEdge {
    * daemon. @throws EdgeListenError naming the port and its holder
    */
   async listen(inherited?: ReadonlyMap<string, number>): Promise<void> {
-    this.#edge = await Edge.start(
-      this.#topology.routes,
-      this.#topology.components,
-      this.table,
-      inherited ? { inherited } : {},
+    const spec = this.#topology.edge;
+    const limit = readNofileLimit();
+    const maxConnections = edgeConnectionBudget(limit?.soft, spec.reservedFds);
+    log(
+      "info",
+      limit === undefined
+        ? "edge: the descriptor limit is unknown here; connections are capped per listener only"
+        : `edge: at most ${maxConnections} client connections in all (descriptor limit ${limit.soft}, ${spec.reservedFds} reserved, 2 per connection)`,
     );
+    if (spec.accessLog !== null) {
+      this.#accessLog = await AccessLog.open(join(this.#topology.home, "logs", "edge", "access.log"), {
+        rotate: spec.accessLog,
+        warn: (m) => log("warn", m),
+      });
+    }
+    try {
+      this.#edge = await Edge.start(this.#topology.routes, this.#topology.components, this.table, {
+        ...(inherited ? { inherited } : {}),
+        listeners: spec.listeners,
+        maxConnections,
+        accessLog: this.#accessLog,
+      });
+    } catch (err) {
+      await this.#accessLog?.close();
+      throw err;
+    }
+    this.#reported = this.#edge.stats;
+    this.#reporter = setInterval(() => this.#report(), REPORT_MS);
+    this.#reporter.unref();
+  }
+
+  /** Connections refused and heads timed out since the last report, one line per listener. */
+  #report(): void {
+    const now = this.#edge?.stats ?? [];
+    now.forEach((s, i) => {
+      const before = this.#reported[i];
+      if (before === undefined) return;
+      const listener = s.refused.listener - before.refused.listener;
+      const client = s.refused.client - before.refused.client;
+      const descriptors = s.refused.descriptors - before.refused.descriptors;
+      const heads = s.headTimeouts - before.headTimeouts;
+      if (listener + client + descriptors + heads === 0) return;
+      const l = this.#topology.edge.listeners.find((x) => `${x.address}:${x.port}` === s.listen);
+      const parts = [
+        client > 0 ? `${client} over the per-client cap (${l?.maxConnectionsPerClient})` : "",
+        listener > 0 ? `${listener} over the listener's cap (${l?.maxConnections})` : "",
+        descriptors > 0 ? `${descriptors} over the descriptor budget` : "",
+      ].filter((p) => p !== "");
+      log(
+        "warn",
+        `edge ${s.listen}: ${parts.length > 0 ? `refused ${parts.join(", ")}` : ""}${parts.length > 0 && heads > 0 ? "; " : ""}${heads > 0 ? `${heads} request head(s) timed out` : ""} in the last ${REPORT_MS / 1000} s (${s.connections} open)`,
+      );
+    });
+    this.#reported = now;
   }
 
   /** The listening sockets, by `address|port`, for `daemon restart` to hand over. */
@@ -130,7 +195,9 @@ export class DaemonEdge {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#reporter);
     await this.#edge?.close();
+    await this.#accessLog?.close();
     this.table.close();
   }
 }
