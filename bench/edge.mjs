@@ -21,9 +21,12 @@ import { ensurePackages, freePort } from "./lib/common.mjs";
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, "..");
 const SELF = fileURLToPath(import.meta.url);
-const SYSTEMS = ["direct", "haproxy", "steward", "naive", "steward-x2"];
-/** Measured unless --only says otherwise; `steward-x2` (two edge processes, node cluster) is an experiment. */
-const DEFAULT_SYSTEMS = ["direct", "haproxy", "steward", "naive"];
+const SYSTEMS = ["direct", "haproxy", "steward", "steward-log", "naive", "steward-x2"];
+/**
+ * Measured unless --only says otherwise; `steward-log` is the edge with its access log on (as in the
+ * daemon by default); `steward-x2` (two edge processes, node cluster) is an experiment.
+ */
+const DEFAULT_SYSTEMS = ["direct", "haproxy", "steward", "steward-log", "naive"];
 const TARGET = { throughput: 0.6, p99: 2 };
 
 // ---------------------------------------------------------------------------------------------
@@ -47,9 +50,14 @@ function serveUpstream(port) {
   server.listen(port, "127.0.0.1");
 }
 
-async function serveEdge(port, upstreams) {
+async function serveEdge(port, upstreams, accessLogFile) {
   const entry = path.join(root, "dist", "edge", "index.js");
   const { Edge, RoutingTable } = await import(pathToFileURL(entry).href);
+  let accessLog = null;
+  if (accessLogFile) {
+    const { AccessLog } = await import(pathToFileURL(path.join(root, "dist", "edge", "access-log.js")).href);
+    accessLog = await AccessLog.open(accessLogFile, { rotate: { maxBytes: 10 * 1024 * 1024, keep: 5 } });
+  }
   const components = [{ name: "web", offlineCode: "WEB_OFFLINE" }];
   const table = new RoutingTable(components);
   upstreams.forEach((p, i) => table.setReplica("web", i, { port: p, ready: true }));
@@ -62,9 +70,10 @@ async function serveEdge(port, upstreams) {
     maxBodyBytes: 10 * 1024 * 1024,
     timeoutMs: 60_000,
   };
-  const edge = await Edge.start([route], components, table);
+  const edge = await Edge.start([route], components, table, { accessLog });
   const stop = async () => {
     await edge.close(1000);
+    await accessLog?.close();
     table.close();
     process.exit(0);
   };
@@ -364,6 +373,19 @@ async function main() {
       await waitHello(port, "steward edge", child);
       systems.push({ name: "steward", port, pid: child.pid });
     }
+    if (only.has("steward-log")) {
+      const port = await freePort();
+      const child = start("steward-edge-log", process.execPath, [
+        ...opts.edgeFlags,
+        SELF,
+        "--serve-edge-log",
+        String(port),
+        path.join(dir, "access.log"),
+        ...upstreamPorts.map(String),
+      ]);
+      await waitHello(port, "steward edge with access log", child);
+      systems.push({ name: "steward-log", port, pid: child.pid });
+    }
     if (only.has("steward-x2")) {
       const port = await freePort();
       const child = start("steward-edge-x2", process.execPath, [
@@ -442,6 +464,13 @@ async function main() {
       verdict.throughputMet = verdict.throughputRatio >= TARGET.throughput;
       verdict.p99Met = verdict.p99Ratio <= TARGET.p99;
     }
+    if (row("steward") && row("steward-log")) {
+      // The access log's cost: the same edge with and without it, round by round.
+      verdict.accessLogThroughputRatio = row("steward-log").rps / row("steward").rps;
+      verdict.accessLogThroughputRatioPerRound = samples["steward-log"].map(
+        (x, i) => x.rps / samples.steward[i].rps,
+      );
+    }
 
     const info = {
       date: new Date().toISOString(),
@@ -506,6 +535,13 @@ function report(info, rows, verdict) {
         `p99 ${f(verdict.p99Ratio, 2)} (target ≤ ${TARGET.p99}: ${verdict.p99Met ? "met" : "NOT met"}).`,
     );
   }
+  if (verdict.accessLogThroughputRatio !== undefined) {
+    lines.push(
+      "",
+      `Access log on / off: throughput ${f(verdict.accessLogThroughputRatio, 3)} ` +
+        `(per round ${verdict.accessLogThroughputRatioPerRound.map((x) => f(x, 3)).join(", ")}).`,
+    );
+  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -531,6 +567,8 @@ if (mode === "--serve-edge-cluster") {
   await serveEdgeCluster(2, Number(process.argv[3]), process.argv.slice(4).map(Number));
 } else if (mode === "--serve-upstream") {
   serveUpstream(Number(process.argv[3]));
+} else if (mode === "--serve-edge-log") {
+  await serveEdge(Number(process.argv[3]), process.argv.slice(5).map(Number), process.argv[4]);
 } else if (mode === "--serve-edge") {
   await serveEdge(Number(process.argv[3]), process.argv.slice(4).map(Number));
 } else if (mode === "--serve-naive") {
