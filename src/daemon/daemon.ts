@@ -14,6 +14,12 @@ import type { EventBus } from "../events/events.js";
 import type { Supervisor, OperationResult } from "../lifecycle/supervisor.js";
 import { isAlive, rotateIfNeeded, signalGroup } from "../process/index.js";
 import { OperationLog } from "../recovery/journal.js";
+import {
+  OperationQueue,
+  describeTicket,
+  type QueueNotice,
+  type QueueTicket,
+} from "../lifecycle/operation-queue.js";
 import type { JobRunner } from "../lifecycle/job-runner.js";
 import { Maintenance, type MaintenanceOptions } from "../lifecycle/maintenance.js";
 import type { Claim } from "../process/index.js";
@@ -70,6 +76,10 @@ export class Daemon {
   /** Set by `boot` before the API listens. */
   jobs!: JobRunner;
   maintenance!: Maintenance;
+  /** Operations on the same component run one at a time, in the order asked (lifecycle/operation-queue). */
+  readonly queue = new OperationQueue((notice) => this.#onQueueNotice(notice));
+  /** The journal of every operation asked and not finished, by id: a superseded one is finished at once. */
+  readonly #asked = new Map<string, OperationLog>();
   /** The patch cycle, when the topology has `patching`. */
   patching: DaemonPatching | undefined;
   /** The edge, when the topology has routes. */
@@ -135,7 +145,7 @@ export class Daemon {
         store,
         writer,
         bus,
-        execute: (kind, targets, plan) => daemon.execute(kind, targets, plan),
+        execute: (log) => daemon.#execute(log),
       });
       daemon.#recovery = parts.recovery;
       daemon.patching = await DaemonPatching.attach(topology, {
@@ -146,6 +156,7 @@ export class Daemon {
         store,
         bus,
         instance: record.instance,
+        queue: daemon.queue,
       });
       try {
         await edge?.listen(handover.listeners);
@@ -223,44 +234,103 @@ export class Daemon {
       );
   }
 
-  /** Run an operation, journaled: its plan first, then each step before and after it runs. */
+  /**
+   * Run an operation, journaled: its plan first, then each step before and after it runs. It is
+   * journaled and queued at once, in the order asked (nothing awaits before that): it waits for
+   * the operations asked before it on the same components, or supersedes a queued one it makes
+   * moot (lifecycle/operation-queue). A queued operation is in the journal, so a daemon crash
+   * loses nothing: the next daemon runs what was queued, in the order asked.
+   */
   async run(
     operation: OperationName,
     names: string[],
     opts: MaintenanceOptions = {},
   ): Promise<OperationResult> {
-    switch (operation) {
-      case "down":
-        return this.down();
-      case "maintenance-on":
-        return this.maintenance.on(names, opts);
-      case "maintenance-off":
-        return this.maintenance.off();
-      case "up": {
-        // `up` leaves what maintenance took offline offline, until `maintenance off`.
-        const offline = (await this.#store.readMaintenance())?.components ?? [];
-        const wanted = this.supervisor.resolve(names).filter((c) => !offline.includes(c));
-        if (offline.length > 0)
-          this.bus.emit("operation:step", {
-            operation,
-            step: "progress",
-            message: `in maintenance: ${offline.join(", ")} stay offline until \`steward maintenance off\``,
-            at: Date.now(),
-          });
-        return this.execute(
-          operation,
-          names,
-          wanted.length > 0 ? this.supervisor.plan(operation, wanted) : [],
-        );
-      }
-      default:
-        return this.execute(operation, names, this.supervisor.plan(operation, names));
+    if (operation === "down") return this.down();
+    const plan = operation === "maintenance-off" ? [] : this.supervisor.plan(operation, names);
+    const { log, written } = OperationLog.open(this.#writer, this.#record.instance, operation, names, plan);
+    this.#asked.set(log.id, log);
+    const ticket: QueueTicket = {
+      id: log.id,
+      kind: operation,
+      targets: names,
+      components: this.#touched(operation, plan),
+    };
+    try {
+      const outcome = await this.queue.submit(ticket, async () => {
+        await written;
+        return this.#perform(log, opts);
+      });
+      if (!outcome.supersededBy) return outcome.value;
+      const by = outcome.supersededBy;
+      return { ...outcome.value, superseded: { by: by.id, operation: describeTicket(by) } };
+    } finally {
+      this.#asked.delete(log.id);
     }
   }
 
-  /** Journal an operation with its plan, then run it. */
-  async execute(kind: OperationKind, targets: string[], plan: OperationPhase[]): Promise<OperationResult> {
-    return this.#execute(await OperationLog.begin(this.#writer, this.#record.instance, kind, targets, plan));
+  /** What an operation waits on: its plan's components; `up` and maintenance all of theirs. */
+  #touched(kind: OperationKind, plan: OperationPhase[]): Set<string> {
+    const all = kind === "up" || kind === "maintenance-off";
+    const names = all
+      ? this.supervisor.components.map((c) => c.spec.name)
+      : plan.flatMap((p) => p.components);
+    // One maintenance record: `on` and `off` also wait for each other, whatever their components.
+    return new Set([...names, ...(kind.startsWith("maintenance") ? ["\0maintenance"] : [])]);
+  }
+
+  /** An operation's turn has come: do it under its journal; a refusal is journaled as its end. */
+  async #perform(log: OperationLog, opts: MaintenanceOptions): Promise<OperationResult> {
+    try {
+      switch (log.record.kind) {
+        case "maintenance-on":
+          return await this.maintenance.on(log, opts);
+        case "maintenance-off":
+          return await this.maintenance.off(log);
+        case "up": {
+          // `up` leaves what maintenance took offline offline, until `maintenance off`.
+          const offline = (await this.#store.readMaintenance())?.components ?? [];
+          const names = log.record.targets;
+          const wanted = this.supervisor.resolve(names).filter((c) => !offline.includes(c));
+          if (offline.length > 0)
+            this.bus.emit("operation:step", {
+              operation: "up",
+              step: "progress",
+              message: `in maintenance: ${offline.join(", ")} stay offline until \`steward maintenance off\``,
+              at: Date.now(),
+            });
+          await log.replan(wanted.length > 0 ? this.supervisor.plan("up", wanted) : []);
+          return await this.#execute(log);
+        }
+        default:
+          return await this.#execute(log);
+      }
+    } catch (err) {
+      await log.finish(false, err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+  }
+
+  /** Say what the queue decided — in every open operation stream and the daemon log — and journal it. */
+  #onQueueNotice(notice: QueueNotice): void {
+    const { ticket } = notice;
+    const what = `\`${describeTicket(ticket)}\` (${ticket.id})`;
+    let message: string;
+    if (notice.type === "waiting") {
+      const running = new Set(this.queue.pending.filter((p) => p.running).map((p) => p.ticket.id));
+      const behind = notice.behind
+        .map((b) => `\`${describeTicket(b)}\` (${b.id}, ${running.has(b.id) ? "running" : "queued"})`)
+        .join(", ");
+      message = `${what} waits for ${behind} to finish: operations on the same component run one at a time, in the order asked`;
+    } else {
+      const by = `\`${describeTicket(notice.by)}\` (${notice.by.id})`;
+      message = `${what} is superseded by ${by}, asked later: it will not run, and answers with the outcome of ${notice.by.id}`;
+      void this.#asked
+        .get(ticket.id)
+        ?.finish(true, `superseded by ${notice.by.id} (${describeTicket(notice.by)})`);
+    }
+    log("info", message);
+    this.bus.emit("operation:step", { operation: ticket.kind, step: "queue", message, at: Date.now() });
   }
 
   async #execute(op: OperationLog): Promise<OperationResult> {
@@ -314,7 +384,12 @@ export class Daemon {
           log(outcome.result === "rolled-back" ? "warn" : "info", `cutover ${id} resumed: ${outcome.result}`);
           continue;
         }
-        const result = kind === "down" ? await this.down(op) : await this.#execute(op);
+        const result =
+          kind === "down"
+            ? await this.down(op)
+            : kind === "maintenance-on" || kind === "maintenance-off" || kind === "up"
+              ? await this.#perform(op, {})
+              : await this.#execute(op);
         log(
           result.ok ? "info" : "warn",
           `operation ${id} (${kind}) resumed: ${result.ok ? "done" : "failed"}`,
@@ -354,7 +429,15 @@ export class Daemon {
           [],
           this.supervisor.plan("down"),
         ));
-      const result = await this.supervisor.execute(op);
+      const { value: result } = await this.queue.submit(
+        {
+          id: op.id,
+          kind: "down",
+          targets: [],
+          components: this.#touched("down", op.record.plan),
+        },
+        () => this.supervisor.execute(op),
+      );
       await op.finish(result.ok);
       // Nothing survives `down`: whatever still carries this home's marker is stopped too.
       const { groups } = await sweepOrphans(

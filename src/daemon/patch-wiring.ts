@@ -11,6 +11,7 @@ import { IllegalStateError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
 import type { JobRunner } from "../lifecycle/job-runner.js";
 import type { Supervisor } from "../lifecycle/supervisor.js";
+import type { OperationQueue } from "../lifecycle/operation-queue.js";
 import { formatMs } from "../process/index.js";
 import { OperationLog } from "../recovery/journal.js";
 import type { CutoverPlanRecord, PatchPhase, PatchSessionRecord } from "../store/records.js";
@@ -39,6 +40,8 @@ export interface PatchingParts {
   store: StateStore;
   bus: EventBus;
   instance: number;
+  /** A cutover waits its turn after the operations asked before it on its components. */
+  queue: OperationQueue;
 }
 
 export class DaemonPatching {
@@ -150,9 +153,16 @@ export class DaemonPatching {
     });
     session.phases.cutover = { ...running, operationId: op.id };
     try {
-      const outcome = await runCutover(op, plan, this.#cutoverDeps(session, opts), {
-        noRestart: opts.noRestart ?? false,
-      });
+      // Lifecycle operations on the same components run before or after it, never during it.
+      const ticket = {
+        id: op.id,
+        kind: "cutover" as const,
+        targets,
+        components: new Set(plan.components.map((c) => c.name)),
+      };
+      const { value: outcome } = await this.#parts.queue.submit(ticket, () =>
+        runCutover(op, plan, this.#cutoverDeps(session, opts), { noRestart: opts.noRestart ?? false }),
+      );
       await op.finish(
         outcome.result !== "rolled-back",
         outcome.result === "rolled-back" ? outcome.reason : null,

@@ -35,9 +35,10 @@ export async function verify(
   const differences: VerifyDifference[] = [];
   let checked = 0;
   for (const { spec, replicas } of supervisor.components) {
-    const want = maintenance?.components.includes(spec.name)
-      ? "offline"
-      : (desired.get(spec.name) ?? "stopped");
+    // What the last operation on the component asked for; maintenance `on` asked for offline, and
+    // a later `start` or `restart` of the component wins over it.
+    const want =
+      desired.get(spec.name) ?? (maintenance?.components.includes(spec.name) ? "offline" : "stopped");
     for (const r of replicas) {
       checked += 1;
       const { pid, startTime, pgid, state } = r.record;

@@ -11,7 +11,8 @@
 import { formatMs } from "../process/duration.js";
 import { IllegalStateError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
-import type { MaintenanceRecord, OperationKind, OperationPhase } from "../store/records.js";
+import type { OperationLog } from "../recovery/journal.js";
+import type { MaintenanceRecord } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import type { StateWriter } from "../store/state-writer.js";
 import type { JobRunner } from "./job-runner.js";
@@ -30,8 +31,8 @@ export interface MaintenanceDeps {
   store: Pick<StateStore, "readMaintenance">;
   writer: StateWriter;
   bus: EventBus;
-  /** Journals and runs an operation (the daemon's `run` path). */
-  execute(kind: OperationKind, targets: string[], plan: OperationPhase[]): Promise<OperationResult>;
+  /** Runs a journaled operation's plan and records its end (the daemon's `run` path). */
+  execute(log: OperationLog): Promise<OperationResult>;
 }
 
 export class Maintenance {
@@ -41,20 +42,25 @@ export class Maintenance {
     this.#deps = deps;
   }
 
-  async on(names: string[], opts: MaintenanceOptions = {}): Promise<OperationResult> {
-    const { supervisor, jobs, writer } = this.#deps;
+  /**
+   * `maintenance on`, journaled under `log` (its plan: `supervisor.plan("maintenance-on", …)`).
+   * Resumed after a crash, it finds its own record (written after the operation began) and only
+   * finishes taking the components offline.
+   */
+  async on(log: OperationLog, opts: MaintenanceOptions = {}): Promise<OperationResult> {
+    const { jobs, writer } = this.#deps;
     const current = await this.#deps.store.readMaintenance();
+    if (current && current.startedAt >= log.record.startedAt) return this.#deps.execute(log);
     if (current)
       throw new IllegalStateError(
         `already in maintenance since ${new Date(current.startedAt).toISOString()} ` +
           `(offline: ${current.components.join(", ") || "none"}); run \`steward maintenance off\` first`,
         { components: current.components },
       );
-    const plan = supervisor.plan("maintenance-on", names);
     const paused = jobs.activeSchedules();
-    const now = Date.now();
+    const now = Math.max(Date.now(), log.record.startedAt);
     const record: MaintenanceRecord = {
-      components: plan[0]!.components,
+      components: log.record.plan[0]?.components ?? [],
       pausedSchedules: paused,
       startedAt: now,
       updatedAt: now,
@@ -63,7 +69,7 @@ export class Maintenance {
     jobs.pauseSchedules(paused);
     this.#progress(`paused ${paused.length} job schedule(s)${paused.length ? `: ${paused.join(", ")}` : ""}`);
     await this.#settleJobs(opts);
-    return this.#deps.execute("maintenance-on", names, plan);
+    return this.#deps.execute(log);
   }
 
   async #settleJobs(opts: MaintenanceOptions): Promise<void> {
@@ -98,16 +104,22 @@ export class Maintenance {
     );
   }
 
-  async off(): Promise<OperationResult> {
+  /**
+   * `maintenance off`, journaled under `log`; its plan is made now, from the maintenance record.
+   * Resumed after a crash that came after the record was deleted, there is nothing left to do.
+   */
+  async off(log: OperationLog): Promise<OperationResult> {
     const { supervisor, jobs, writer } = this.#deps;
     const record = await this.#deps.store.readMaintenance();
+    if (!record && log.record.resumes > 0)
+      return { application: supervisor.topology.name, ok: true, components: [] };
     if (!record)
       throw new IllegalStateError(
         "not in maintenance: nothing to restore (`steward maintenance on` starts it)",
       );
     const known = record.components.filter((c) => supervisor.components.some((r) => r.spec.name === c));
-    const plan = known.length > 0 ? supervisor.plan("maintenance-off", known) : [];
-    const result = await this.#deps.execute("maintenance-off", known, plan);
+    await log.replan(known.length > 0 ? supervisor.plan("maintenance-off", known) : []);
+    const result = await this.#deps.execute(log);
     if (!result.ok) return result; // still in maintenance: schedules stay paused, the record stays
     jobs.resumeSchedules(record.pausedSchedules);
     await writer.putMaintenance(null);

@@ -9,12 +9,16 @@
  *   before; a replacement that fails readiness is stopped and the old replica keeps serving.
  * - **in place** (everything else): drain and stop the replica, start it again, wait until ready;
  *   the other replicas serve meanwhile, and `min_available` must hold without it.
+ *
+ * A slot with no process (the component was stopped, or the replica failed) is simply started: a
+ * restart leaves its components running, whatever they were before.
  */
 import { formatMs } from "../process/index.js";
 import type { OperationLog } from "../recovery/journal.js";
 import type { Replica } from "./replica.js";
 import type { ReplicaSlots } from "./replica-slots.js";
 import type { CompiledComponent } from "../topology/types.js";
+import { LIVE_STATES } from "./replica-state.js";
 
 export interface RollingTarget {
   spec: CompiledComponent;
@@ -41,7 +45,11 @@ export async function rollingRestart(target: RollingTarget, ctx: RollingContext)
   const t0 = Date.now();
   for (let slot = 0; slot < spec.replicas; slot += 1) {
     if (ctx.log.replaced(ctx.phase, spec.name, slot)) continue;
-    const error = ctx.surge ? await surgeSlot(target, slot, ctx) : await inPlaceSlot(target, slot, ctx);
+    const error = !LIVE_STATES.has(target.slots.active[slot]!.state)
+      ? await startSlot(target, slot, ctx)
+      : ctx.surge
+        ? await surgeSlot(target, slot, ctx)
+        : await inPlaceSlot(target, slot, ctx);
     if (error) return { ms: Date.now() - t0, error };
   }
   ctx.progress(`all ${spec.replicas} replicas replaced in ${formatMs(Date.now() - t0)}`);
@@ -76,6 +84,26 @@ async function surgeSlot(
   }
   step.end("done", `${name(old)} → ${name(fresh)} (pid ${fresh.record.pid})`);
   return undefined;
+}
+
+/** A slot with no process (stopped, failed, offline…): nothing serves there to keep, start it. */
+async function startSlot(
+  { spec, slots }: RollingTarget,
+  slot: number,
+  ctx: RollingContext,
+): Promise<string | undefined> {
+  const replica = slots.active[slot]!;
+  const step = await ctx.log.begin({ phase: ctx.phase, name: "replace", component: spec.name, index: slot });
+  ctx.progress(`starting ${name(replica)} (it was ${replica.state})`);
+  try {
+    await replica.start();
+    step.end("done", `pid ${replica.record.pid}`);
+    return undefined;
+  } catch (err) {
+    const error = `${name(replica)} did not start: ${(err as Error).message}; the restart stopped here`;
+    step.end("failed", error);
+    return error;
+  }
 }
 
 async function inPlaceSlot(

@@ -45,6 +45,11 @@ export interface OperationResult {
   application: string;
   ok: boolean;
   components: ComponentOutcome[];
+  /**
+   * Set when this operation was superseded by a later one while it waited its turn: it never ran,
+   * and the rest of this result is the later operation's (lifecycle/operation-queue).
+   */
+  superseded?: { by: string; operation: string };
 }
 
 export class Supervisor {
@@ -358,6 +363,9 @@ export class Supervisor {
   /** Rolling restart (lifecycle/rolling-restart), component by component; halts at the first failure. */
   async #replace(names: string[], log: OperationLog, phase: number): Promise<OperationResult> {
     const components: ComponentOutcome[] = [];
+    // A restart's outcome is a running component, whatever it was before: `verify` expects that.
+    for (const name of names)
+      void this.#writer.putComponent({ name, desired: "running", updatedAt: Date.now() });
     for (const name of names) {
       const runtime = this.#runtime(name);
       const { ms, error } = await rollingRestart(runtime, {

@@ -23,6 +23,7 @@
  * stopped for manual steps.
  */
 import type { Replica } from "../lifecycle/replica.js";
+import { LIVE_STATES } from "../lifecycle/replica-state.js";
 import type { ComponentRuntime, Supervisor } from "../lifecycle/supervisor.js";
 import { formatMs } from "../process/index.js";
 import type { OperationLog } from "../recovery/journal.js";
@@ -88,16 +89,17 @@ export async function runCutover(
   }
   wait.end("done", null);
   if (opts.noRestart) return stopForManualSteps(log, plan, deps, t0);
+  const live = leaveStoppedAlone(plan, deps);
   const fresh = new Map<string, Replica[]>();
-  for (const { name, mode } of plan.components) {
+  for (const { name, mode } of live.components) {
     if (mode !== "switch") continue;
     const error = await startNew(log, runtime(deps, name), deps, fresh);
-    if (error) return rollback(log, plan, deps, fresh, error, t0);
+    if (error) return rollback(log, live, deps, fresh, error, t0);
   }
-  const error = await restartOnNew(log, plan, deps);
-  if (error) return rollback(log, plan, deps, fresh, error, t0);
+  const error = await restartOnNew(log, live, deps);
+  if (error) return rollback(log, live, deps, fresh, error, t0);
   await switchOver(log, deps, fresh);
-  return finish(log, plan, deps, t0);
+  return finish(log, live, deps, t0);
 }
 
 /**
@@ -289,6 +291,19 @@ async function stopForManualSteps(
     `the new edition is the run edition; ${names.join(", ")} stay stopped for your manual steps: start them with \`steward start\``,
   );
   return { result: "stopped", ms: Date.now() - t0 };
+}
+
+/**
+ * A component with no process (stopped by the operator, or taken offline) stays so: a cutover
+ * changes the edition, not what runs. It starts from the new edition whenever it is started.
+ */
+function leaveStoppedAlone(plan: CutoverPlanRecord, deps: CutoverDeps): CutoverPlanRecord {
+  const resting = plan.components.filter(
+    ({ name }) => !runtime(deps, name).replicas.some((r) => LIVE_STATES.has(r.state)),
+  );
+  for (const { name } of resting)
+    deps.progress(`${name}: not running, left so; it starts from the new edition when started`);
+  return { ...plan, components: plan.components.filter((c) => !resting.includes(c)) };
 }
 
 function runtime(deps: CutoverDeps, name: string): ComponentRuntime {

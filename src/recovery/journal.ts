@@ -31,6 +31,7 @@ export interface JournaledStep {
 }
 
 let counter = 0;
+let lastStart = 0;
 
 /** One journaled operation. */
 export class OperationLog {
@@ -55,12 +56,30 @@ export class OperationLog {
     targets: string[],
     plan: OperationPhase[],
   ): Promise<OperationLog> {
-    const now = Date.now();
+    const { log, written } = OperationLog.open(writer, instance, kind, targets, plan);
+    await written;
+    return log;
+  }
+
+  /**
+   * Journal a new operation at once (its id is known before anything awaits, so operations get ids
+   * and queue places in the order they were asked); `written` resolves once the record is durable.
+   */
+  static open(
+    writer: StateWriter,
+    instance: number,
+    kind: OperationKind,
+    targets: string[],
+    plan: OperationPhase[],
+  ): { log: OperationLog; written: Promise<void> } {
+    // Strictly increasing start times and zero-padded counters: recovery resumes in the order asked.
+    const now = Math.max(Date.now(), lastStart + 1);
+    lastStart = now;
     counter += 1;
     const log = new OperationLog(
       writer,
       {
-        id: `op-${now.toString(36)}-${instance}-${counter}`,
+        id: `op-${now.toString(36)}-${instance}-${String(counter).padStart(6, "0")}`,
         kind,
         targets,
         plan,
@@ -73,8 +92,7 @@ export class OperationLog {
       },
       [],
     );
-    await writer.putOperation(log.#record);
-    return log;
+    return { log, written: writer.putOperation(log.#record) };
   }
 
   /** Take over an operation a crashed daemon left `running`, with the steps it journaled. */
@@ -161,8 +179,27 @@ export class OperationLog {
     };
   }
 
-  /** Record the end of the operation; resolves once it (and every step before it) is durable. */
+  /**
+   * A plan that depends on state another operation may change (`up` and maintenance read the
+   * maintenance record) is made again when the operation's turn comes; resolves once durable.
+   */
+  async replan(plan: OperationPhase[]): Promise<void> {
+    if (JSON.stringify(plan) === JSON.stringify(this.#record.plan)) return;
+    this.#record = { ...this.#record, plan };
+    await this.#writer.putOperation(this.#record);
+  }
+
+  /** True once `finish` was called. */
+  get finished(): boolean {
+    return this.#record.status !== "running";
+  }
+
+  /**
+   * Record the end of the operation; resolves once it (and every step before it) is durable. The
+   * first end recorded stays (a superseded operation is finished before its caller hears of it).
+   */
   async finish(ok: boolean, error: string | null = null): Promise<void> {
+    if (this.finished) return this.#writer.flush();
     this.#record = { ...this.#record, status: ok ? "done" : "failed", finishedAt: Date.now(), error };
     await this.#writer.putOperation(this.#record);
   }
