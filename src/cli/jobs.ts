@@ -29,9 +29,13 @@ export async function runJob(
   out(`job ${job}: run ${run.id} started (pid ${run.pid}); log: ${run.logFile}`);
   if (opts.detach) return true;
   const stop = follow(run.logFile, 0, write, { pollMs: 50 });
-  const ended = await call<{ run: JobRunRecord }>(socket, "GET", `/v1/jobs/runs/${run.id}?wait=1`);
-  await new Promise((r) => setTimeout(r, 60)); // let the follower print the last lines
-  stop();
+  let ended: { run: JobRunRecord };
+  try {
+    ended = await call<{ run: JobRunRecord }>(socket, "GET", `/v1/jobs/runs/${run.id}?wait=1`);
+    await new Promise((r) => setTimeout(r, 60)); // let the follower print the last lines
+  } finally {
+    stop(); // also when the daemon died meanwhile: the follower's timer would keep the CLI alive
+  }
   const r = ended.run;
   const took = r.finishedAt === null ? "" : ` in ${formatMs(r.finishedAt - r.startedAt)}`;
   out(`job ${job}: run ${r.id} ${r.state}${took}${r.state === "succeeded" ? "" : ` (${r.reason})`}`);

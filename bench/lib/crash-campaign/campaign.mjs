@@ -124,12 +124,12 @@ async function oneKill(shop, writer, kill) {
     );
   const snap = snapshot(shop);
   const interrupted = snap.ops.filter((o) => o.status === "running");
-  rec.landed =
-    interrupted.length > 0 ? `mid ${interrupted.map((o) => o.kind).join("+")}` : "between operations";
+  const runningRuns = snap.runs.filter((r) => r.state === "running").map((r) => r.id);
+  const landed = [...interrupted.map((o) => o.kind), ...runningRuns.map(() => "job run")];
+  rec.landed = landed.length > 0 ? `mid ${landed.join("+")}` : "between operations";
   rec.step = spec.step
     ? snap.steps.filter((s) => interrupted.some((o) => o.id === s.operation_id)).at(-1)?.name
     : undefined;
-  const runningRuns = snap.runs.filter((r) => r.state === "running").map((r) => r.id);
 
   const cli = await Promise.race([cmd.done, sleep(60_000).then(() => undefined)]);
   if (cli === undefined) {
@@ -274,8 +274,16 @@ async function oneKill(shop, writer, kill) {
   if (rec.problems.length > 0) rec.daemonLog = daemonLogTail(shop, 60);
 
   if (spec.restore) await spec.restore(shop, outcome);
+  if (rec.problems.length > 0) await repair(shop);
   if (spec.restore || rec.problems.length > 0) await must(shop, ["up"]);
   return rec;
+}
+
+/** After a failed kill: whatever it left (maintenance on, an open patch cycle), undone for the next one. */
+async function repair(shop) {
+  await run(shop, ["maintenance", "off"]);
+  const r = await run(shop, ["patch", "status", "--json"]);
+  if (r.code === 0 && JSON.parse(r.out).open) await run(shop, ["patch", "abort"]);
 }
 
 /**

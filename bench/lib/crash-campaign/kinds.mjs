@@ -34,7 +34,7 @@ function journalAnchor(shop, cmd, { kind, step, table = "operations" }) {
             ? db.prepare("SELECT id FROM job_runs").all()
             : db.prepare("SELECT id FROM operations WHERE kind = ?").all(kind),
       );
-      const fresh = found?.find((r) => !seen.has(r.id) || step);
+      const fresh = found?.find((r) => !seen.has(r.id));
       if (fresh) return { opId: fresh.id };
       if (exited) throw new Error(`the command ended before its ${step ?? kind} was journaled`);
       return undefined;
@@ -59,7 +59,7 @@ export const KINDS = {
       await waitFor("daemon.pid", () => daemonPid(shop), 60_000, 3);
       return {};
     },
-    delay: [0, 4000],
+    delay: [300, 4500],
     recover: [["up"]],
     end: allReady,
   },
@@ -67,7 +67,7 @@ export const KINDS = {
     variant: "either",
     args: () => ["stop", "engine"],
     anchor: opAnchor("stop"),
-    delay: [0, 2500],
+    delay: [0, 900],
     recover: ["daemon", ["stop", "engine"]],
     end: () => engineDown("stopped"),
     restore: upAndReady,
@@ -76,7 +76,7 @@ export const KINDS = {
     variant: "patching",
     args: () => ["restart", "engine"],
     anchor: opAnchor("restart"),
-    delay: [0, 4000],
+    delay: [0, 3000],
     recover: ["daemon", ["up"]],
     end: allReady,
   },
@@ -84,7 +84,7 @@ export const KINDS = {
     variant: "shop",
     args: () => ["restart", "engine"],
     anchor: opAnchor("restart"),
-    delay: [0, 4000],
+    delay: [0, 3000],
     recover: ["daemon", ["up"]],
     end: allReady,
   },
@@ -92,7 +92,7 @@ export const KINDS = {
     variant: "either",
     args: () => ["restart", "store"],
     anchor: opAnchor("restart"),
-    delay: [0, 4000],
+    delay: [0, 3500],
     recover: ["daemon", ["up"]],
     end: allReady,
   },
@@ -100,7 +100,7 @@ export const KINDS = {
     variant: "either",
     args: () => ["maintenance", "on", "engine"],
     anchor: opAnchor("maintenance-on"),
-    delay: [0, 2500],
+    delay: [0, 900],
     recover: ["daemon"],
     end: () => engineDown("offline"),
     restore: (shop) => must(shop, ["maintenance", "off"]),
@@ -110,7 +110,7 @@ export const KINDS = {
     setup: (shop) => must(shop, ["maintenance", "on", "engine"]),
     args: () => ["maintenance", "off"],
     anchor: opAnchor("maintenance-off"),
-    delay: [0, 3000],
+    delay: [0, 800],
     recover: ["daemon"],
     end: allReady,
   },
