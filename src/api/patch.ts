@@ -28,7 +28,7 @@ type Body = Record<string, unknown>;
 const PHASES: Record<
   string,
   {
-    keys: Record<string, "boolean" | "string" | "strings" | "ms">;
+    keys: Record<string, "boolean" | "string" | "strings" | "ms" | "whole">;
     run: (p: DaemonPatching, b: Body) => Promise<PhaseResult>;
   }
 > = {
@@ -37,14 +37,20 @@ const PHASES: Record<
     run: (p, b) => p.cycle.prepare({ skipSyncErrors: b.skipSyncErrors === true }),
   },
   apply: {
-    keys: { patches: "strings", merge: "boolean" },
+    // maxBytes, maxEntries, maxRatio: limits on what an archive may unpack to (patching/tar-safety).
+    keys: { patches: "strings", merge: "boolean", maxBytes: "whole", maxEntries: "whole", maxRatio: "whole" },
     run: (p, b) => {
       const patches = (b.patches as string[] | undefined) ?? [];
       if (patches.length === 0)
         throw new BadRequestError(
           "bad request body: `patches` must name at least one patch (a directory or .tar.gz)",
         );
-      return p.cycle.apply(patches, { merge: b.merge === true });
+      const limits = Object.fromEntries(
+        (["maxBytes", "maxEntries", "maxRatio"] as const).flatMap((k) =>
+          b[k] === undefined ? [] : [[k, b[k]]],
+        ),
+      ) as { maxBytes?: number; maxEntries?: number; maxRatio?: number };
+      return p.cycle.apply(patches, { merge: b.merge === true, limits });
     },
   },
   finalize: { keys: {}, run: (p) => p.cycle.finalize() },
@@ -88,7 +94,9 @@ function check(phase: string, body: unknown): Body {
           ? typeof value === "string"
           : want === "ms"
             ? checkWhole(key, value, DURATION_MS) >= 0
-            : Array.isArray(value) && value.every((v) => typeof v === "string" && v !== "");
+            : want === "whole"
+              ? checkWhole(key, value, { min: 1, max: Number.MAX_SAFE_INTEGER }) >= 1
+              : Array.isArray(value) && value.every((v) => typeof v === "string" && v !== "");
     if (!ok)
       throw new BadRequestError(
         `bad request body for patch ${phase}: \`${key}\` must be ${want === "ms" ? "a whole number of milliseconds" : want === "strings" ? "a list of non-empty strings" : `a ${want}`}`,

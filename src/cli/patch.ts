@@ -1,10 +1,14 @@
 /**
  * @module cli/patch
  * `steward patch <phase>`: online patching (docs/patching.md). `init --from DIR` lays the editions
- * out on disk by itself; every other phase runs in the daemon, which prints its progress here;
- * `status` and `history` read the sessions. Exit 1 when a phase fails or is refused.
+ * out on disk by itself; `check` validates patches here (the daemon runs it as a short-lived child,
+ * so the YAML parser, the schema and the tar reader stay out of the daemon); every other phase
+ * runs in the daemon, which prints its progress here; `status` and `history` read the sessions.
+ * Exit 1 when a phase fails or is refused, 2 for bad input.
  */
-import { resolve } from "node:path";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { StewardError } from "../errors.js";
 import type { PhaseResult } from "../patching/cycle.js";
@@ -81,12 +85,34 @@ export function registerPatch(program: Command, deps: PatchCliDeps): void {
       run(cmd, "prepare", { skipSyncErrors: opts.skipSyncErrors === true }),
     );
 
-  phase("apply", "apply patches (directories or .tar.gz) to the patch edition, in order")
-    .argument("<patch...>", "patch directories or .tar.gz files")
-    .option("--merge", "apply every patch's files first, then every step")
-    .action(async (patches: string[], opts: { merge?: boolean }, cmd: Command) =>
-      run(cmd, "apply", { patches: patches.map((p) => resolve(p)), merge: opts.merge === true }),
-    );
+  limitOptions(
+    phase("apply", "apply patches (directories or .tar.gz) to the patch edition, in order")
+      .argument("<patch...>", "patch directories or .tar.gz files")
+      .option("--merge", "apply every patch's files first, then every step"),
+  ).action(async (patches: string[], opts: LimitFlags & { merge?: boolean }, cmd: Command) =>
+    run(cmd, "apply", {
+      patches: patches.map((p) => resolve(p)),
+      merge: opts.merge === true,
+      ...(await parseLimits(opts)),
+    }),
+  );
+
+  limitOptions(
+    patch
+      .command("check")
+      .description(
+        "check patches (directories or .tar.gz) without applying them: patch.yaml and every archive entry",
+      )
+      .argument("<patch...>", "patch directories or .tar.gz files")
+      .option("--json", "print the checked patches (or the error) as JSON, as the daemon reads them")
+      .option("--stage <dir>", "copy or extract each patch into a new directory under DIR, and keep it"),
+  ).action(async (patches: string[], opts: LimitFlags & { json?: boolean; stage?: string }) =>
+    checkCommand(
+      patches.map((p) => resolve(p)),
+      opts,
+      out,
+    ),
+  );
 
   phase("finalize", "run every verify command and compute the cutover plan").action(
     async (_o, cmd: Command) => run(cmd, "finalize", {}),
@@ -163,6 +189,86 @@ export function registerPatch(program: Command, deps: PatchCliDeps): void {
           `  session ${a.session}  ${a.patchId.padEnd(24)} ${a.kind.padEnd(5)} → ${a.edition}  ${a.state}${a.detail ? `: ${a.detail}` : ""}`,
         );
     });
+}
+
+interface LimitFlags {
+  maxSize?: string;
+  maxEntries?: string;
+  maxRatio?: string;
+}
+
+/** The limits on what an archive may unpack to (patching/tar-safety), as options. */
+function limitOptions(cmd: Command): Command {
+  return cmd
+    .option("--max-size <size>", "largest unpacked size of an archive, like 2GiB (default 1GiB)")
+    .option("--max-entries <n>", "most entries an archive may hold (default 100000)")
+    .option("--max-ratio <n>", "most an archive may unpack to per byte of itself, past 64MiB (default 100)");
+}
+
+/** The limit flags given, checked, as the API's `maxBytes`, `maxEntries`, `maxRatio`. */
+async function parseLimits(
+  opts: LimitFlags,
+): Promise<{ maxBytes?: number; maxEntries?: number; maxRatio?: number }> {
+  const bad = (flag: string, what: string, got: string): never => {
+    throw new StewardError("STW-1006", `${flag} expects ${what}, got \`${got}\``, { httpStatus: 400 });
+  };
+  const whole = (flag: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    return /^\d+$/.test(v) && Number.isSafeInteger(n) && n >= 1 ? n : bad(flag, "a whole number ≥ 1", v);
+  };
+  let maxBytes: number | undefined;
+  if (opts.maxSize !== undefined) {
+    const { tryParseSize } = await import("../topology/duration.js");
+    const parsed = tryParseSize(opts.maxSize);
+    maxBytes =
+      parsed.ok && parsed.value >= 1 ? parsed.value : bad("--max-size", "a size like 2GiB", opts.maxSize);
+  }
+  const maxEntries = whole("--max-entries", opts.maxEntries);
+  const maxRatio = whole("--max-ratio", opts.maxRatio);
+  return {
+    ...(maxBytes !== undefined ? { maxBytes } : {}),
+    ...(maxEntries !== undefined ? { maxEntries } : {}),
+    ...(maxRatio !== undefined ? { maxRatio } : {}),
+  };
+}
+
+/**
+ * `patch check`: runs here, not in the daemon (the daemon runs it as a child with `--json`).
+ * Without `--stage`, an archive is unpacked into a temporary directory, removed afterwards.
+ */
+async function checkCommand(
+  sources: string[],
+  opts: LimitFlags & { json?: boolean; stage?: string },
+  out: (line: string) => void,
+): Promise<void> {
+  const { checkPatches } = await import("../patching/patch-source.js");
+  const { DEFAULT_TAR_LIMITS } = await import("../patching/tar-safety.js");
+  const stage = opts.stage ?? (await mkdtemp(join(tmpdir(), "steward-check-")));
+  try {
+    const limits = { ...DEFAULT_TAR_LIMITS, ...(await parseLimits(opts)) };
+    const checked = await checkPatches(sources, {
+      stage,
+      limits,
+      stageDirectories: opts.stage !== undefined,
+    });
+    if (opts.json) return out(JSON.stringify({ patches: checked }));
+    for (const { manifest: m, source } of checked) {
+      const parts = [
+        m.requires.length > 0 ? `requires ${m.requires.join(", ")}` : "",
+        `${m.steps.length} step(s)`,
+        `${m.verify.length} verify command(s)`,
+        m.delete.length > 0 ? `${m.delete.length} path(s) to delete` : "",
+      ].filter((p) => p !== "");
+      out(`${source}: patch ${m.id} is valid (${m.description}): ${parts.join(", ")}`);
+    }
+  } catch (err) {
+    if (!opts.json || !(err instanceof StewardError)) throw err;
+    out(JSON.stringify(err.toJSON()));
+    process.exitCode = 2;
+  } finally {
+    if (opts.stage === undefined) await rm(stage, { recursive: true, force: true });
+  }
 }
 
 function printResult(r: PhaseResult, ms: number, out: (line: string) => void): void {

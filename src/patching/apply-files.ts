@@ -9,7 +9,7 @@ import { chmod, copyFile, lstat, mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { walk } from "./copy-tree.js";
 import { checkEditionPath } from "./edition-path.js";
-import type { PatchManifest } from "./manifest.js";
+import type { PatchManifest } from "./checked-patch.js";
 
 /** @example await applyFiles(storedPatchDir, "/srv/shop/fs2", manifest) // { written: 3, deleted: 1 } */
 export async function applyFiles(

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import type { PatchApplicationRecord } from "../store/records.js";
 import { applyFiles } from "./apply-files.js";
-import type { PatchManifest } from "./manifest.js";
+import type { PatchManifest } from "./checked-patch.js";
 import { runCommands } from "./run-commands.js";
 import type { Sessions } from "./sessions.js";
 

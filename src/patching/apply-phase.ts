@@ -1,8 +1,10 @@
 /**
  * @module patching/apply-phase
- * `patch apply <patch>...`: import each patch into the patch store (validated strictly), check
- * every `requires` against what the patch edition holds plus the patches before it in the list,
- * then apply them in order — or, with `--merge`, every patch's files first and then every step.
+ * `patch apply <patch>...`: check every patch outside the daemon (patching/check-isolated: its
+ * manifest validated strictly, an archive unpacked as a stream into `fs_ne/tmp`), move each into
+ * the patch store, check every `requires` against what the patch edition holds plus the patches
+ * before it in the list, then apply them in order — or, with `--merge`, every patch's files first
+ * and then every step.
  * A patch already applied in this session is skipped; one that failed resumes after its last
  * completed step.
  */
@@ -10,9 +12,12 @@ import { resolve } from "node:path";
 import type { PatchSessionRecord } from "../store/records.js";
 import { applyFiles } from "./apply-files.js";
 import { applyPatch } from "./apply-patch.js";
+import { checkPatchesIsolated } from "./check-isolated.js";
 import { MissingRequirementError } from "./errors.js";
 import type { EditionLayout } from "./layout.js";
+import { storePatch } from "./patch-store.js";
 import type { Sessions } from "./sessions.js";
+import type { TarLimits } from "./tar-safety.js";
 
 export interface ApplyContext {
   sessions: Sessions;
@@ -21,14 +26,20 @@ export interface ApplyContext {
   /** Paths of patch directories or `.tar.gz` files (absolute, or relative to the daemon's cwd). */
   sources: string[];
   merge: boolean;
+  /** Limits on what an archive may unpack to (`--max-size`…); unset ones keep their default. */
+  limits?: Partial<TarLimits>;
   progress: (message: string) => void;
 }
 
 export async function applyPatches(ctx: ApplyContext): Promise<string[]> {
   const { sessions, session, layout } = ctx;
-  const { importPatch } = await import("./patch-source.js");
+  ctx.progress(`checking ${ctx.sources.length} patch(es)`);
+  const checked = await checkPatchesIsolated(
+    ctx.sources.map((s) => resolve(s)),
+    { stage: layout.paths.tmp, ...(ctx.limits ? { limits: ctx.limits } : {}) },
+  );
   const patches = [];
-  for (const source of ctx.sources) patches.push(await importPatch(resolve(source), layout.paths.patches));
+  for (const p of checked) patches.push(await storePatch(p, layout.paths.patches));
   const edition = await sessions.edition(session.patchEdition);
   const have = new Set(edition.patches);
   for (const p of patches) {

@@ -16,6 +16,8 @@ import { assertCanRun, nextPhase } from "./phase-order.js";
 import type { Sessions } from "./sessions.js";
 import { syncPatchEdition } from "./sync.js";
 import { applyPatches } from "./apply-phase.js";
+import { checkPatchesIsolated } from "./check-isolated.js";
+import type { TarLimits } from "./tar-safety.js";
 import { runCommands } from "./run-commands.js";
 import { cleanup, fsClone, type Housekeeping } from "./housekeeping.js";
 import { checkSpace, treeSize } from "./disk.js";
@@ -125,7 +127,10 @@ export class PatchCycle {
     return this.#result("prepare", session, lines);
   }
 
-  async apply(sources: string[], opts: { merge?: boolean } = {}): Promise<PhaseResult> {
+  async apply(
+    sources: string[],
+    opts: { merge?: boolean; limits?: Partial<TarLimits> } = {},
+  ): Promise<PhaseResult> {
     let session = await this.#sessions.open();
     assertCanRun("apply", session);
     session = await this.#sessions.begin(session!, "apply");
@@ -136,6 +141,7 @@ export class PatchCycle {
         layout: this.layout,
         sources,
         merge: opts.merge ?? false,
+        ...(opts.limits ? { limits: opts.limits } : {}),
         progress: (m) => this.#progress("apply", m),
       });
       session = await this.#sessions.end(session, "apply", "done", lines.join("; "));
@@ -156,9 +162,11 @@ export class PatchCycle {
       const applied = (await this.#sessions.applications(session.id)).filter(
         (a) => a.kind === "apply" && a.state === "done",
       );
-      const { loadPatch } = await import("./patch-source.js");
-      for (const a of applied) {
-        const { manifest } = await loadPatch(join(this.layout.paths.patches, a.patchId));
+      const stored = await checkPatchesIsolated(
+        applied.map((a) => join(this.layout.paths.patches, a.patchId)),
+      );
+      for (const [i, a] of applied.entries()) {
+        const { manifest } = stored[i]!;
         if (manifest.verify.length === 0) continue;
         this.#progress("finalize", `${a.patchId}: running ${manifest.verify.length} verify command(s)`);
         await runCommands(manifest.verify, {

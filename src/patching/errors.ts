@@ -76,6 +76,22 @@ export class UnsafePatchArchiveError extends StewardError {
   }
 }
 
+/**
+ * A patch archive past a limit on what it may unpack to (size, entries, compression ratio),
+ * refused as soon as the streaming reader sees it; says how to raise the limit when it can be.
+ */
+export class PatchTooLargeError extends StewardError {
+  constructor(archive: string, what: string, raise?: { flag: string; suggestion: string }) {
+    const how = raise
+      ? `; if it is genuine, raise the limit: \`steward patch apply ${raise.flag} ${raise.suggestion} …\``
+      : "";
+    super("STW-3009", `patch archive ${archive} is too large: ${what}; nothing was written${how}`, {
+      httpStatus: 400,
+      details: { archive, what, ...(raise ? { flag: raise.flag } : {}) },
+    });
+  }
+}
+
 /** Not enough free disk space for a phase. */
 export class InsufficientDiskError extends StewardError {
   constructor(dir: string, neededBytes: number, freeBytes: number) {

@@ -1,39 +1,30 @@
 /**
  * @module patching/exclude
- * `patching.exclude` patterns, gitignore-like: `*.log` matches a name anywhere; `tmp/` a directory
- * of that name anywhere (and all under it); `/build` is anchored at the edition root; `dir/*.tmp`
- * is a path from the root; `**` crosses directories.
+ * `patching.exclude`: patterns with the meaning of `.gitignore` lines (matched by `ignore`, the
+ * ecosystem's gitignore matcher), relative to the edition root. `*.log` matches a name anywhere;
+ * `tmp/` a directory anywhere, with everything under it; `/build` and `conf/*.local` are anchored
+ * at the root; `**` crosses directories (`a/**\/b`, `**\/cache`, `logs/**`); `[0-9]`, `?` and `\`
+ * escapes as in git; `!keep.log` re-includes what an earlier pattern excluded (not inside an
+ * excluded directory: as in git, it is never looked into). Case-sensitive, as git on Linux.
  */
-const escape = (s: string): string => s.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-
-function toRegExp(glob: string): string {
-  let out = "";
-  for (let i = 0; i < glob.length; i += 1) {
-    const c = glob[i]!;
-    if (c === "*" && glob[i + 1] === "*") {
-      out += ".*";
-      i += 1;
-      if (glob[i + 1] === "/") i += 1;
-    } else if (c === "*") out += "[^/]*";
-    else if (c === "?") out += "[^/]";
-    else out += escape(c);
-  }
-  return out;
-}
+import ignore from "ignore";
 
 /**
- * @example compileExclude(["*.log", "tmp/"])("a/b.log", false) // true
- * @throws Error for an empty pattern
+ * @example compileExclude(["*.log", "!keep.log", "tmp/"])("a/b.log", false) // true
+ * @example compileExclude(["*.log", "!keep.log"])("keep.log", false) // false
+ * @throws Error for an empty pattern (it excludes nothing: a mistake)
  */
 export function compileExclude(patterns: readonly string[]): (rel: string, isDir: boolean) => boolean {
-  const rules = patterns.map((p) => {
-    if (p.trim() === "" || p === "/")
-      throw new Error(`patching.exclude: an empty pattern excludes nothing; remove it`);
-    const dirOnly = p.endsWith("/");
-    const body = dirOnly ? p.slice(0, -1) : p;
-    const anchored = body.startsWith("/") || body.includes("/");
-    const re = new RegExp(`^${anchored ? "" : "(?:.*/)?"}${toRegExp(body.replace(/^\//, ""))}$`);
-    return { re, dirOnly };
+  patterns.forEach((p, i) => {
+    if (p.trim() === "" || /^\/+$/.test(p))
+      throw new Error(`patching.exclude[${i}]: an empty pattern excludes nothing; remove it`);
   });
-  return (rel, isDir) => rules.some((r) => (!r.dirOnly || isDir) && r.re.test(rel));
+  if (patterns.length === 0) return () => false;
+  const matcher = ignore({ ignorecase: false }).add([...patterns]);
+  return (rel, isDir) => {
+    const path = rel.replace(/^\/+|\/+$/g, "");
+    if (path === "") return false; // the edition root itself
+    // A trailing `/` tells the matcher it is a directory (for `tmp/`-style patterns).
+    return matcher.ignores(isDir ? `${path}/` : path);
+  };
 }

@@ -17,28 +17,19 @@ import { isAlias, LineCounter, parseDocument, visit, type Document } from "yaml"
 import * as z from "zod";
 import { fromZodIssues } from "../topology/issues.js";
 import { formatPath, locate, type PathIssue } from "../topology/locate.js";
-import type { CommandSpec } from "../topology/types.js";
 import { command } from "../topology/values-process.js";
 import { describeValue, leaf, text } from "../topology/values.js";
 import { InvalidPatchError, type PatchIssue } from "./errors.js";
 import { checkEditionPath } from "./edition-path.js";
+import { PATCH_ID, type PatchManifest } from "./checked-patch.js";
 
-/** What a patch id looks like: a letter or digit, then up to 63 letters, digits, `.`, `_`, `-`. */
-export const PATCH_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export { PATCH_ID, type PatchManifest };
 
-/** A validated `patch.yaml`, every list present. */
-export interface PatchManifest {
-  id: string;
-  description: string;
-  /** Patch ids the edition must already hold. @default [] */
-  requires: string[];
-  /** Normalised paths relative to the edition root, removed after the files are written. @default [] */
-  delete: string[];
-  /** Commands run in the patch edition, in order. @default [] */
-  steps: CommandSpec[];
-  /** Commands that must exit 0, run by `finalize`. @default [] */
-  verify: CommandSpec[];
-}
+/** Largest `patch.yaml` read: a manifest is a few lines; more is a mistake or an attack. */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+/** Alias expansions allowed while reading `patch.yaml` (a manifest needs none; a bomb needs millions). */
+const MAX_ALIASES = 100;
 
 const patchId = leaf<string>((v) =>
   typeof v === "string" && PATCH_ID.test(v)
@@ -83,11 +74,22 @@ function crossChecks(data: Record<string, unknown>): PathIssue[] {
  */
 export function parseManifest(source: string, file: string): PatchManifest {
   const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false });
   const at = (offset: number, message: string): PatchIssue => {
     const { line, col } = lines.linePos(offset);
     return { file, line, column: col, path: "", message };
   };
+  const size = Buffer.byteLength(source);
+  if (size > MAX_MANIFEST_BYTES)
+    throw new InvalidPatchError(file, [
+      {
+        file,
+        line: 0,
+        column: 0,
+        path: "",
+        message: `patch.yaml is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} a manifest may have; steps that need data should read it from files/`,
+      },
+    ]);
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
     const byLine = new Map<number, PatchIssue>();
     for (const e of doc.errors) {
@@ -103,7 +105,9 @@ export function parseManifest(source: string, file: string): PatchManifest {
       aliases.map((a) => at(a.offset, `YAML alias \`*${a.name}\` has no anchor \`&${a.name}\` before it`)),
     );
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const data = toData(doc, (offset, message) => {
+    throw new InvalidPatchError(file, [at(offset, message)]);
+  });
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new InvalidPatchError(file, [
       at(
@@ -152,4 +156,29 @@ function unresolvedAliases(doc: Document): { name: string; offset: number }[] {
     },
   });
   return out;
+}
+
+/**
+ * The document as plain data. An alias bomb (aliases of aliases, expanding exponentially) is
+ * stopped after {@link MAX_ALIASES} expansions and reported at its first alias, as is a document
+ * nested too deeply to convert — never a stack trace.
+ */
+function toData(doc: Document, fail: (offset: number, message: string) => never): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    let first: number | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        first ??= node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    if (err instanceof ReferenceError && first !== undefined)
+      return fail(
+        first,
+        `YAML aliases expand too much (more than ${MAX_ALIASES} expansions, as an alias bomb does): patch.yaml needs no aliases; write the values out`,
+      );
+    return fail(first ?? 0, `patch.yaml cannot be read as data: ${(err as Error).message}`);
+  }
 }

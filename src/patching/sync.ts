@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { PatchSessionRecord } from "../store/records.js";
 import type { CompiledPatching } from "../topology/types.js";
 import { applyPatch } from "./apply-patch.js";
+import { checkPatchesIsolated } from "./check-isolated.js";
 import { cloneEdition } from "./clone.js";
 import { deltaSync } from "./delta.js";
 import type { Sessions } from "./sessions.js";
@@ -53,15 +54,15 @@ export async function syncPatchEdition(ctx: SyncContext): Promise<string> {
   const missing = run.patches.filter((id) => !patch.patches.includes(id));
   if (missing.length === 0) return "sync patches: the patch edition already holds every patch of run";
   ctx.progress(`sync: replaying ${missing.join(", ")} (applied to run, not to ${session.patchEdition})`);
-  const { loadPatch } = await import("./patch-source.js");
+  const stored = await checkPatchesIsolated(missing.map((id) => join(ctx.patchStore, id)));
   const previous = await sessions.applications(session.id);
   let seq = previous.reduce((m, a) => Math.max(m, a.seq), 0);
   let tolerated = false;
-  for (const id of missing) {
+  for (const [i, id] of missing.entries()) {
     const before = previous.find((a) => a.patchId === id && a.kind === "sync");
     const tolerate = ctx.skipSyncErrors && !tolerated && before?.state === "failed";
     if (tolerate) tolerated = true;
-    const loaded = await loadPatch(join(ctx.patchStore, id));
+    const loaded = stored[i]!;
     seq += 1;
     await applyPatch(
       {

@@ -2,12 +2,22 @@
  * @module patching/tar-safety
  * What a patch archive may hold: regular files and directories whose paths stay inside the target
  * — no absolute path, no `..` segment, nothing that escapes once normalised, no link, device or
- * fifo — within an entry count and a total size. The first entry that breaks a rule refuses the
- * whole archive (`UnsafePatchArchiveError` naming it) before anything is written.
+ * fifo — within an entry count, a total unpacked size and a compression ratio. Checked header by
+ * header and byte by byte as the archive streams (patching/tar): the first entry or byte that
+ * breaks a rule refuses the whole archive before anything is moved into place.
  */
 import { posix } from "node:path";
-import { UnsafePatchArchiveError } from "./errors.js";
-import type { TarHeader } from "./tar-header.js";
+import { PatchTooLargeError, UnsafePatchArchiveError } from "./errors.js";
+
+/** A header as the streaming reader decodes it, pax and GNU long names already applied. */
+export interface ArchiveHeader {
+  name: string;
+  /** `file`, `directory`, `symlink`, `link`, `fifo`…; `null` for a type flag the reader does not know. */
+  type?: string | null | undefined;
+  size?: number | undefined;
+  mode?: number | undefined;
+  linkname?: string | null | undefined;
+}
 
 /** One entry of a safe archive. `path` is normalised and relative (`.` for the root entry `./`). */
 export interface TarEntry {
@@ -19,36 +29,48 @@ export interface TarEntry {
   mode: number;
 }
 
-/** Bounds on what one archive may hold. */
+/** Bounds on what one archive may unpack to. */
 export interface TarLimits {
   /** Total bytes of file data. @default 1 GiB */
   maxBytes: number;
   /** Number of entries (files and directories). @default 100_000 */
   maxEntries: number;
+  /** Unpacked bytes per byte of archive, checked once past {@link RATIO_FLOOR}. @default 100 */
+  maxRatio: number;
 }
 
-export const DEFAULT_TAR_LIMITS: TarLimits = { maxBytes: 1024 ** 3, maxEntries: 100_000 };
+export const DEFAULT_TAR_LIMITS: TarLimits = { maxBytes: 1024 ** 3, maxEntries: 100_000, maxRatio: 100 };
 
-const REFUSED: Partial<Record<TarHeader["type"], string>> = {
+/** Unpacked bytes below which the ratio is not checked: a small archive of zeros is harmless. */
+export const RATIO_FLOOR = 64 * 1024 ** 2;
+
+/**
+ * Bytes of tar framing (headers, padding, pax records, long names) allowed beyond the file data:
+ * this much plus {@link FRAMING_PER_ENTRY} per entry. More is a header built to fill memory.
+ */
+const FRAMING_FLOOR = 1024 ** 2;
+const FRAMING_PER_ENTRY = 8 * 1024;
+
+const REFUSED: Record<string, string> = {
   symlink: "is a symbolic link",
-  hardlink: "is a hard link",
-  "char-device": "is a character device",
+  link: "is a hard link",
+  "character-device": "is a character device",
   "block-device": "is a block device",
   fifo: "is a fifo",
 };
 const ONLY = "; a patch archive holds regular files and directories only";
 
 /**
- * Turns a header (name, link and size already taken from any pax or GNU long-name entry) into a
- * safe entry, or throws `UnsafePatchArchiveError` naming it.
- * @example checkEntry("p.tar.gz", { name: "./files/a.js", type: "file", size: 3, mode: 0o644, flag: "0", linkname: "" })
+ * Turns a header into a safe entry, or throws `UnsafePatchArchiveError` naming it.
+ * @example checkEntry("p.tar.gz", { name: "./files/a.js", type: "file", size: 3, mode: 0o644 })
  * // { path: "files/a.js", type: "file", size: 3, mode: 0o644 }
  */
-export function checkEntry(archive: string, h: TarHeader): TarEntry {
+export function checkEntry(archive: string, h: ArchiveHeader): TarEntry {
   const refuse = (reason: string): never => {
     throw new UnsafePatchArchiveError(archive, h.name, reason);
   };
   if (h.name === "") refuse("has an empty name");
+  if (h.name.includes("\0")) refuse("has a NUL byte in its name");
   if (h.name.startsWith("/")) refuse("has an absolute path");
   const trimmed = h.name.replace(/\/+$/, "") || ".";
   const segments = trimmed.split("/");
@@ -57,21 +79,33 @@ export function checkEntry(archive: string, h: TarHeader): TarEntry {
   if (escapes && segments[0] !== "..")
     refuse(`would land outside the target (it normalises to \`${normal}\`)`);
   if (segments.includes("..")) refuse("has a `..` segment");
-  const why = REFUSED[h.type];
+  const type = h.type ?? null;
+  const why = type === null ? undefined : REFUSED[type];
   if (why !== undefined) refuse(`${why}${h.linkname ? ` (to \`${h.linkname}\`)` : ""}${ONLY}`);
-  if (h.type !== "file" && h.type !== "directory") refuse(`has an unsupported type \`${h.flag}\`${ONLY}`);
-  const type = h.type === "file" && !h.name.endsWith("/") ? "file" : "directory";
-  return { path: normal, type, size: type === "file" ? h.size : 0, mode: h.mode & 0o777 };
+  const isFile = type === "file" || type === "contiguous-file";
+  if (!isFile && type !== "directory") refuse(`has an unsupported type${type ? ` \`${type}\`` : ""}${ONLY}`);
+  const kind = isFile && !h.name.endsWith("/") ? "file" : "directory";
+  const size = kind === "file" ? (h.size ?? 0) : 0;
+  return { path: normal, type: kind, size, mode: (h.mode ?? 0o644) & 0o777 };
 }
 
-/** Counts entries and bytes against the limits, and refuses a path that is both a file and a directory. */
+/**
+ * Counts an archive's entries and bytes against the limits as it streams, and refuses a path that
+ * is both a file and a directory. `add` is called per header (before its data arrives), `unpacked`
+ * per chunk of the decompressed stream.
+ */
 export class ArchiveTally {
   entries = 0;
+  /** Bytes of file data announced by the headers so far. */
   bytes = 0;
+  /** Bytes of the decompressed tar stream so far (data and framing). */
+  streamed = 0;
   readonly #files = new Set<string>();
   readonly #dirs = new Set<string>(["."]);
   constructor(
     private readonly archive: string,
+    /** Size of the compressed archive, for the ratio. */
+    private readonly archiveBytes: number,
     private readonly limits: TarLimits,
   ) {}
 
@@ -81,10 +115,19 @@ export class ArchiveTally {
     };
     this.entries += 1;
     this.bytes += e.size;
-    if (this.entries > this.limits.maxEntries)
-      refuse(`takes the archive past ${this.limits.maxEntries} entries (the limit)`);
-    if (this.bytes > this.limits.maxBytes)
-      refuse(`takes the extracted size past ${formatBytes(this.limits.maxBytes)} (the limit)`);
+    const { maxEntries, maxBytes } = this.limits;
+    if (this.entries > maxEntries)
+      this.#tooLarge(
+        `it holds more than ${maxEntries} entries (the limit)`,
+        "--max-entries",
+        String(maxEntries * 2),
+      );
+    if (this.bytes > maxBytes)
+      this.#tooLarge(
+        `its files come to more than ${formatBytes(maxBytes)} unpacked (the limit; entry \`${e.path}\` of ${formatBytes(e.size)} passes it)`,
+        "--max-size",
+        compactBytes(maxBytes * 2),
+      );
     const parts = e.path.split("/");
     for (let i = 1; i < parts.length; i++) {
       const parent = parts.slice(0, i).join("/");
@@ -94,6 +137,28 @@ export class ArchiveTally {
     if (e.type === "file" ? this.#dirs.has(e.path) : this.#files.has(e.path))
       refuse("is both a file and a directory in the archive");
     (e.type === "file" ? this.#files : this.#dirs).add(e.path);
+  }
+
+  /** `n` more bytes came out of the decompressor. */
+  unpacked(n: number): void {
+    this.streamed += n;
+    const { maxRatio } = this.limits;
+    if (this.streamed > RATIO_FLOOR && this.streamed > maxRatio * this.archiveBytes)
+      this.#tooLarge(
+        `it unpacks to more than ${maxRatio} times its own size (the limit; ${formatBytes(this.archiveBytes)} unpacking past ${formatBytes(this.streamed)}, as a decompression bomb does)`,
+        "--max-ratio",
+        String(maxRatio * 10),
+      );
+    const framing = this.streamed - this.bytes;
+    const allowed = FRAMING_FLOOR + FRAMING_PER_ENTRY * (this.entries + 1);
+    if (framing > allowed)
+      this.#tooLarge(
+        `its tar headers (pax records, long names, padding) take more than ${formatBytes(allowed)} beyond the file data (the limit for ${this.entries} entries)`,
+      );
+  }
+
+  #tooLarge(what: string, flag?: string, suggestion?: string): never {
+    throw new PatchTooLargeError(this.archive, what, flag && suggestion ? { flag, suggestion } : undefined);
   }
 }
 
@@ -112,8 +177,20 @@ export function wrapperOf(entries: readonly TarEntry[]): string | undefined {
   return nested ? top : undefined;
 }
 
-function formatBytes(n: number): string {
-  if (n >= 1024 ** 3 && n % 1024 ** 3 === 0) return `${n / 1024 ** 3} GiB`;
-  if (n >= 1024 ** 2 && n % 1024 ** 2 === 0) return `${n / 1024 ** 2} MiB`;
+/** `1 GiB`, `64 MiB`, `1.5 MiB`, `300 bytes`. */
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [
+    ["GiB", 1024 ** 3],
+    ["MiB", 1024 ** 2],
+    ["KiB", 1024],
+  ] as const)
+    if (n >= size) return `${Number((n / size).toFixed(1))} ${unit}`;
   return `${n} bytes`;
+}
+
+/** A size as the CLI takes it: `2GiB`, `512MiB`, or bytes. */
+function compactBytes(n: number): string {
+  if (n % 1024 ** 3 === 0) return `${n / 1024 ** 3}GiB`;
+  if (n % 1024 ** 2 === 0) return `${n / 1024 ** 2}MiB`;
+  return String(n);
 }
