@@ -1,10 +1,12 @@
 /**
  * @module process/nofile
  * The daemon's file descriptor limit (`RLIMIT_NOFILE`), the one platform-specific corner of the
- * edge's limits. Node has no `setrlimit`, so the soft limit is raised to the hard limit once at
- * start with util-linux's `prlimit --pid <daemon> --nofile=<hard>:<hard>` (util-linux is essential
- * on Debian: always there). Limits are read from `/proc/self/limits`. Elsewhere than Linux, or
- * without `prlimit`, the limit stays as it was and the outcome says why.
+ * edge's limits. Node itself raises its soft limit to the hard limit when it starts (node.cc,
+ * `PlatformInit`), so the daemon normally finds them equal; this checks it and logs the limit. When
+ * the soft limit is lower anyway (lowered from outside, another runtime) it is raised with
+ * util-linux's `prlimit --pid <daemon> --nofile=<hard>:<hard>` (Node has no `setrlimit`;
+ * util-linux is essential on Debian: always there). Limits are read from `/proc/self/limits`.
+ * Elsewhere than Linux, or without `prlimit`, the limit stays as it was and the outcome says why.
  *
  * Replicas started afterwards inherit the raised soft limit.
  */

@@ -80,12 +80,18 @@ function get(port: number, urlPath: string): Promise<{ status: number; body: str
   });
 }
 
-/** `steward up` under a descriptor limit of `nofile` (soft and hard): the daemon inherits it. */
-function upWithLimit(dir: string, nofile: number): Promise<{ code: number | null; stderr: string }> {
+/** `steward up` under a descriptor limit of `nofile` (soft and hard, or `soft:hard`): the daemon inherits it. */
+function upWithLimit(dir: string, nofile: number | string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       "prlimit",
-      [`--nofile=${nofile}:${nofile}`, "--", process.execPath, BIN, "up"],
+      [
+        `--nofile=${typeof nofile === "number" ? `${nofile}:${nofile}` : nofile}`,
+        "--",
+        process.execPath,
+        BIN,
+        "up",
+      ],
       { cwd: dir, env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 },
       (err, _stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stderr }),
@@ -94,6 +100,33 @@ function upWithLimit(dir: string, nofile: number): Promise<{ code: number | null
 }
 
 const openFds = (pid: number): number => fs.readdirSync(`/proc/${pid}/fd`).length;
+
+describe("the daemon's descriptor limit", () => {
+  it("runs at its hard limit (node raises the soft limit itself; the daemon checks and logs it)", async () => {
+    const port = await freePort();
+    const dir = project(`
+components:
+  web:
+    command: ${node("edge-upstream.js")}
+    env: { PORT: "\${port}", REPLICA: "\${replica}" }
+    ready: { http: /healthz, within: 20s }
+routes:
+  - { listen: "127.0.0.1:${port}", to: web }
+`);
+    expect((await upWithLimit(dir, "300:2000")).code).toBe(0);
+    const st = await status(dir);
+    const limits = fs.readFileSync(`/proc/${st.daemon.pid}/limits`, "utf8");
+    expect(limits).toMatch(/^Max open files\s+2000\s+2000\s/m);
+    const log = fs.readFileSync(path.join(homeOf(dir), "logs", "daemon.log"), "utf8");
+    expect(log).toMatch(
+      /file descriptors: limit 2000 \((the hard limit|soft limit raised from 300 to the hard limit)\)/,
+    );
+    expect(log).toMatch(/edge: at most 872 client connections in all \(descriptor limit 2000, 256 reserved/);
+    // Replicas started afterwards inherit the raised limit.
+    const replicaPid = st.components[0]?.replicas[0]?.pid;
+    expect(fs.readFileSync(`/proc/${replicaPid}/limits`, "utf8")).toMatch(/^Max open files\s+2000\s+2000\s/m);
+  });
+});
 
 describe("descriptor exhaustion through the edge", () => {
   it("keeps status, restart and replica supervision working while an attacker holds half-sent heads", async () => {
