@@ -139,6 +139,21 @@ describe("head timeout", () => {
     expect(await r).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
   });
 
+  it("holds for a head handed to node's parser too (an HTTP/1.0 head that never ends)", async () => {
+    const { port } = await edgeWith({ headTimeoutMs: 400 });
+    for (const partial of [
+      "GET / HTTP/1.0\r\nHost: x\r\n",
+      "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n",
+    ]) {
+      const slow = await connect(port);
+      const started = Date.now();
+      slow.write(partial);
+      const answer = await readAll(slow);
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    }
+  });
+
   it("defaults to 10 s", async () => {
     const { EDGE_DEFAULTS } = await import("../../src/edge/index.js");
     expect(EDGE_DEFAULTS).toMatchObject({
