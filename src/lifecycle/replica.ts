@@ -237,7 +237,9 @@ export class Replica {
     });
     if (state === "draining" || state === "stopping") {
       this.#stopResume = interrupted?.resume ?? { drainDone: state === "stopping", signalSentAt: null };
-      void this.stop("stop resumed from the previous daemon", interrupted?.journal);
+      // A maintenance stop ends offline, as the interrupted operation would have left it.
+      const final = interrupted?.journal?.log.record.kind === "maintenance-on" ? "offline" : "stopped";
+      void this.stop("stop resumed from the previous daemon", interrupted?.journal, final);
     } else if (state === "ready")
       this.#setState("ready", { reason: `re-adopted (pid ${pid}) from the previous daemon` });
     else {
