@@ -63,20 +63,33 @@ console.log(
   `crash campaign: seed ${seed}, ${replay ? `kill #${replay} of ${kills}` : `${kills} kills`} (${replayBase})`,
 );
 const t0 = performance.now();
-const result = await runCampaign({ seed, kills, kinds, replay, keep: opts.keep, cli: stewardCli() });
-result.replayBase = replayBase;
-const seconds = (performance.now() - t0) / 1000;
-const s = score(result);
 const date = new Date().toISOString().slice(0, 10);
 const command = `node bench/crash-campaign.mjs ${argv.join(" ")}`.trim();
-const md = scorecardMarkdown(result, s, { date, command, seconds });
-const file = saveResults(`crash-campaign-${date}${replay ? `-replay-${replay}` : ""}`, md, {
-  date,
-  command,
-  seconds: Math.round(seconds),
-  versions: versions(),
-  score: s,
-  ...result,
+/** Writes the scorecard of what ran so far (after every shop, so an interrupted campaign leaves one). */
+function save(result) {
+  result.replayBase = replayBase;
+  const seconds = (performance.now() - t0) / 1000;
+  const s = score(result);
+  const md = scorecardMarkdown(result, s, { date, command, seconds });
+  const file = saveResults(`crash-campaign-${date}${replay ? `-replay-${replay}` : ""}`, md, {
+    date,
+    command,
+    seconds: Math.round(seconds),
+    versions: versions(),
+    score: s,
+    ...result,
+  });
+  return { s, md, file };
+}
+const result = await runCampaign({
+  seed,
+  kills,
+  kinds,
+  replay,
+  keep: opts.keep,
+  cli: stewardCli(),
+  onSession: save,
 });
+const { s, md, file } = save(result);
 console.log(`\n${md}\nwritten to ${file}.md and .json`);
 process.exit(s.failed > 0 || s.lostWrites > 0 || s.sessionsFailed > 0 ? 1 : 0);

@@ -300,6 +300,7 @@ export async function runCampaign({
   cli,
   log = console.log,
   perSession,
+  onSession = () => {},
 }) {
   const plan = makePlan({ seed, kills, kinds, perSession });
   const sessions = replay
@@ -365,6 +366,7 @@ export async function runCampaign({
         }
       }
       result.sessions.push(summary);
+      onSession(result);
       if (!keep && !failed) fs.rmSync(shop.tmp, { recursive: true, force: true });
       else log(`  kept ${shop.tmp}`);
     }
