@@ -249,7 +249,7 @@ The archive is checked and unpacked (streaming) by a short-lived \`steward patch
 child; the daemon moves the staged copy into the patch store and writes the files into the
 patch edition. Target: edge p99 during the apply within 2× steady.
 
-| run | archive (MB) | apply wall time (ms) | p50 / p99 steady (ms) | p50 / p99 / max during apply (ms) | p99 ratio | failed | daemon RSS MB before → after | daemon ES modules before → after | yaml / zod / tar-stream in the daemon |
+| run | archive (MB) | apply wall time (ms) | p50 / p99 steady (ms) | p50 / p99 / max during apply (ms) | p99 ratio | failed | daemon RSS MB before → after | daemon ES modules before → after | of yaml, zod, tar-stream, streamx, ignore: loaded in the daemon |
 |---|---|---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 
