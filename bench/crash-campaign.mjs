@@ -7,9 +7,9 @@
 // operation reached its end state and the instance count rose as the record said (see
 // bench/lib/crash-campaign/). Writes bench/results/crash-campaign-<date>.{md,json}; exits 1 on any failure.
 //
-//   node bench/crash-campaign.mjs [--kills 100] [--seed S] [--only <kind>[,<kind>…]] [--replay <i>] [--keep]
+//   node bench/crash-campaign.mjs [--kills 100] [--seed S] [--only <kind>[,<kind>…]] [--replay <i>] [--tag T] [--keep]
 //
-// --replay i runs kill #i of the plan that --seed/--kills/--only make, alone on a fresh shop.
+// --tag T names the results crash-campaign-<date>-T. --replay i runs kill #i of the plan that --seed/--kills/--only make, alone on a fresh shop.
 // STEWARD_CLI=<path of bin/steward.js> runs another build of Steward.
 import { performance } from "node:perf_hooks";
 import { saveResults, stewardCli, stewardMissing, versions } from "./lib/common.mjs";
@@ -18,9 +18,9 @@ import { KIND_NAMES } from "./lib/crash-campaign/kinds.mjs";
 import { parseSeed } from "./lib/crash-campaign/plan.mjs";
 import { score, scorecardMarkdown } from "./lib/crash-campaign/scorecard.mjs";
 
-const usage = `usage: node bench/crash-campaign.mjs [--kills N] [--seed S] [--only KIND[,KIND…]] [--replay I] [--keep]
+const usage = `usage: node bench/crash-campaign.mjs [--kills N] [--seed S] [--only KIND[,KIND…]] [--replay I] [--tag T] [--keep]
 kinds: ${KIND_NAMES.join(", ")}`;
-const opts = { kills: 100, seed: undefined, only: undefined, replay: undefined, keep: false };
+const opts = { kills: 100, seed: undefined, only: undefined, replay: undefined, tag: undefined, keep: false };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 1) {
   const a = argv[i];
@@ -28,7 +28,7 @@ for (let i = 0; i < argv.length; i += 1) {
   else if (a === "--help" || a === "-h") {
     console.log(usage);
     process.exit(0);
-  } else if (["--kills", "--seed", "--only", "--replay"].includes(a) && argv[i + 1] !== undefined)
+  } else if (["--kills", "--seed", "--only", "--replay", "--tag"].includes(a) && argv[i + 1] !== undefined)
     opts[a.slice(2)] = argv[++i];
   else {
     console.error(`unknown argument \`${a}\`\n${usage}`);
@@ -71,14 +71,18 @@ function save(result) {
   const seconds = (performance.now() - t0) / 1000;
   const s = score(result);
   const md = scorecardMarkdown(result, s, { date, command, seconds });
-  const file = saveResults(`crash-campaign-${date}${replay ? `-replay-${replay}` : ""}`, md, {
-    date,
-    command,
-    seconds: Math.round(seconds),
-    versions: versions(),
-    score: s,
-    ...result,
-  });
+  const file = saveResults(
+    `crash-campaign-${date}${opts.tag ? `-${opts.tag}` : ""}${replay ? `-replay-${replay}` : ""}`,
+    md,
+    {
+      date,
+      command,
+      seconds: Math.round(seconds),
+      versions: versions(),
+      score: s,
+      ...result,
+    },
+  );
   return { s, md, file };
 }
 const result = await runCampaign({
