@@ -279,7 +279,9 @@ export class Replica {
         state === "backoff" ||
         state === "crashed" ||
         state === "failed" ||
-        (final === "offline" && state === "stopped")
+        // The last operation asked says which: maintenance (offline) or a stop (stopped).
+        (final === "offline" && state === "stopped") ||
+        (final === "stopped" && state === "offline")
       )
         this.#setState(final, { reason: `${reason} (was ${state})` });
       this.#settle();
