@@ -112,7 +112,17 @@ async function oneKill(shop, writer, kill) {
   rec.victim = anchored.victimNote ?? "daemon";
   if (anchored.victim !== undefined && !alive(victim)) {
     // The old daemon had handed over already: the kill goes to the one running now.
-    victim = daemonPid(shop);
+    // daemon.pid may be missing for a moment, between the old daemon's exit and the new one's lock.
+    const old = anchored.victim;
+    victim = await waitFor(
+      "the new daemon",
+      () => {
+        const p = daemonPid(shop);
+        return p !== undefined && p !== old && alive(p) ? p : undefined;
+      },
+      30_000,
+      3,
+    ).catch(() => undefined);
     rec.victim = "new daemon (the old one had exited)";
   }
   if (victim === undefined || !alive(victim)) problem(`no daemon to kill (pid ${victim})`);
