@@ -46,11 +46,16 @@ export interface TopologyIssue {
 /** The topology file is invalid; `issues` lists every problem found, each with its location. */
 export class TopologyError extends StewardError {
   readonly issues: TopologyIssue[];
-  constructor(issues: TopologyIssue[]) {
+  /** `more`: problems found beyond those listed (the list is capped; see topology/source-guards). */
+  constructor(issues: TopologyIssue[], more = 0) {
     const lines = issues.map(
       (i) => `${i.file}:${i.line}:${i.column}: ${i.path ? `\`${i.path}\`: ` : ""}${i.message}`,
     );
-    super("STW-1001", `invalid topology:\n  ${lines.join("\n  ")}`, { httpStatus: 400, details: { issues } });
+    if (more > 0) lines.push(`… and ${more} more problem${more === 1 ? "" : "s"} (fix these first)`);
+    super("STW-1001", `invalid topology:\n  ${lines.join("\n  ")}`, {
+      httpStatus: 400,
+      details: { issues, ...(more > 0 ? { more } : {}) },
+    });
     this.issues = issues;
   }
 }
