@@ -40,7 +40,7 @@ import { locateHome } from "../topology/locate-home.js";
 import { sweepOrphans } from "../recovery/sweep.js";
 import { acquireLock, type DaemonLock } from "./lock.js";
 import { spawnDaemon, takeHandover } from "./spawn-daemon.js";
-import { log } from "./log.js";
+import { log, rotateDaemonLog } from "./log.js";
 import { statusOf } from "./status.js";
 import { verify } from "./verify.js";
 import { DaemonPatching } from "./patch-wiring.js";
@@ -555,6 +555,7 @@ export class Daemon {
   }
 
   #rotateLogs(): void {
+    void rotateDaemonLog(this.supervisor.topology.home);
     for (const c of this.supervisor.components)
       for (const r of c.slots.all)
         rotateIfNeeded(r.logFile, c.spec.logs).catch((err: unknown) =>
