@@ -104,6 +104,9 @@ function message(kind: Seen["kind"], req: http.IncomingMessage, body: Buffer): S
   };
 }
 
+/** How long a case with no reaction at all is waited for. */
+const QUIET_START_MS = 300;
+
 /** What a raw client received. */
 export interface Received {
   bytes: Buffer;
@@ -122,10 +125,10 @@ export function send(
 ): Promise<Received> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    let last = Date.now();
+    const started = Date.now();
+    let last = started;
     let done = false;
     const socket = net.connect(port, "127.0.0.1", () => socket.write(bytes));
-    const started = Date.now();
     const finish = (closed: boolean): void => {
       if (done) return;
       done = true;
@@ -136,7 +139,9 @@ export function send(
     const timer = setInterval(() => {
       const now = Date.now();
       const since = Math.max(last, opts.activity?.() ?? 0);
-      if (now - since >= opts.quietMs || now - started >= opts.maxMs) finish(false);
+      // Quiet counts once something happened (a loaded machine may take a while to start).
+      const stirred = since > started || now - started >= QUIET_START_MS;
+      if ((stirred && now - since >= opts.quietMs) || now - started >= opts.maxMs) finish(false);
     }, 5);
     socket.on("data", (d: Buffer) => {
       chunks.push(d);
