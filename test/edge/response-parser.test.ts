@@ -115,7 +115,48 @@ describe("ResponseParser", () => {
     [
       "differing lengths",
       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-      "differing Content-Length",
+      "more than one Content-Length field",
+    ],
+    [
+      "a repeated length",
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+      "more than one Content-Length field",
+    ],
+    ["a length list", "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello", "bad Content-Length"],
+    [
+      "a repeated length in a 304",
+      "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n",
+      "more than one Content-Length field",
+    ],
+    [
+      "Content-Length, Transfer-Encoding, Content-Length",
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n",
+      "more than one Content-Length field",
+    ],
+    [
+      "two Transfer-Encoding fields and a Content-Length",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "both Transfer-Encoding and Content-Length",
+    ],
+    [
+      "chunked twice in two fields",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "chunked not last",
+    ],
+    [
+      "an empty Transfer-Encoding",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n\r\nok",
+      "bad Transfer-Encoding",
+    ],
+    [
+      "an empty coding",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: , chunked\r\n\r\n0\r\n\r\n",
+      "bad Transfer-Encoding",
+    ],
+    [
+      "a coding with parameters",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n",
+      "bad Transfer-Encoding",
     ],
     ["a bad length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"],
     ["obsolete line folding", "HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\n\r\n", "bad header"],

@@ -275,11 +275,11 @@ export class ResponseParser {
       if (!FIELD_VALUE.test(value)) throw new ResponseParseError(`control character in header \`${name}\``);
       const len = name.length;
       if (len === 14 && name.toLowerCase() === "content-length") {
+        // One field, one number: a repeat (even of the same value) or a list (`5, 5`) is refused,
+        // as the request side does, so no reader downstream can pick another one.
+        if (contentLength !== -1) throw new ResponseParseError("more than one Content-Length field");
         if (!/^\d{1,15}$/.test(value)) throw new ResponseParseError(`bad Content-Length \`${value}\``);
-        const n = Number(value);
-        if (contentLength !== -1 && contentLength !== n)
-          throw new ResponseParseError("differing Content-Length");
-        contentLength = n;
+        contentLength = Number(value);
       } else if (len === 17 && name.toLowerCase() === "transfer-encoding") {
         transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
         continue;
@@ -330,6 +330,10 @@ export class ResponseParser {
     let chunked = false;
     if (transferEncoding !== undefined) {
       const codings = transferEncoding.split(",").map((c) => c.trim().toLowerCase());
+      // Every coding a token: an empty one (`Transfer-Encoding:`, `, chunked`) or one with
+      // parameters leaves the framing to each reader's guess.
+      if (!codings.every((c) => TOKEN.test(c)))
+        throw new ResponseParseError(`bad Transfer-Encoding \`${transferEncoding.slice(0, 60)}\``);
       const last = codings.length - 1;
       if (codings.indexOf("chunked") < last && codings.includes("chunked"))
         throw new ResponseParseError(`chunked not last in Transfer-Encoding \`${transferEncoding}\``);

@@ -29,13 +29,17 @@ describe("request smuggling corpus", () => {
 });
 
 describe("hostile replica answers", () => {
-  it.each(RESPONSE_CORPUS)("$name", async (entry) => {
+  const cases = RESPONSE_CORPUS.flatMap((entry) =>
+    (["fast", "node"] as const).map((via) => ({ ...entry, via })),
+  );
+  it.each(cases)("$name ($via path)", async (entry) => {
     const closeAfter = !entry.name.includes("smuggled");
     const outcome = await responseCase(
       bench.scripted,
       bench.scriptedPort,
       Buffer.from(entry.bytes, "latin1"),
       closeAfter,
+      entry.via,
     );
     expect(judgeResponses(outcome)).toEqual([]);
     if (entry.status !== undefined) expect(outcome.edge[0].status).toBe(entry.status);

@@ -267,6 +267,55 @@ export const RESPONSE_CORPUS: { name: string; bytes: string; status?: number }[]
     bytes: "HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello",
     status: 200,
   },
+  // Repeated framing fields (issue 10: a repeated Content-Length, of the same value too, is a 502).
+  {
+    name: "Content-Length twice, same value",
+    bytes: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+    status: 502,
+  },
+  {
+    name: "Content-Length twice, differing",
+    bytes: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 13\r\n\r\nhello",
+    status: 502,
+  },
+  {
+    name: "Content-Length list 5, 5",
+    bytes: "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello",
+    status: 502,
+  },
+  {
+    name: "Content-Length twice in a 304",
+    bytes: "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n",
+    status: 502,
+  },
+  {
+    name: "Content-Length twice around Transfer-Encoding",
+    bytes:
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    status: 502,
+  },
+  {
+    name: "two Transfer-Encoding fields and a Content-Length",
+    bytes:
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    status: 502,
+  },
+  {
+    name: "Transfer-Encoding: chunked twice",
+    bytes:
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    status: 502,
+  },
+  {
+    name: "empty Transfer-Encoding and a Content-Length",
+    bytes: "HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\nContent-Length: 5\r\n\r\nhello",
+    status: 502,
+  },
+  {
+    name: "Transfer-Encoding with an empty coding",
+    bytes: "HTTP/1.1 200 OK\r\nTransfer-Encoding: , chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    status: 502,
+  },
   {
     name: "101 to a plain request",
     bytes: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",

@@ -154,18 +154,27 @@ export function llhttpRead(bytes: Buffer): Got {
   return { ...(got as unknown as Got), body: Buffer.concat(body).toString("latin1") };
 }
 
+/**
+ * Which of the edge's client sides serves the case: the fast path (origin-form targets), or node's
+ * HTTP server (an absolute-form target is outside the fast path's subset: the connection is handed
+ * over at its first request and stays there).
+ */
+export type Via = "fast" | "node";
+
 /** Sends the case twice through the edge; llhttp reads the script itself for the reference. */
 export async function responseCase(
   replica: ScriptedReplica,
   edgePort: number,
   script: Buffer,
   closeAfter: boolean,
+  via: Via = "fast",
 ): Promise<ResponseOutcome> {
   const reference = llhttpRead(script);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   replica.arm(script, closeAfter);
-  const first = await get(edgePort, "/1", agent);
-  const second = await get(edgePort, "/2", agent);
+  const prefix = via === "node" ? "http://scripted.test" : "";
+  const first = await get(edgePort, `${prefix}/1`, agent);
+  const second = await get(edgePort, `${prefix}/2`, agent);
   agent.destroy();
   return { reference, edge: [first, second] };
 }

@@ -8,7 +8,7 @@ import type { RoutingTable } from "../../../src/edge/index.js";
 import { onCleanup, route, startEdge } from "../helpers.js";
 import { judgeRequests } from "./oracle.js";
 import { fuzzRequests } from "./requests.js";
-import { fuzzResponses, judgeResponses, responseCase, ScriptedReplica } from "./responses.js";
+import { fuzzResponses, judgeResponses, responseCase, ScriptedReplica, type Via } from "./responses.js";
 import { Recorder, send } from "./wire.js";
 
 export interface Finding {
@@ -98,15 +98,20 @@ export async function requestRun(
 }
 
 /** One response case: the client gets a 502 (or a closed connection), or what llhttp reads in the replica's bytes. */
-export async function responseCaseRun(b: Bench, bytes: Buffer, closeAfter: boolean): Promise<Finding | null> {
-  const outcome = await responseCase(b.scripted, b.scriptedPort, bytes, closeAfter);
+export async function responseCaseRun(
+  b: Bench,
+  bytes: Buffer,
+  closeAfter: boolean,
+  via: Via = "fast",
+): Promise<Finding | null> {
+  const outcome = await responseCase(b.scripted, b.scriptedPort, bytes, closeAfter, via);
   restore(b, "scripted", b.scripted.port);
   const problems = judgeResponses(outcome);
   if (problems.length === 0) return null;
   return {
     direction: "response",
     payload: literal(bytes),
-    problems,
+    problems: via === "node" ? problems.map((p) => `(node path) ${p}`) : problems,
     answer: JSON.stringify(outcome.edge).slice(0, 400),
   };
 }
@@ -139,7 +144,8 @@ export async function fuzz(
   }
   const responses = fc.sample(fuzzResponses, { seed, numRuns: runs });
   for (const [i, r] of responses.entries()) {
-    const f = await responseCaseRun(b, r.bytes, r.closeAfter);
+    // Every other case through node's HTTP server: both client sides pass on what the replica says.
+    const f = await responseCaseRun(b, r.bytes, r.closeAfter, i % 2 === 1 ? "node" : "fast");
     if (f) findings.push(f);
     if (log && (i + 1) % 100 === 0) log(`responses: ${i + 1}/${runs}, findings ${findings.length}`);
   }
