@@ -2,8 +2,10 @@
  * @module topology/checks
  * Checks that span keys, run on the interpolated data whether or not the schema passed, so that
  * every problem is reported at once: names, `depends_on` and route targets that point at nothing,
- * `min_available` above `replicas`, duplicate routes, `cluster` without a PostgreSQL store.
+ * `min_available` above `replicas`, duplicate routes, `cluster` without a PostgreSQL store, `patching.exclude`
+ * patterns written as absolute paths inside `patching.root`.
  */
+import { excludeRootChecks } from "./exclude-pattern.js";
 import type { PathIssue } from "./locate.js";
 import { listenerLimitChecks } from "./listener-checks.js";
 import { parseListen } from "./schema.js";
@@ -65,6 +67,7 @@ export function crossChecks(data: unknown): PathIssue[] {
 
   if (Array.isArray(data.routes)) issues.push(...routeChecks(data.routes, names, jobNames));
   if (Array.isArray(data.routes)) issues.push(...listenerLimitChecks(data.routes));
+  issues.push(...excludeRootChecks(data.patching));
 
   if (data.cluster !== undefined && (typeof data.store !== "string" || !data.store.startsWith("postgres"))) {
     issues.push({

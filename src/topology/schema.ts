@@ -7,6 +7,7 @@
 import { isIP } from "node:net";
 import { Cron } from "croner";
 import * as z from "zod";
+import { excludePattern } from "./exclude-pattern.js";
 import type { Dependency, DependencyCondition } from "./types.js";
 import { backoff, command, httpTarget, pattern, restartLimit, signal, tcpTarget } from "./values-process.js";
 import { describeValue, duration, envName, envValue, integer, leaf, oneOf, size, text } from "./values.js";
@@ -240,7 +241,7 @@ export const storeSchema = leaf<{ kind: "sqlite" } | { kind: "postgres"; url: st
 export const patchingSchema = z.strictObject({
   root: text,
   sync: oneOf(["patches", "delta", "clone"]).optional(),
-  exclude: z.array(text).optional(),
+  exclude: z.array(excludePattern).optional(),
   custom_sync: z.array(command).optional(),
   disk_margin: size.optional(),
   keep_sessions: integer(1).optional(),
