@@ -4,7 +4,9 @@
  * `CompiledTopology`, with milliseconds, bytes and absolute paths. `defaults.*` sits between the
  * built-in defaults and each component's own settings.
  */
+import { hostname } from "node:os";
 import { basename, isAbsolute, join, normalize, resolve } from "node:path";
+import { compileCluster } from "./cluster.js";
 import { templateVariables } from "./render.js";
 import type { ComponentInput, JobInput, RouteInput, TopologyInput } from "./schema.js";
 import { DEFAULTS, defaultOfflineCode } from "./defaults.js";
@@ -28,6 +30,8 @@ export interface CompileContext {
   file: string;
   /** Absolute home (already resolved by the loader, since `${home}` is interpolated at load time). */
   home: string;
+  /** This node's name (`${node}`). @default os.hostname() */
+  node?: string;
   /** Raw (interpolated) `patching` and `cluster` sections, kept as written for later issues. */
   raw?: { patching?: Record<string, unknown>; cluster?: Record<string, unknown> };
 }
@@ -55,7 +59,7 @@ export function compileTopology(input: TopologyInput, ctx: CompileContext): Comp
     routes: (input.routes ?? []).map(compileRoute),
     edge: compileEdge(input),
     ...(patching ? { patching } : {}),
-    ...(ctx.raw?.cluster ? { cluster: ctx.raw.cluster } : {}),
+    ...(input.cluster ? { cluster: compileCluster(input.cluster, ctx.node ?? hostname()) } : {}),
   };
 }
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { CompiledTopology } from "./types.js";
 
 /** Bumped whenever `CompiledTopology` changes shape, so a newer Steward never reads an older compile. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 interface Entry {
   key: string;

@@ -5,7 +5,6 @@
  * compilation with every default → dependency cycle check.
  */
 import { readFileSync, statSync } from "node:fs";
-import { hostname } from "node:os";
 import { isAbsolute, relative, resolve } from "node:path";
 import { isAlias, isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
 import { DependencyCycleError, TopologyError, TopologyReadError, type TopologyIssue } from "../errors.js";
@@ -18,6 +17,7 @@ import { formatPath, locate, type PathIssue } from "./locate.js";
 import { topologySchema } from "./schema.js";
 import type { CompiledTopology } from "./types.js";
 import { describeValue } from "./values.js";
+import { nodeChecks, resolveNodeName } from "./node-name.js";
 import {
   decodeUtf8,
   MAX_ALIAS_COUNT,
@@ -29,7 +29,7 @@ import {
 export interface LoadOptions {
   /** Environment for `${NAME}`. @default process.env */
   env?: NodeJS.ProcessEnv;
-  /** Value of `${node}`. @default os.hostname() */
+  /** Value of `${node}`. @default `STEWARD_NODE`, else `cluster.node`, else os.hostname() */
   node?: string;
 }
 
@@ -157,9 +157,10 @@ export function parseTopology(source: string, file: string, opts: LoadOptions = 
     ]);
   }
 
+  const node = opts.node ?? resolveNodeName(opts.env ?? process.env, data);
   const expanded = expandTopology(data, {
     env: opts.env ?? process.env,
-    node: opts.node ?? hostname(),
+    node,
     dir: resolve(abs, ".."),
   });
   const parsed = topologySchema.safeParse(expanded.data, { reportInput: true });
@@ -167,6 +168,7 @@ export function parseTopology(source: string, file: string, opts: LoadOptions = 
     ...expanded.issues,
     ...(parsed.success ? [] : fromZodIssues(parsed.error.issues, expanded.data, topologySchema)),
     ...crossChecks(expanded.data),
+    ...nodeChecks(data, node, opts.env ?? process.env),
     ...nulIssues(expanded.data),
   ];
   if (problems.length > 0 || !parsed.success) {
@@ -182,6 +184,7 @@ export function parseTopology(source: string, file: string, opts: LoadOptions = 
   const topology = compileTopology(parsed.data, {
     file: abs,
     home: expanded.home,
+    node,
     raw: {
       ...(raw.patching ? { patching: raw.patching } : {}),
       ...(raw.cluster ? { cluster: raw.cluster } : {}),

@@ -11,6 +11,7 @@ import { excludePattern } from "./exclude-pattern.js";
 import type { Dependency, DependencyCondition } from "./types.js";
 import { backoff, command, httpTarget, pattern, restartLimit, signal, tcpTarget } from "./values-process.js";
 import { describeValue, duration, envName, envValue, integer, leaf, oneOf, size, text } from "./values.js";
+import { nodeName } from "./node-name.js";
 
 const CONDITIONS = ["started", "ready", "completed"] as const satisfies readonly DependencyCondition[];
 
@@ -247,7 +248,16 @@ export const patchingSchema = z.strictObject({
   keep_sessions: integer(1).optional(),
 });
 
+/** `cluster.advertise`: an IP address or a host name other nodes resolve. */
+const advertiseAddress = leaf<string>((v) =>
+  typeof v === "string" && (isIP(v) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(v))
+    ? { value: v }
+    : { problem: `expected an IP address or a host name like \`10.0.0.5\`, got ${describeValue(v)}` },
+);
+
 export const clusterSchema = z.strictObject({
+  node: nodeName.optional(),
+  advertise: advertiseAddress.optional(),
   heartbeat: duration.optional(),
   allowed_misses: integer(0).optional(),
   lease: duration.optional(),

@@ -215,8 +215,24 @@ export interface CompiledTopology {
   edge: CompiledEdge;
   /** Online patching (design §6), when the topology has a `patching` section. */
   patching?: CompiledPatching;
-  /** Raw, validated section for a later issue. */
-  cluster?: Record<string, unknown>;
+  /** Cluster mode (design §7), when the topology has a `cluster` section. */
+  cluster?: CompiledCluster;
+}
+
+/** `cluster:` compiled, with this node's name resolved (`STEWARD_NODE`, `cluster.node`, hostname). */
+export interface CompiledCluster {
+  /** This node's name; also `${node}` and replicas' `STEWARD_NODE`. */
+  node: string;
+  /** The address other nodes and edges reach this node's replicas at. @default "127.0.0.1" */
+  advertise: string;
+  /** @default 1000 */
+  heartbeatMs: number;
+  /** Heartbeats a node may miss before it is `down`. @default 2 */
+  allowedMisses: number;
+  /** Term of the primary lease. @default 10000 */
+  leaseMs: number;
+  /** Nodes a rolling cluster operation takes at once. @default 1 */
+  maxUnavailable: number;
 }
 
 /** `patching:` compiled: where the editions live and how a patch cycle syncs them. */

@@ -287,10 +287,17 @@ describe("loadTopology: a valid topology", () => {
     ]);
   });
 
-  it("keeps a postgres store's URL and the raw cluster section; compiles patching", () => {
-    const t = loadTopology(fixture("cluster.yaml"), { env: {} });
+  it("keeps a postgres store's URL; compiles the cluster section and patching", () => {
+    const t = loadTopology(fixture("cluster.yaml"), { env: { STEWARD_NODE: "n1" } });
     expect(t.store).toEqual({ kind: "postgres", url: "postgres://steward@db.internal:5432/steward" });
-    expect(t.cluster).toEqual({ heartbeat: "2s", allowed_misses: 3 });
+    expect(t.cluster).toEqual({
+      node: "n1",
+      advertise: "127.0.0.1",
+      heartbeatMs: 2000,
+      allowedMisses: 3,
+      leaseMs: 10_000,
+      maxUnavailable: 1,
+    });
     expect(t.patching).toEqual({
       root: join(dir, ".steward", "editions"),
       sync: "delta",
