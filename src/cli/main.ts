@@ -78,6 +78,11 @@ sub("validate", "check the topology file and print what it declares")
     out(
       `${t.file} is valid: ${t.components.length} components (${replicas} replicas), ${t.jobs.length} jobs, ${t.routes.length} routes; home ${t.home}`,
     );
+    // Valid but likely not meant (e.g. an under-placed `nodes: any`): on stderr, exit 0.
+    for (const w of t.warnings ?? [])
+      process.stderr.write(
+        `steward: warning: ${w.file}:${w.line}:${w.column}: \`${w.path}\`: ${w.message}\n`,
+      );
   });
 
 sub(
@@ -179,9 +184,14 @@ for (const [name, verb, description] of [
 ] as const) {
   sub(name, description)
     .argument("[component...]", "component names")
-    .action(async (components: string[], _o, cmd: Command) =>
-      operation(await homeOf(cmd), name, components, verb),
-    );
+    .option("--cluster", "on every node of the cluster (not available yet: refused, exit 2)")
+    .action(async (components: string[], opts: { cluster?: boolean }, cmd: Command) => {
+      if (opts.cluster) {
+        const { refuseClusterFlag } = await import("./cluster-flag.js");
+        refuseClusterFlag(name, await topologyOf(cmd));
+      }
+      return operation(await homeOf(cmd), name, components, verb);
+    });
 }
 
 sub("down", "stop everything in reverse dependency order, then the daemon exits").action(

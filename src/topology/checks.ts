@@ -7,6 +7,7 @@
  */
 import { excludeRootChecks } from "./exclude-pattern.js";
 import type { PathIssue } from "./locate.js";
+import { placementChecks } from "./placement-checks.js";
 import { listenerLimitChecks } from "./listener-checks.js";
 import { parseListen } from "./schema.js";
 import { didYouMeanSuffix } from "./suggest.js";
@@ -55,7 +56,9 @@ export function crossChecks(data: unknown): PathIssue[] {
   for (const [name, c] of components) {
     if (!isRecord(c)) continue;
     issues.push(...dependencyChecks(name, c.depends_on, names));
-    const replicas = whole(c.replicas) ?? 1;
+    // With `placement.nodes: any`, `placement.replicas` is the count (the placement checks say which).
+    const placement = isRecord(c.placement) ? c.placement : {};
+    const replicas = whole(c.replicas) ?? whole(placement.replicas) ?? 1;
     const minAvailable = whole(c.min_available);
     if (minAvailable !== undefined && minAvailable > replicas) {
       issues.push({
@@ -67,6 +70,7 @@ export function crossChecks(data: unknown): PathIssue[] {
 
   if (Array.isArray(data.routes)) issues.push(...routeChecks(data.routes, names, jobNames));
   if (Array.isArray(data.routes)) issues.push(...listenerLimitChecks(data.routes));
+  issues.push(...placementChecks(data));
   issues.push(...excludeRootChecks(data.patching));
 
   if (data.cluster !== undefined && (typeof data.store !== "string" || !data.store.startsWith("postgres"))) {

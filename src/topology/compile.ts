@@ -10,6 +10,7 @@ import { compileCluster } from "./cluster.js";
 import { templateVariables } from "./render.js";
 import type { ComponentInput, JobInput, RouteInput, TopologyInput } from "./schema.js";
 import { DEFAULTS, defaultOfflineCode } from "./defaults.js";
+import { compilePlacement } from "./placement.js";
 import type {
   CommandSpec,
   CompiledComponent,
@@ -45,9 +46,13 @@ export function compileTopology(input: TopologyInput, ctx: CompileContext): Comp
     patching && (cwd === undefined || !isAbsolute(cwd))
       ? { ...compiled, editionCwd: normalize(cwd ?? ".") }
       : compiled;
-  const components = Object.entries(input.components ?? {}).map(([name, c]) =>
-    editioned(compileComponent(name, c, input.defaults ?? {}, dir), c.cwd),
-  );
+  const components = Object.entries(input.components ?? {}).map(([name, c]) => {
+    const compiled = editioned(compileComponent(name, c, input.defaults ?? {}, dir), c.cwd);
+    // In a cluster every component has a placement (`nodes: all` by default); none without one.
+    return input.cluster
+      ? { ...compiled, placement: compilePlacement(c.placement, compiled.replicas) }
+      : compiled;
+  });
   return {
     file: ctx.file,
     dir,
@@ -86,7 +91,8 @@ function compileComponent(name: string, c: ComponentInput, d: Defaults, dir: str
     command: c.command,
     cwd: resolve(dir, c.cwd ?? "."),
     env: c.env ?? {},
-    replicas: c.replicas ?? DEFAULTS.replicas,
+    // Per node, or with `placement.nodes: any` over the cluster (the checks allow one of the two).
+    replicas: c.replicas ?? c.placement?.replicas ?? DEFAULTS.replicas,
     usesPort: false,
     dependsOn: c.depends_on ?? [],
     ...(c.ready ? { ready: compileReady(c.ready) } : {}),

@@ -14,6 +14,7 @@ import { expandTopology } from "./expand.js";
 import { DependencyGraph } from "./graph.js";
 import { fromZodIssues } from "./issues.js";
 import { formatPath, locate, type PathIssue } from "./locate.js";
+import { placementWarnings } from "./placement-checks.js";
 import { topologySchema } from "./schema.js";
 import type { CompiledTopology } from "./types.js";
 import { describeValue } from "./values.js";
@@ -192,6 +193,8 @@ export function parseTopology(source: string, file: string, opts: LoadOptions = 
   });
   const cycle = new DependencyGraph(topology.components, { file: shown }).findCycle();
   if (cycle) throw new DependencyCycleError(cycle, shown);
+  const warnings = placementWarnings(expanded.data as Record<string, unknown>);
+  if (warnings.length > 0) topology.warnings = located(warnings, doc, lines, shown);
   return topology;
 }
 

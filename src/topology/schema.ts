@@ -8,6 +8,7 @@ import { isIP } from "node:net";
 import { Cron } from "croner";
 import * as z from "zod";
 import { excludePattern } from "./exclude-pattern.js";
+import { clusterNodesSchema, placementSchema } from "./placement-schema.js";
 import type { Dependency, DependencyCondition } from "./types.js";
 import { backoff, command, httpTarget, pattern, restartLimit, signal, tcpTarget } from "./values-process.js";
 import { describeValue, duration, envName, envValue, integer, leaf, oneOf, size, text } from "./values.js";
@@ -101,6 +102,7 @@ export const componentSchema = z.strictObject({
   ).optional(),
   min_available: integer(0).optional(),
   logs: logsSchema.optional(),
+  placement: placementSchema.optional(),
 });
 
 /** A cron expression (5 or 6 fields, or `@daily`…), checked with croner. */
@@ -262,6 +264,8 @@ export const clusterSchema = z.strictObject({
   allowed_misses: integer(0).optional(),
   lease: duration.optional(),
   max_unavailable: integer(1).optional(),
+  /** The declared members: `placement.nodes` lists must name them. */
+  nodes: clusterNodesSchema.optional(),
 });
 
 export const defaultsSchema = z.strictObject({

@@ -12,6 +12,8 @@
  * `${node}`, environment variables) is interpolated at load time.
  */
 
+import type { TopologyIssue } from "../errors.js";
+
 /** A dependency is satisfied when the target has `started` (spawned), is `ready`, or `completed` (exited 0). */
 export type DependencyCondition = "started" | "ready" | "completed";
 
@@ -126,6 +128,27 @@ export interface CompiledComponent {
   /** For rolling operations and abandon decisions. @default 1 */
   minAvailable: number;
   logs: LogSpec;
+  /**
+   * Where the replicas run, in a cluster (design §7); absent without `cluster:`. With
+   * `placement.perNode`, `replicas` is per node; without (`nodes: any`), it counts over the cluster.
+   */
+  placement?: CompiledPlacement;
+}
+
+/**
+ * `placement:` compiled. `all`: every node runs `replicas`; a list: each named node runs
+ * `replicas`; `any`: the primary places `replicas` over the nodes that are up, at most
+ * `maxPerNode` on one, and places a down node's replicas again on the others.
+ */
+export interface CompiledPlacement {
+  /** @default "all" */
+  nodes: "all" | "any" | string[];
+  /** True for `all` and a list (`replicas` per node); false for `any` (`replicas` over the cluster). */
+  perNode: boolean;
+  /** Most replicas of the component on one node: `max_per_node` for `any` (at most `replicas`). @default replicas */
+  maxPerNode: number;
+  /** `nodes: any` with one replica: a cluster singleton, never running on two nodes at once. */
+  singleton: boolean;
 }
 
 export type StoreSpec = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
@@ -213,6 +236,11 @@ export interface CompiledTopology {
   routes: CompiledRoute[];
   /** The edge's limits and access log. */
   edge: CompiledEdge;
+  /**
+   * What is valid but likely not meant (`max_per_node` × declared nodes below `replicas`), located
+   * like errors; `steward validate` prints them. Absent when there are none.
+   */
+  warnings?: TopologyIssue[];
   /** Online patching (design §6), when the topology has a `patching` section. */
   patching?: CompiledPatching;
   /** Cluster mode (design §7), when the topology has a `cluster` section. */
