@@ -20,13 +20,14 @@ import type { StateWriter } from "../store/state-writer.js";
 import type { CompiledTopology } from "../topology/types.js";
 import { switchedIndices } from "../patching/cutover-plan.js";
 import { resumeCutover, runCutover, type CutoverDeps, type CutoverOutcome } from "../patching/cutover.js";
-import { PatchCycle, type CutoverOptions } from "../patching/cycle.js";
+import { PatchCycle, type CutoverOptions, type CutoverSettle, type PhaseResult } from "../patching/cycle.js";
 import { EditionLayout } from "../patching/layout.js";
 import { Sessions } from "../patching/sessions.js";
 import { PhaseLock } from "../patching/phase-lock.js";
 import type { DaemonEdge } from "./edge-wiring.js";
 import type { PatchingStatus } from "./status.js";
-import { nextPhase } from "../patching/phase-order.js";
+import { isOpen, nextPhase } from "../patching/phase-order.js";
+import { settleCutover } from "../patching/settle-cutover.js";
 
 /** How long a cutover waits for job runs in progress, unless `--wait-jobs` says otherwise. */
 const WAIT_JOBS_MS = 10 * 60_000;
@@ -62,7 +63,7 @@ export class DaemonPatching {
       holdJobs: (why) => this.#holdJobs(why),
       releaseJobs: () => parts.jobs.release(),
       surge: (c) => parts.edge?.surge(c) ?? false,
-      cutover: (session, plan, opts) => this.#cutover(session, plan, opts),
+      cutover: (session, plan, opts, settle) => this.#cutover(session, plan, opts, settle),
       progress: (phase, message) => this.#progress(phase, message),
     });
   }
@@ -100,6 +101,7 @@ export class DaemonPatching {
           "failed",
           `interrupted: the daemon stopped during ${phase}; run \`steward patch ${phase}\` again to resume`,
         );
+    if (open) open = await patching.#settleStranded(open);
     if (open?.kind === "cycle" && open.phases.prepare?.state === "done")
       patching.#holdJobs(`patch session ${open.id} is open (during_patching: hold)`);
     return patching;
@@ -118,9 +120,40 @@ export class DaemonPatching {
     };
   }
 
+  /**
+   * A cutover the session still calls running while its operation has ended (or never began) is
+   * recorded as it ended (patching/settle-cutover); returns the session if it is still open.
+   */
+  async #settleStranded(open: PatchSessionRecord): Promise<PatchSessionRecord | undefined> {
+    const id = open.phases.cutover?.operationId;
+    const op = id ? (await this.#parts.store.listOperations()).find((o) => o.id === id) : undefined;
+    const steps = op ? await this.#parts.store.listSteps(op.id) : [];
+    const settled = settleCutover(
+      open,
+      op,
+      steps,
+      this.layout.read().run,
+      op?.targets.includes(NO_RESTART) ?? false,
+    );
+    if (!settled) return open;
+    const ended = settled instanceof Error ? "failed" : settled.result;
+    this.#progress(
+      "cutover",
+      `session ${open.id}: the cutover had ended (${ended}) before the daemon stopped`,
+    );
+    await this.cycle.recordCutover(open, settled);
+    return this.sessions.open();
+  }
+
   /** Finish (or roll back) a cutover a previous daemon left running. */
   async resume(op: OperationLog): Promise<CutoverOutcome> {
-    const session = (await this.sessions.list(5)).find((s) => s.phases.cutover?.operationId === op.id);
+    const sessions = await this.sessions.list(5);
+    // Journaled before its session named it (an older daemon): the open session whose cutover runs.
+    const session =
+      sessions.find((s) => s.phases.cutover?.operationId === op.id) ??
+      sessions.find(
+        (s) => isOpen(s) && s.phases.cutover?.state === "running" && !s.phases.cutover.operationId,
+      );
     if (!session?.plan) {
       await op.finish(false, "no patch session names this cutover");
       throw new IllegalStateError(`cutover ${op.id}: no patch session names it`);
@@ -128,11 +161,7 @@ export class DaemonPatching {
     const outcome = await resumeCutover(op, session.plan, this.#cutoverDeps(session), {
       noRestart: op.record.targets.includes(NO_RESTART),
     });
-    await op.finish(
-      outcome.result !== "rolled-back",
-      outcome.result === "rolled-back" ? outcome.reason : null,
-    );
-    await this.cycle.recordCutover(session, outcome);
+    await this.#end(op, outcome, (ended) => this.cycle.recordCutover(session, ended));
     return outcome;
   }
 
@@ -140,18 +169,17 @@ export class DaemonPatching {
     session: PatchSessionRecord,
     plan: CutoverPlanRecord,
     opts: CutoverOptions,
-  ): Promise<CutoverOutcome> {
+    settle: CutoverSettle,
+  ): Promise<PhaseResult> {
     const { writer, instance } = this.#parts;
     const targets = [`session ${session.id}`, ...(opts.noRestart ? [NO_RESTART] : [])];
-    const op = await OperationLog.begin(writer, instance, "cutover", targets, [
+    const { log: op, written } = OperationLog.open(writer, instance, "cutover", targets, [
       { action: "cutover", components: plan.components.map((c) => c.name) },
     ]);
-    const running = session.phases.cutover!;
-    await this.sessions.put({
-      ...session,
-      phases: { ...session.phases, cutover: { ...running, operationId: op.id } },
-    });
-    session.phases.cutover = { ...running, operationId: op.id };
+    // The operation and the session naming it commit together (same turn: one transaction).
+    session.phases.cutover = { ...session.phases.cutover!, operationId: op.id };
+    await Promise.all([written, this.sessions.put(session)]);
+    let outcome: CutoverOutcome;
     try {
       // Lifecycle operations on the same components run before or after it, never during it.
       const ticket = {
@@ -160,18 +188,27 @@ export class DaemonPatching {
         targets,
         components: new Set(plan.components.map((c) => c.name)),
       };
-      const { value: outcome } = await this.#parts.queue.submit(ticket, () =>
+      ({ value: outcome } = await this.#parts.queue.submit(ticket, () =>
         runCutover(op, plan, this.#cutoverDeps(session, opts), { noRestart: opts.noRestart ?? false }),
-      );
-      await op.finish(
-        outcome.result !== "rolled-back",
-        outcome.result === "rolled-back" ? outcome.reason : null,
-      );
-      return outcome;
+      ));
     } catch (err) {
-      await op.finish(false, (err as Error).message);
+      await Promise.all([op.finish(false, (err as Error).message), settle(err as Error)]);
       throw err;
     }
+    return this.#end(op, outcome, settle);
+  }
+
+  /**
+   * The end of a cutover: its operation and its session are written in the same turn, so they
+   * commit in one transaction — a daemon killed there leaves both ended or both running (resumed).
+   */
+  async #end(op: OperationLog, outcome: CutoverOutcome, settle: CutoverSettle): Promise<PhaseResult> {
+    const rolledBack = outcome.result === "rolled-back";
+    const [, result] = await Promise.all([
+      op.finish(!rolledBack, rolledBack ? outcome.reason : null),
+      settle(outcome),
+    ]);
+    return result;
   }
 
   #cutoverDeps(session: PatchSessionRecord, opts: CutoverOptions = {}): CutoverDeps {

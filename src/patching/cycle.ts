@@ -31,12 +31,17 @@ export interface CycleDeps {
   releaseJobs(): void;
   /** Whether a component can run two editions side by side (routed, `${port}`). */
   surge(component: string): boolean;
-  /** Run (or resume) the cutover of `session` journaled by the daemon. */
+  /**
+   * Run the cutover of `session` journaled by the daemon. `settle` records its end in the session;
+   * the daemon calls it in the same turn as it ends its operation, so both commit in one
+   * transaction (store/state-writer): a crash never leaves one without the other.
+   */
   cutover(
     session: PatchSessionRecord,
     plan: CutoverPlanRecord,
     opts: CutoverOptions,
-  ): Promise<CutoverOutcome>;
+    settle: CutoverSettle,
+  ): Promise<PhaseResult>;
   progress(phase: PatchPhase, message: string): void;
 }
 
@@ -47,6 +52,12 @@ export interface CutoverOptions {
   /** Cancel job runs still running after `waitJobsMs` instead of refusing. */
   cancelJobs?: boolean;
 }
+
+/**
+ * Records how a cutover ended in its session: an outcome, or the error it threw (the phase failed,
+ * nothing changed). Queues the session's write before its first await.
+ */
+export type CutoverSettle = (ended: CutoverOutcome | Error) => Promise<PhaseResult>;
 
 /** What a phase reports back: its session and one line per thing it did. */
 export interface PhaseResult {
@@ -189,18 +200,21 @@ export class PatchCycle {
   }
 
   async cutover(opts: CutoverOptions = {}): Promise<PhaseResult> {
-    let session = await this.#sessions.open();
+    const session = await this.#sessions.open();
     assertCanRun("cutover", session);
-    session = await this.#sessions.begin(session!, "cutover");
-    const outcome = await this.#deps.cutover(session, session.plan!, opts).catch(async (err: unknown) => {
-      await this.#sessions.end(session!, "cutover", "failed", (err as Error).message);
-      throw err;
-    });
-    return this.recordCutover(session, outcome);
+    const begun = await this.#sessions.begin(session!, "cutover");
+    return this.#deps.cutover(begun, begun.plan!, opts, (ended) => this.recordCutover(begun, ended));
   }
 
-  /** Record how a cutover ended (also for one a restarted daemon resumed). */
-  async recordCutover(session: PatchSessionRecord, outcome: CutoverOutcome): Promise<PhaseResult> {
+  /**
+   * Record how a cutover ended (also for one a restarted daemon resumed or settled): an error is a
+   * failed phase with nothing changed; the session's write is queued before the first await.
+   */
+  async recordCutover(session: PatchSessionRecord, outcome: CutoverOutcome | Error): Promise<PhaseResult> {
+    if (outcome instanceof Error) {
+      const s = await this.#sessions.end(session, "cutover", "failed", outcome.message);
+      return { ...this.#result("cutover", s, [outcome.message]), ok: false };
+    }
     if (outcome.result === "rolled-back") {
       // The session stays open (cutover can be retried, or aborted): its jobs stay held.
       this.#deps.holdJobs(`patch session ${session.id} is open (during_patching: hold)`);
