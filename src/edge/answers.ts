@@ -29,6 +29,8 @@ export const ANSWER = {
   headTooLarge: "HEAD_TOO_LARGE",
   /** 405: `CONNECT` (the edge is a reverse proxy, not a tunnel to anywhere). */
   methodNotAllowed: "METHOD_NOT_ALLOWED",
+  /** 417: an `Expect` other than `100-continue`. */
+  expectationFailed: "EXPECTATION_FAILED",
 } as const;
 
 export interface Answer {
@@ -48,6 +50,7 @@ const REASONS: Record<number, string> = {
   405: "Method Not Allowed",
   408: "Request Timeout",
   413: "Content Too Large",
+  417: "Expectation Failed",
   431: "Request Header Fields Too Large",
   502: "Bad Gateway",
   503: "Service Unavailable",

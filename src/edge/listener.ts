@@ -22,11 +22,11 @@ import { AccessRecord, accessLine, recordOf, type RecordHost } from "./access-re
 import { ANSWER, answer, answerSocket, type Answer } from "./answers.js";
 import { LeanConnection, Phase, type LeanHost } from "./downstream/lean-connection.js";
 import { EdgeRequest, EdgeResponse, NodeDownstream } from "./downstream/node-downstream.js";
-import { guardNodeServer } from "./downstream/node-guards.js";
+import { GUARDED_SERVER_OPTIONS, guardNodeServer, missingHost } from "./downstream/node-guards.js";
 import { EdgeListenError } from "./errors.js";
 import { Exchange, type ExchangeHost } from "./exchange.js";
 import { ConnectionBudget, ConnectionLimits, type ListenerCaps, type RefusalCounts } from "./limits.js";
-import { RouteMatcher } from "./match.js";
+import { hostField, RouteMatcher } from "./match.js";
 import type { EdgeRoute } from "./route.js";
 import type { RoutingTable } from "./routing-table.js";
 import { openTunnel, type TunnelHost } from "./tunnel.js";
@@ -55,15 +55,6 @@ export interface ListenerStats {
   refused: RefusalCounts;
   /** Request heads not complete within the head timeout (answered `408`), since the start. */
   headTimeouts: number;
-}
-
-/** The Host header of a request, from its raw headers (no header object is built). */
-function hostHeader(raw: readonly string[]): string | undefined {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 4 && name.toLowerCase() === "host") return raw[i + 1];
-  }
-  return undefined;
 }
 
 type ConnectionListener = (socket: net.Socket) => void;
@@ -113,11 +104,12 @@ export class EdgeListener implements ExchangeHost, RecordHost, TunnelHost, LeanH
         headersTimeout: options.headersTimeoutMs,
         // Node checks its timeouts every 30 s by default: too coarse for a 10 s head timeout.
         connectionsCheckingInterval: Math.min(SWEEP_MS, options.headersTimeoutMs),
+        ...GUARDED_SERVER_OPTIONS,
       },
       (req, res) => this.#onRequest(req, res),
     );
     this.server.keepAliveTimeout = options.keepAliveTimeoutMs;
-    guardNodeServer(this.server); // JSON 400/431 for what llhttp refuses, 405 for CONNECT, 100-continue
+    guardNodeServer(this.server); // JSON 400/413/431 for what llhttp refuses, 405 CONNECT, 417, 100-continue
     this.server.on("upgrade", (req: IncomingMessage, socket: net.Socket, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );
@@ -185,7 +177,7 @@ export class EdgeListener implements ExchangeHost, RecordHost, TunnelHost, LeanH
 
   // LeanHost
   request(conn: LeanConnection): void {
-    const route = this.matcher.match(hostHeader(conn.rawHeaders), conn.url);
+    const route = this.matcher.match(hostField(conn.rawHeaders), conn.url);
     if (route === undefined) {
       const a = this.#noRoute(conn.method, conn.rawHeaders, conn.url);
       conn.answer(a);
@@ -271,7 +263,8 @@ export class EdgeListener implements ExchangeHost, RecordHost, TunnelHost, LeanH
   }
 
   #onRequest(req: EdgeRequest, res: EdgeResponse): void {
-    const route = this.matcher.match(hostHeader(req.rawHeaders), req.url ?? "/");
+    if (this.#hostless(req, (a) => answer(res, a))) return;
+    const route = this.matcher.match(hostField(req.rawHeaders), req.url ?? "/");
     if (route === undefined) {
       const a = this.#noRoute(req.method ?? "GET", req.rawHeaders, req.url ?? "/");
       answer(res, { ...a, ...(this.closing ? { close: true } : {}) });
@@ -294,6 +287,15 @@ export class EdgeListener implements ExchangeHost, RecordHost, TunnelHost, LeanH
     ex.start();
   }
 
+  /** Answers an HTTP/1.1 request without Host with `400` (node's own check is off: node-guards). */
+  #hostless(req: IncomingMessage, send: (a: Answer) => void): boolean {
+    const a = missingHost(req);
+    if (a === null) return false;
+    send(a);
+    this.#logAnswer(req.method ?? "GET", req.url ?? "/", req.socket.remoteAddress, a);
+    return true;
+  }
+
   /** An answer the listener gave itself (no exchange): one access log line. */
   #logAnswer(method: string | null, url: string | null, client: string | undefined, a: Answer): void {
     this.#log?.write(
@@ -314,7 +316,8 @@ export class EdgeListener implements ExchangeHost, RecordHost, TunnelHost, LeanH
   }
 
   #onUpgrade(req: IncomingMessage, socket: net.Socket, head: Buffer): void {
-    const route = this.matcher.match(hostHeader(req.rawHeaders), req.url ?? "/");
+    if (this.#hostless(req, (a) => answerSocket(socket, a))) return;
+    const route = this.matcher.match(hostField(req.rawHeaders), req.url ?? "/");
     if (route === undefined || this.closing) {
       answerSocket(
         socket,
@@ -328,7 +331,7 @@ export class EdgeListener implements ExchangeHost, RecordHost, TunnelHost, LeanH
   }
 
   #noRoute(method: string, raw: readonly string[], url: string): Answer {
-    const host = hostHeader(raw) ?? "";
+    const host = hostField(raw) ?? "";
     return {
       status: 404,
       code: ANSWER.noRoute,

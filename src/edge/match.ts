@@ -15,6 +15,15 @@ export interface Matchable {
   readonly path: string;
 }
 
+/** The (first) Host field of a request, from its raw headers (no header object is built). */
+export function hostField(raw: readonly string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === "host") return raw[i + 1];
+  }
+  return undefined;
+}
+
 /** The host of a Host header value: lower case, without port or IPv6 brackets, without a trailing dot. */
 export function hostOf(header: string): string {
   let h = header.toLowerCase();

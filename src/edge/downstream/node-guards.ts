@@ -6,6 +6,10 @@
  *   or invalid framing, a bad request line — gets `400 BAD_REQUEST` as JSON, at once (`431
  *   HEAD_TOO_LARGE` for a head over 16 KiB, `408 REQUEST_TIMEOUT` for node's own head timeout),
  *   and the connection closes;
+ * - an HTTP/1.1 request without Host gets `400 BAD_REQUEST` as JSON (RFC 9112 §3.2; node's own
+ *   check, `requireHostHeader`, answers an empty 400 and misses upgrade requests — the listener
+ *   asks `missingHost` instead);
+ * - an `Expect` other than `100-continue` gets `417 EXPECTATION_FAILED` (node's would be an empty 417);
  * - `CONNECT` gets `405 METHOD_NOT_ALLOWED` (a reverse proxy opens no tunnels to anywhere);
  * - `Expect: 100-continue` is served like any request: its exchange sends `100 Continue` once it
  *   accepted the request — never when its Content-Length is already over `max_body` (node would
@@ -14,14 +18,31 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import type net from "node:net";
-import { ANSWER, answerSocket, type Answer } from "../answers.js";
+import { ANSWER, answer, answerSocket, type Answer } from "../answers.js";
 import type { EdgeRequest, EdgeResponse } from "./node-downstream.js";
 
 /** Installs the guards on the listener's node server. */
 export function guardNodeServer(server: http.Server<typeof EdgeRequest, typeof EdgeResponse>): void {
+  server.prependListener("request", onRequest);
   server.on("clientError", onClientError);
   server.on("connect", onConnect);
   server.on("checkContinue", onCheckContinue);
+  server.on("checkExpectation", onCheckExpectation);
+}
+
+/** Node's HTTP server options the guards need: the Host check is the listener's (`missingHost`). */
+export const GUARDED_SERVER_OPTIONS = { requireHostHeader: false } as const;
+
+/** `400 BAD_REQUEST` for an HTTP/1.1 request without Host (RFC 9112 §3.2), or null. */
+export function missingHost(req: http.IncomingMessage): Answer | null {
+  if (req.httpVersionMajor !== 1 || req.httpVersionMinor !== 1 || req.headers.host !== undefined) return null;
+  return {
+    status: 400,
+    code: ANSWER.badRequest,
+    message: "an HTTP/1.1 request must have a Host field (RFC 9112 §3.2)",
+    details: {},
+    close: true,
+  };
 }
 
 /** What node's parser reported, as the client's answer. */
@@ -31,6 +52,14 @@ export function clientErrorAnswer(err: NodeJS.ErrnoException & { reason?: string
       status: 431,
       code: ANSWER.headTooLarge,
       message: "the request head is larger than 16384 bytes",
+      details: {},
+      close: true,
+    };
+  if (err.code === "HPE_CHUNK_EXTENSIONS_OVERFLOW")
+    return {
+      status: 413,
+      code: ANSWER.bodyTooLarge,
+      message: "the request's chunk extensions are too large",
       details: {},
       close: true,
     };
@@ -51,14 +80,43 @@ export function clientErrorAnswer(err: NodeJS.ErrnoException & { reason?: string
   };
 }
 
+/** A socket node's server serves: its latest response, and whether the edge already refused. */
+type ServedSocket = net.Socket & { edgeLast?: http.ServerResponse; edgeRefused?: boolean };
+
 function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  const s = socket as net.Socket & { _httpMessage?: http.ServerResponse | null };
-  const busy = s._httpMessage?.headersSent === true;
-  if (err.code === "ECONNRESET" || err.code === "EPIPE" || !s.writable || busy) {
+  const s = socket as ServedSocket;
+  if (err.code === "ECONNRESET" || err.code === "EPIPE" || !s.writable) {
     s.destroy();
     return;
   }
-  answerSocket(s, clientErrorAnswer(err));
+  if (s.edgeRefused === true) return; // the parser stays failed: later bytes report again
+  s.edgeRefused = true;
+  const a = clientErrorAnswer(err);
+  const last = s.edgeLast;
+  if (last === undefined || last.writableFinished) {
+    answerSocket(s, a);
+    return;
+  }
+  if (!last.req.complete) {
+    // The bad bytes are in the body of the latest request: the refusal is its answer, written in
+    // its turn after the answers before it (node queues a pipelined request's response).
+    if (last.headersSent) s.destroy();
+    else answer(last, a);
+    return;
+  }
+  // A pipelined bad request behind complete ones still being answered: their answers first, then
+  // the refusal (answering now would give an earlier request the refusal, or cut its response).
+  last.once("finish", () => {
+    if (s.writable) answerSocket(s, a);
+  });
+  last.once("close", () => {
+    if (!last.writableFinished) s.destroy();
+  });
+}
+
+/** Remembers each socket's latest response (node answers pipelined requests in order). */
+function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  (req.socket as ServedSocket).edgeLast = res;
 }
 
 function onConnect(req: http.IncomingMessage, socket: Duplex): void {
@@ -74,4 +132,15 @@ function onConnect(req: http.IncomingMessage, socket: Duplex): void {
 function onCheckContinue(this: http.Server, req: http.IncomingMessage, res: http.ServerResponse): void {
   (req as EdgeRequest).expectContinue = true;
   this.emit("request", req, res);
+}
+
+function onCheckExpectation(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const expect = String(req.headers.expect).slice(0, 100);
+  answer(res, {
+    status: 417,
+    code: ANSWER.expectationFailed,
+    message: `Expect \`${expect}\` is not supported: the edge only knows 100-continue`,
+    details: { expect },
+    close: true,
+  });
 }

@@ -14,8 +14,6 @@ export interface CorpusEntry {
   name: string;
   bytes: string;
   status?: number;
-  /** The answer is not the edge's JSON. */
-  plain?: boolean;
 }
 
 export const REQUEST_CORPUS: CorpusEntry[] = [
@@ -200,8 +198,18 @@ export const REQUEST_CORPUS: CorpusEntry[] = [
   { name: "double space in the request line", bytes: `GET  / HTTP/1.1\r\n${H}\r\n` },
   { name: "HTTP/1.2", bytes: `GET / HTTP/1.2\r\n${H}\r\n` },
   { name: "lower-case method", bytes: `get / HTTP/1.1\r\n${H}\r\n`, status: 400 },
-  // Answered by node itself (its requireHostHeader), not as JSON.
-  { name: "HTTP/1.1 without Host", bytes: `GET / HTTP/1.1\r\n\r\n`, status: 400, plain: true },
+  { name: "HTTP/1.1 without Host", bytes: `GET / HTTP/1.1\r\n\r\n`, status: 400 },
+  {
+    name: "HTTP/1.1 upgrade without Host",
+    bytes: `GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`,
+    status: 400,
+  },
+  { name: "HTTP/1.0 without Host (allowed)", bytes: `GET / HTTP/1.0\r\n\r\n`, status: 200 },
+  {
+    name: "Expect other than 100-continue",
+    bytes: `POST / HTTP/1.1\r\n${H}Expect: 200-ok\r\nContent-Length: 5\r\n\r\nhello`,
+    status: 417,
+  },
   {
     name: "pipelined pair",
     bytes: `GET /1 HTTP/1.1\r\n${H}\r\nGET /2 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`,
