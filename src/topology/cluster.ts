@@ -23,5 +23,6 @@ export function compileCluster(c: NonNullable<TopologyInput["cluster"]>, node: s
     allowedMisses: c.allowed_misses ?? CLUSTER_DEFAULTS.allowedMisses,
     leaseMs: c.lease ?? CLUSTER_DEFAULTS.leaseMs,
     maxUnavailable: c.max_unavailable ?? CLUSTER_DEFAULTS.maxUnavailable,
+    ...(c.nodes ? { nodes: c.nodes } : {}),
   };
 }

@@ -261,6 +261,8 @@ export interface CompiledCluster {
   leaseMs: number;
   /** Nodes a rolling cluster operation takes at once. @default 1 */
   maxUnavailable: number;
+  /** The declared members (`cluster.nodes`): `placement` lists name only these. Absent: not declared. */
+  nodes?: string[];
 }
 
 /** `patching:` compiled: where the editions live and how a patch cycle syncs them. */

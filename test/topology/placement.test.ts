@@ -64,6 +64,7 @@ cluster:
       ["spread", 3, { nodes: "any", perNode: false, maxPerNode: 3, singleton: false }],
     ]);
     expect(t.warnings).toBeUndefined();
+    expect(t.cluster?.nodes).toEqual(["n1", "n2", "n3"]);
   });
 
   it("without `cluster:` no component has a placement", () => {
@@ -287,6 +288,7 @@ components:
 cluster: { heartbeat: 1s }
 `);
     expect(t.components[0]?.placement?.nodes).toEqual(["n7", "db1.lan", "node_9"]);
+    expect(t.cluster).not.toHaveProperty("nodes");
   });
 });
 
