@@ -109,7 +109,10 @@ export class EdgeListener implements ExchangeHost, RecordHost, TunnelHost, LeanH
       (req, res) => this.#onRequest(req, res),
     );
     this.server.keepAliveTimeout = options.keepAliveTimeoutMs;
-    guardNodeServer(this.server); // JSON 400/413/431 for what llhttp refuses, 405 CONNECT, 417, 100-continue
+    // JSON 400/413/431 for what llhttp refuses, 405 CONNECT, 417, 100-continue; each in the access log.
+    guardNodeServer(this.server, (a, socket, req) =>
+      this.#logAnswer(req?.method ?? null, req?.url ?? null, socket.remoteAddress, a),
+    );
     this.server.on("upgrade", (req: IncomingMessage, socket: net.Socket, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );

@@ -75,6 +75,33 @@ describe("access log", () => {
     expect(got[5]).toMatchObject({ path: "/api/old", status: 200, replica: "web/0", out: 11 });
   });
 
+  it("logs the refusals node's server answers: malformed heads, no Host, CONNECT, Expect", async () => {
+    const { file, log } = await openLog();
+    const { port } = await startEdge([route()], undefined, undefined, { accessLog: log });
+    for (const text of [
+      "GET / HTTP/1.1\nHost: a\n\n",
+      "GET /nohost HTTP/1.1\r\n\r\n",
+      "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",
+      "POST /e HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\n",
+    ]) {
+      const raw = net.connect(port, "127.0.0.1", () => raw.write(text));
+      await new Promise((r) => raw.on("close", r).resume());
+    }
+    await log.flush();
+    expect(lines(file)).toEqual([
+      expect.objectContaining({
+        method: null,
+        path: null,
+        status: 400,
+        code: "BAD_REQUEST",
+        client: "127.0.0.1",
+      }),
+      expect.objectContaining({ method: "GET", path: "/nohost", status: 400, code: "BAD_REQUEST" }),
+      expect.objectContaining({ method: "CONNECT", path: "a:443", status: 405, code: "METHOD_NOT_ALLOWED" }),
+      expect.objectContaining({ method: "POST", path: "/e", status: 417, code: "EXPECTATION_FAILED" }),
+    ]);
+  });
+
   it("logs a head that timed out (408) and a client that left before its answer", async () => {
     const { file, log } = await openLog();
     const up = await upstream((_req, res) => setTimeout(() => res.end("late"), 300));

@@ -21,13 +21,26 @@ import type net from "node:net";
 import { ANSWER, answer, answerSocket, type Answer } from "../answers.js";
 import type { EdgeRequest, EdgeResponse } from "./node-downstream.js";
 
+/** Told of each refusal the guards answer (for the access log): the request's method and target when known. */
+export type RefusalListener = (a: Answer, socket: net.Socket, req: http.IncomingMessage | null) => void;
+
 /** Installs the guards on the listener's node server. */
-export function guardNodeServer(server: http.Server<typeof EdgeRequest, typeof EdgeResponse>): void {
+export function guardNodeServer(
+  server: http.Server<typeof EdgeRequest, typeof EdgeResponse>,
+  refused: RefusalListener,
+): void {
   server.prependListener("request", onRequest);
-  server.on("clientError", onClientError);
-  server.on("connect", onConnect);
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const a = onClientError(err, socket);
+    if (a !== null) refused(a, socket as net.Socket, null);
+  });
+  server.on("connect", (req: http.IncomingMessage, socket: Duplex) =>
+    refused(onConnect(req, socket), socket as net.Socket, req),
+  );
   server.on("checkContinue", onCheckContinue);
-  server.on("checkExpectation", onCheckExpectation);
+  server.on("checkExpectation", (req: http.IncomingMessage, res: http.ServerResponse) =>
+    refused(onCheckExpectation(req, res), req.socket, req),
+  );
 }
 
 /** Node's HTTP server options the guards need: the Host check is the listener's (`missingHost`). */
@@ -83,26 +96,27 @@ export function clientErrorAnswer(err: NodeJS.ErrnoException & { reason?: string
 /** A socket node's server serves: its latest response, and whether the edge already refused. */
 type ServedSocket = net.Socket & { edgeLast?: http.ServerResponse; edgeRefused?: boolean };
 
-function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+/** Answers what node's parser reported; returns the answer (null: the connection was just closed). */
+function onClientError(err: NodeJS.ErrnoException, socket: Duplex): Answer | null {
   const s = socket as ServedSocket;
   if (err.code === "ECONNRESET" || err.code === "EPIPE" || !s.writable) {
     s.destroy();
-    return;
+    return null;
   }
-  if (s.edgeRefused === true) return; // the parser stays failed: later bytes report again
+  if (s.edgeRefused === true) return null; // the parser stays failed: later bytes report again
   s.edgeRefused = true;
   const a = clientErrorAnswer(err);
   const last = s.edgeLast;
   if (last === undefined || last.writableFinished) {
     answerSocket(s, a);
-    return;
+    return a;
   }
   if (!last.req.complete) {
     // The bad bytes are in the body of the latest request: the refusal is its answer, written in
     // its turn after the answers before it (node queues a pipelined request's response).
     if (last.headersSent) s.destroy();
     else answer(last, a);
-    return;
+    return a;
   }
   // A pipelined bad request behind complete ones still being answered: their answers first, then
   // the refusal (answering now would give an earlier request the refusal, or cut its response).
@@ -112,6 +126,7 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   last.once("close", () => {
     if (!last.writableFinished) s.destroy();
   });
+  return a;
 }
 
 /** Remembers each socket's latest response (node answers pipelined requests in order). */
@@ -119,14 +134,16 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
   (req.socket as ServedSocket).edgeLast = res;
 }
 
-function onConnect(req: http.IncomingMessage, socket: Duplex): void {
-  answerSocket(socket as net.Socket, {
+function onConnect(req: http.IncomingMessage, socket: Duplex): Answer {
+  const a: Answer = {
     status: 405,
     code: ANSWER.methodNotAllowed,
     message: `CONNECT ${String(req.url).slice(0, 100)} refused: the edge is a reverse proxy and opens no tunnels`,
     details: { method: "CONNECT" },
     close: true,
-  });
+  };
+  answerSocket(socket as net.Socket, a);
+  return a;
 }
 
 function onCheckContinue(this: http.Server, req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -134,13 +151,15 @@ function onCheckContinue(this: http.Server, req: http.IncomingMessage, res: http
   this.emit("request", req, res);
 }
 
-function onCheckExpectation(req: http.IncomingMessage, res: http.ServerResponse): void {
+function onCheckExpectation(req: http.IncomingMessage, res: http.ServerResponse): Answer {
   const expect = String(req.headers.expect).slice(0, 100);
-  answer(res, {
+  const a: Answer = {
     status: 417,
     code: ANSWER.expectationFailed,
     message: `Expect \`${expect}\` is not supported: the edge only knows 100-continue`,
     details: { expect },
     close: true,
-  });
+  };
+  answer(res, a);
+  return a;
 }
