@@ -43,7 +43,7 @@ import { spawnDaemon, takeHandover } from "./spawn-daemon.js";
 import { log, rotateDaemonLog } from "./log.js";
 import { statusOf } from "./status.js";
 import { verify } from "./verify.js";
-import { DaemonPatching } from "./patch-wiring.js";
+import { DaemonPatching, downRefusal } from "./patch-wiring.js";
 import type { DaemonEdge } from "./edge-wiring.js";
 import { assemble, type RecoverySummary } from "./assemble.js";
 
@@ -157,6 +157,7 @@ export class Daemon {
         bus,
         instance: record.instance,
         queue: daemon.queue,
+        downAsked: () => daemon.#down !== undefined,
       });
       try {
         await edge?.listen(handover.listeners);
@@ -322,6 +323,8 @@ export class Daemon {
         .map((b) => `\`${describeTicket(b)}\` (${b.id}, ${running.has(b.id) ? "running" : "queued"})`)
         .join(", ");
       message = `${what} waits for ${behind} to finish: operations on the same component run one at a time, in the order asked`;
+    } else if (notice.type === "withdrawn") {
+      message = `${what} is withdrawn: ${notice.reason}`;
     } else {
       const by = `\`${describeTicket(notice.by)}\` (${notice.by.id})`;
       message = `${what} is superseded by ${by}, asked later: it will not run, and answers with the outcome of ${notice.by.id}`;
@@ -415,6 +418,9 @@ export class Daemon {
   down(resumed?: OperationLog): Promise<OperationResult> {
     this.#down ??= (async () => {
       this.#state = "stopping";
+      // A cutover still waiting its turn cannot run after `down`: refused now, nothing changed. One
+      // running finishes first (`down` waits its turn), and its answer is out before the socket closes.
+      this.queue.withdraw((t) => t.kind === "cutover", downRefusal);
       this.jobs.stopSchedules();
       const runs = this.jobs.running();
       if (runs.length > 0) log("info", `orderly shutdown: cancelling ${runs.length} job run(s)`);
@@ -439,6 +445,7 @@ export class Daemon {
         () => this.supervisor.execute(op),
       );
       await op.finish(result.ok);
+      await this.patching?.idle();
       // Nothing survives `down`: whatever still carries this home's marker is stopped too.
       const { groups } = await sweepOrphans(
         this.supervisor.topology,

@@ -43,6 +43,18 @@ export interface PatchingParts {
   instance: number;
   /** A cutover waits its turn after the operations asked before it on its components. */
   queue: OperationQueue;
+  /** True once `down` was asked: a cutover not yet queued is refused (`downRefusal`). */
+  downAsked: () => boolean;
+}
+
+/**
+ * What a cutover not yet running hears when `down` is asked: `down` stops everything, so the
+ * cutover cannot run after it; it is refused with nothing changed (its session stays open).
+ */
+export function downRefusal(): IllegalStateError {
+  return new IllegalStateError(
+    "`steward down` was asked while this cutover waited its turn: the cutover did not run and nothing was changed; after `steward up`, run `steward patch cutover` again",
+  );
 }
 
 export class DaemonPatching {
@@ -52,6 +64,8 @@ export class DaemonPatching {
   /** One phase at a time (the API claims it once a phase's input is checked). */
   readonly lock = new PhaseLock();
   #parts!: PatchingParts;
+  /** The cutover in progress, until its end is recorded (settled either way). */
+  #inFlight: Promise<unknown> = Promise.resolve();
 
   private constructor(topology: CompiledTopology, parts: PatchingParts) {
     this.#parts = parts;
@@ -63,7 +77,11 @@ export class DaemonPatching {
       holdJobs: (why) => this.#holdJobs(why),
       releaseJobs: () => parts.jobs.release(),
       surge: (c) => parts.edge?.surge(c) ?? false,
-      cutover: (session, plan, opts, settle) => this.#cutover(session, plan, opts, settle),
+      cutover: (session, plan, opts, settle) => {
+        const run = this.#cutover(session, plan, opts, settle);
+        this.#inFlight = run.catch(() => undefined);
+        return run;
+      },
       progress: (phase, message) => this.#progress(phase, message),
     });
   }
@@ -105,6 +123,11 @@ export class DaemonPatching {
     if (open?.kind === "cycle" && open.phases.prepare?.state === "done")
       patching.#holdJobs(`patch session ${open.id} is open (during_patching: hold)`);
     return patching;
+  }
+
+  /** Resolves once no cutover is in progress and the last one's end is recorded (for `down`). */
+  async idle(): Promise<void> {
+    await this.#inFlight;
   }
 
   /** The newest session, for `status`. */
@@ -188,6 +211,8 @@ export class DaemonPatching {
         targets,
         components: new Set(plan.components.map((c) => c.name)),
       };
+      // Checked in the same turn as it queues: once `down` is asked, it withdraws queued cutovers.
+      if (this.#parts.downAsked()) throw downRefusal();
       ({ value: outcome } = await this.#parts.queue.submit(ticket, () =>
         runCutover(op, plan, this.#cutoverDeps(session, opts), { noRestart: opts.noRestart ?? false }),
       ));

@@ -26,7 +26,8 @@ export interface QueueTicket {
 /** What the queue decided for an operation, as it decides it. */
 export type QueueNotice =
   | { type: "waiting"; ticket: QueueTicket; behind: QueueTicket[] }
-  | { type: "superseded"; ticket: QueueTicket; by: QueueTicket };
+  | { type: "superseded"; ticket: QueueTicket; by: QueueTicket }
+  | { type: "withdrawn"; ticket: QueueTicket; reason: string };
 
 /** An operation's answer: its own outcome, or (superseded) the outcome of the one that replaced it. */
 export interface QueueOutcome<T> {
@@ -53,6 +54,8 @@ interface Entry {
   ticket: QueueTicket;
   running: boolean;
   supersededBy?: QueueTicket;
+  /** Taken out of the queue before its turn (`withdraw`): it never runs. */
+  withdrawn?: boolean;
   /** Resolves once the entry is out of the way of later ones (it ran, or was superseded). */
   settled: Deferred<void>;
   /** Its outcome, or that of the entry that superseded it. */
@@ -101,7 +104,7 @@ export class OperationQueue {
 
   async #turn<T>(entry: Entry, ahead: Entry[], run: () => Promise<T>): Promise<void> {
     await Promise.all(ahead.map((e) => e.settled.promise));
-    if (entry.supersededBy) return;
+    if (entry.supersededBy || entry.withdrawn) return;
     entry.running = true;
     try {
       entry.final.resolve(await run());
@@ -111,6 +114,24 @@ export class OperationQueue {
       this.#remove(entry);
       entry.settled.resolve();
     }
+  }
+
+  /**
+   * Take out every queued (not running) entry `match` selects: it never runs, and its caller gets
+   * `refusal` (an operation that a later one makes impossible rather than moot, such as a cutover
+   * queued when `down` is asked). Returns the tickets taken out.
+   */
+  withdraw(match: (ticket: QueueTicket) => boolean, refusal: () => Error): QueueTicket[] {
+    const out = this.#entries.filter((e) => !e.running && match(e.ticket));
+    for (const entry of out) {
+      this.#remove(entry);
+      entry.withdrawn = true;
+      const error = refusal();
+      entry.final.reject(error);
+      entry.settled.resolve();
+      this.#notice({ type: "withdrawn", ticket: entry.ticket, reason: error.message });
+    }
+    return out.map((e) => e.ticket);
   }
 
   #remove(entry: Entry): void {
