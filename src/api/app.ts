@@ -11,6 +11,7 @@ import type { OperationResult } from "../lifecycle/supervisor.js";
 import type { StatusDocument } from "../daemon/status.js";
 import { jobRoutes, type JobsControl } from "./jobs.js";
 import { patchRoutes, type PatchControl } from "./patch.js";
+import { clusterRoutes, type ClusterControl } from "./cluster.js";
 import { ndjsonStream } from "./ndjson.js";
 import { bodyLimitMiddleware, checkWhole, DURATION_MS } from "./limits.js";
 import type { PhaseResult } from "../patching/cycle.js";
@@ -21,7 +22,8 @@ export type OperationName =
   "up" | "start" | "stop" | "restart" | "down" | "maintenance-on" | "maintenance-off";
 
 /** What the API needs from the daemon. */
-export interface DaemonControl extends Omit<JobsControl, "admit">, Omit<PatchControl, "admit"> {
+export interface DaemonControl
+  extends Omit<JobsControl, "admit">, Omit<PatchControl, "admit">, ClusterControl {
   bus: EventBus;
   /** Throws when the daemon cannot take a mutating call now (`RecoveringError`: 503 + Retry-After). */
   admit(operation: OperationName | "run" | "patch"): void;
@@ -113,6 +115,7 @@ export function createApp(daemon: DaemonControl): Hono {
 
   jobRoutes(app, daemon);
   patchRoutes(app, daemon);
+  clusterRoutes(app, daemon);
 
   app.get("/v1/verify", async (c) => c.json(await daemon.verify()));
 

@@ -24,6 +24,7 @@ import type { VerifyReport } from "../daemon/verify.js";
 import { showLogs } from "./logs.js";
 import { ProgressPrinter, renderStatus } from "./render.js";
 import { registerPatch } from "./patch.js";
+import { registerCluster } from "./cluster.js";
 import { durationOption, MAX_LOG_LINES, wholeOption } from "./options.js";
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -166,16 +167,20 @@ async function operation(
   process.exitCode = 1;
 }
 
-sub("up", "start the daemon if needed, then start every component in dependency order").action(
-  async (_o, cmd: Command) => {
+sub("up", "start the daemon if needed, then start every component in dependency order")
+  .option(
+    "--node <name>",
+    "in a cluster: this node's name (sets STEWARD_NODE; default cluster.node, else the hostname)",
+  )
+  .action(async (opts: { node?: string }, cmd: Command) => {
+    if (opts.node !== undefined) process.env.STEWARD_NODE = opts.node; // the daemon inherits it
     // `up` validates the file even when a daemon runs: an edit with a typo is reported, not ignored.
     const t = await topologyOf(cmd);
     writeCompiled(t, compileKey(t.file)); // the daemon it may start reads this instead of compiling again
     const { started, pid } = await ensureDaemon(socketOf(t), t.home, t.file);
     if (started) out(`daemon started (pid ${pid}); log: ${resolve(t.home, "logs", "daemon.log")}`);
     await operation(t, "up", [], "ready");
-  },
-);
+  });
 
 for (const [name, verb, description] of [
   ["start", "ready", "start components (and what they depend on); none named = all"],
@@ -194,19 +199,22 @@ for (const [name, verb, description] of [
     });
 }
 
-sub("down", "stop everything in reverse dependency order, then the daemon exits").action(
-  async (_o, cmd: Command) => {
-    const t = await homeOf(cmd);
-    const before = runningDaemon(t.home);
-    await operation(t, "down", [], "stopped");
-    // "daemon stopped" is printed once it is true: the daemon exits just after its last answer.
-    const pid = runningDaemon(t.home) ?? before;
-    const deadline = Date.now() + 10_000;
-    while (pid !== undefined && isAlive(pid) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
-    out("daemon stopped");
-  },
+sub("down", "stop everything in reverse dependency order, then the daemon exits").action((_o, cmd: Command) =>
+  down(cmd),
 );
+
+/** `steward down` (and `steward cluster leave --drain`). */
+async function down(cmd: Command): Promise<void> {
+  const t = await homeOf(cmd);
+  const before = runningDaemon(t.home);
+  await operation(t, "down", [], "stopped");
+  // "daemon stopped" is printed once it is true: the daemon exits just after its last answer.
+  const pid = runningDaemon(t.home) ?? before;
+  const deadline = Date.now() + 10_000;
+  while (pid !== undefined && isAlive(pid) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
+  out("daemon stopped");
+}
 
 sub("run", "run a job now and print its output; exits 0 when it succeeded")
   .argument("<job>", "job name")
@@ -253,6 +261,7 @@ maintenance
   .action(async (_o, cmd: Command) => operation(await homeOf(cmd), "maintenance/off", [], "back"));
 
 registerPatch(program, { out, homeOf, topologyOf });
+registerCluster(program, { out, homeOf, down });
 
 sub("verify", "check that what should run runs and what should be stopped or offline is; exit 1 otherwise")
   .option("--json", "print the report as JSON")

@@ -7,8 +7,9 @@ import type { StatusDocument } from "../daemon/status.js";
 import { formatMs } from "../process/duration.js";
 import type { OperationResult } from "../lifecycle/supervisor.js";
 import type { PhaseResult } from "../patching/cycle.js";
+import type { MembershipStatus } from "../cluster/types.js";
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows
     .map((r) =>
@@ -68,8 +69,22 @@ export function renderStatus(s: StatusDocument, now = Date.now()): string {
           ` · next: steward patch ${p.next}`,
       ]
     : [];
-  const tail = [...routes, ...patching];
+  const tail = [...routes, ...patching, ...(s.cluster ? [clusterLine(s.cluster)] : [])];
   return `${head}${took}\n${table(rows)}${tail.length > 0 ? `\n${tail.join("\n")}` : ""}`;
+}
+
+/** `steward status` on a cluster node: one line about the cluster. */
+export function clusterLine(c: MembershipStatus): string {
+  const counts = Object.entries(c.nodes)
+    .filter(([, n]) => n > 0)
+    .map(([state, n]) => `${n} ${state}`)
+    .join(", ");
+  const role = c.primary
+    ? `primary (epoch ${c.epoch})`
+    : c.leaseHolder
+      ? `primary is ${c.leaseHolder} (epoch ${c.epoch})`
+      : "no primary";
+  return `cluster: node ${c.node} (${c.advertise}) · store ${c.link} · ${role} · nodes: ${counts || "none seen"}`;
 }
 
 /** Prints progress lines as they arrive; remembers the result. */

@@ -46,6 +46,7 @@ import { verify } from "./verify.js";
 import { DaemonPatching, downRefusal } from "./patch-wiring.js";
 import type { DaemonEdge } from "./edge-wiring.js";
 import { assemble, type RecoverySummary } from "./assemble.js";
+import { joinCluster, withCluster, type DaemonCluster } from "./cluster-wiring.js";
 
 /** How often replica logs are checked for rotation. */
 const ROTATE_EVERY_MS = 10_000;
@@ -84,6 +85,8 @@ export class Daemon {
   patching: DaemonPatching | undefined;
   /** The edge, when the topology has routes. */
   #edge: DaemonEdge | undefined;
+  /** Membership of the cluster, when the topology has `cluster:`. */
+  #cluster: DaemonCluster | undefined;
   readonly bus: EventBus;
   readonly #store: StateStore;
   readonly #writer: StateWriter;
@@ -131,14 +134,18 @@ export class Daemon {
     // Started by a handing-over daemon: it holds the lock until it has finished its in-flight requests.
     if (handover.from !== undefined) await waitExit(handover.from, HANDOVER_WAIT_MS);
     const lock = await acquireLock(topology.home, handover.from !== undefined ? { waitMs: 2_000 } : {});
+    let cluster: DaemonCluster | undefined;
     try {
-      const store = await openStore(topology.store);
+      cluster = await joinCluster(topology, log); // before the store: a refused name touches nothing
+      const store = await openStore(topology.store, cluster?.storeOptions);
       const parts = await assemble(topology, store);
       const { record, takingOver, desired, records, bus, writer, edge, supervisor, jobs, interrupted } =
         parts;
       const daemon = new Daemon(supervisor, bus, store, writer, lock, record, interrupted);
       daemon.jobs = jobs;
       daemon.#edge = edge;
+      daemon.#cluster = cluster;
+      if (cluster) cluster.membership.instance = record.instance;
       daemon.maintenance = new Maintenance({
         supervisor,
         jobs,
@@ -181,6 +188,7 @@ export class Daemon {
       }
       return daemon;
     } catch (err) {
+      await cluster?.close();
       lock.release();
       throw err;
     }
@@ -203,16 +211,20 @@ export class Daemon {
       store: this.#store,
       patching: this.patching,
       handover: () => this.handover(),
+      cluster: this.#cluster,
       status: () =>
-        statusOf(
-          this.supervisor,
-          this.#digest,
-          this.#record,
-          this.#state,
-          this.#store.location,
-          this.#recovery,
-          this.#edge?.snapshot(),
-          this.patching?.summary(),
+        withCluster(
+          statusOf(
+            this.supervisor,
+            this.#digest,
+            this.#record,
+            this.#state,
+            this.#store.location,
+            this.#recovery,
+            this.#edge?.snapshot(),
+            this.patching?.summary(),
+          ),
+          this.#cluster,
         ),
       topologyDigest: this.#digest,
       topologyFile: this.supervisor.topology.file,
@@ -458,6 +470,9 @@ export class Daemon {
       await this.#store.clearVolatile();
       this.#record = { ...this.#record, state: "stopped", updatedAt: Date.now() };
       await this.#store.commit({ daemon: this.#record });
+      await this.#cluster
+        ?.leave()
+        .catch((err: unknown) => log("warn", `cluster: leave failed: ${String(err)}`));
       // Let the `down` response finish streaming before the socket closes.
       setImmediate(() => void this.#close());
       return result;
@@ -555,6 +570,7 @@ export class Daemon {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
     });
+    await this.#cluster?.close();
     await this.#store.close();
     this.#lock.release();
     log("info", "daemon stopped");

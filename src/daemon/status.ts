@@ -6,6 +6,7 @@ import type { Supervisor } from "../lifecycle/supervisor.js";
 import type { DaemonRecord, ExitRecord } from "../store/records.js";
 import type { RecoverySummary } from "./daemon.js";
 import type { ComponentRouting } from "../edge/index.js";
+import type { MembershipStatus } from "../cluster/types.js";
 
 export interface ReplicaStatus {
   index: number;
@@ -43,6 +44,8 @@ export interface StatusDocument {
   routing?: ComponentRouting[];
   /** The newest patch session, when the topology has `patching` and one was seen. */
   patching?: PatchingStatus;
+  /** This node's membership, on a cluster node (`steward status` prints one line of it). */
+  cluster?: MembershipStatus;
 }
 
 export interface PatchingStatus {

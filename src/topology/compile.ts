@@ -33,6 +33,8 @@ export interface CompileContext {
   home: string;
   /** This node's name (`${node}`). @default os.hostname() */
   node?: string;
+  /** `clusterDigest()` of the file as parsed. */
+  clusterDigest?: string;
   /** Raw (interpolated) `patching` and `cluster` sections, kept as written for later issues. */
   raw?: { patching?: Record<string, unknown>; cluster?: Record<string, unknown> };
 }
@@ -64,7 +66,9 @@ export function compileTopology(input: TopologyInput, ctx: CompileContext): Comp
     routes: (input.routes ?? []).map(compileRoute),
     edge: compileEdge(input),
     ...(patching ? { patching } : {}),
-    ...(input.cluster ? { cluster: compileCluster(input.cluster, ctx.node ?? hostname()) } : {}),
+    ...(input.cluster
+      ? { cluster: compileCluster(input.cluster, ctx.node ?? hostname(), ctx.clusterDigest ?? "") }
+      : {}),
   };
 }
 

@@ -19,6 +19,7 @@ import { topologySchema } from "./schema.js";
 import type { CompiledTopology } from "./types.js";
 import { describeValue } from "./values.js";
 import { nodeChecks, resolveNodeName } from "./node-name.js";
+import { clusterDigest } from "./cluster.js";
 import {
   decodeUtf8,
   MAX_ALIAS_COUNT,
@@ -186,6 +187,7 @@ export function parseTopology(source: string, file: string, opts: LoadOptions = 
     file: abs,
     home: expanded.home,
     node,
+    ...((data as { cluster?: unknown }).cluster !== undefined ? { clusterDigest: clusterDigest(data) } : {}),
     raw: {
       ...(raw.patching ? { patching: raw.patching } : {}),
       ...(raw.cluster ? { cluster: raw.cluster } : {}),

@@ -251,6 +251,8 @@ export interface CompiledTopology {
 export interface CompiledCluster {
   /** This node's name; also `${node}` and replicas' `STEWARD_NODE`. */
   node: string;
+  /** What nodes compare to find drift: the file without what is each node's own (topology/cluster). */
+  digest: string;
   /** The address other nodes and edges reach this node's replicas at. @default "127.0.0.1" */
   advertise: string;
   /** @default 1000 */

@@ -47,4 +47,14 @@ describe("cluster.node, --node / STEWARD_NODE and ${node}", () => {
     expect(bad(file("cluster:\n  node: ${X}\n"), { X: "n1" })).toMatch(/cannot use `\$\{\.\.\.\}`/);
     expect(bad(file("cluster:\n  advertise: 'not an address!'\n"), {})).toMatch(/`cluster.advertise`/);
   });
+
+  it("the drift digest ignores what is each node's own, and nothing else", () => {
+    const digest = (cluster: string, extra = "", env: NodeJS.ProcessEnv = {}): string | undefined =>
+      loadTopology(file(cluster, extra), { env }).cluster?.digest;
+    const base = digest("cluster:\n  node: n1\n  advertise: 127.0.0.1\n");
+    expect(digest("cluster:\n  node: n2\n  advertise: 127.0.0.2\n")).toBe(base);
+    expect(digest("cluster:\n  node: n1\n", "", { STEWARD_NODE: "n3" })).toBe(base);
+    expect(digest("cluster:\n  node: n1\n", "\n    replicas: 2")).not.toBe(base);
+    expect(digest("cluster:\n  node: n1\n  lease: 5s\n")).not.toBe(base);
+  });
 });

@@ -292,6 +292,7 @@ describe("loadTopology: a valid topology", () => {
     expect(t.store).toEqual({ kind: "postgres", url: "postgres://steward@db.internal:5432/steward" });
     expect(t.cluster).toEqual({
       node: "n1",
+      digest: expect.stringMatching(/^[0-9a-f]{16}$/),
       advertise: "127.0.0.1",
       heartbeatMs: 2000,
       allowedMisses: 3,

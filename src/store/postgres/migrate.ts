@@ -69,3 +69,21 @@ async function versionsIn(client: pg.ClientBase | pg.Pool): Promise<number[]> {
   );
   return result.rows.map((r) => r.version);
 }
+
+/**
+ * Creates `schema` unless it exists, under the migration lock: `CREATE SCHEMA IF NOT EXISTS` run
+ * by two sessions at once can fail on the catalog's unique index. `schema` must be a plain
+ * identifier (lower-case letters, digits, `_`), as cluster/schema-name makes them.
+ */
+export async function createSchema(client: pg.ClientBase, schema: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`not a plain schema name: ${schema}`);
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  }
+}

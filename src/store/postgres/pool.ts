@@ -18,6 +18,11 @@ export interface PgPoolSettings {
   queryTimeoutMs: number;
   /** An idle connection is closed after this long. @default 30000 */
   idleTimeoutMs: number;
+  /**
+   * The schema every statement works in (`search_path`), for a cluster node's own state records
+   * (`steward_node_<name>`). @default the database's default search path
+   */
+  schema?: string;
 }
 
 export const DEFAULT_POOL_SETTINGS: Readonly<PgPoolSettings> = {
@@ -68,6 +73,8 @@ export function createPool(url: string, settings: PgPoolSettings): pg.Pool {
     keepAlive: true,
     application_name: "steward",
     types,
+    // Unqualified names resolve in this schema alone: every store statement stays as it is.
+    ...(settings.schema !== undefined ? { options: `-c search_path=${settings.schema}` } : {}),
   });
   // Without a listener an idle connection's error (backend terminated) would crash the process; the
   // pool has already discarded that connection and the next checkout opens a new one.

@@ -48,7 +48,7 @@ import {
 } from "../limits.js";
 import type { PatchSessionRow } from "../schema.js";
 import type { StateStore } from "../state-store.js";
-import { migratePostgres } from "./migrate.js";
+import { createSchema, migratePostgres } from "./migrate.js";
 import { batchWrites } from "../batch-writes.js";
 import { isStaleConnection, keepsConnection, toPgStoreError, type PgAction } from "./pg-errors.js";
 import { pgStatements, type PgStatements } from "./pg-queries.js";
@@ -79,7 +79,8 @@ export class PostgresStore implements StateStore {
   }
 
   /**
-   * Connects to `url` and runs pending migrations under the migration advisory lock.
+   * Connects to `url` and runs pending migrations under the migration advisory lock; with
+   * `settings.schema`, in that schema (created if need be), which is then the only one it uses.
    *
    * @throws StoreUnreachableError (STW-2007) when the database cannot be reached.
    * @throws StoreSchemaError (STW-2003) when a newer Steward has migrated it.
@@ -100,6 +101,7 @@ export class PostgresStore implements StateStore {
       }
       let lost: unknown;
       try {
+        if (settings.schema !== undefined) await createSchema(client, settings.schema);
         await migratePostgres(client, location);
       } catch (err) {
         lost = keepsConnection(err) ? undefined : err;

@@ -1,0 +1,79 @@
+/**
+ * @module cli/cluster
+ * `steward cluster status [--json]` and `steward cluster leave [--drain]` (docs/cluster.md), and
+ * the one line `steward status` prints about the cluster.
+ */
+import type { Command } from "commander";
+import { resolve } from "node:path";
+import type { ClusterView } from "../cluster/types.js";
+import { formatMs } from "../process/duration.js";
+import { call } from "./client.js";
+import { table } from "./render.js";
+
+export interface ClusterCliDeps {
+  out: (line: string) => void;
+  homeOf: (cmd: Command) => Promise<{ file: string; home: string }>;
+  /** `steward down`: `cluster leave --drain` stops every replica through its stop budget, then leaves. */
+  down: (cmd: Command) => Promise<void>;
+}
+
+export function registerCluster(program: Command, deps: ClusterCliDeps): void {
+  const { out } = deps;
+  const cluster = program.command("cluster").description("cluster mode: nodes sharing one PostgreSQL store");
+  cluster
+    .command("status")
+    .description(
+      "every node: state, address, heartbeat age, instance, primary and epoch, drift, its replicas",
+    )
+    .option("-f, --file <path>", "topology file")
+    .option("--json", "print the cluster view as JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const t = await deps.homeOf(cmd);
+      const view = await call<ClusterView>(resolve(t.home, "steward.sock"), "GET", "/v1/cluster");
+      out(opts.json ? JSON.stringify(view, null, 2) : renderClusterView(view));
+    });
+  cluster
+    .command("leave")
+    .description(
+      "mark this node left and give up the primary lease; --drain: stop its replicas first (steward down)",
+    )
+    .option("-f, --file <path>", "topology file")
+    .option("--drain", "stop every replica through its stop budget, then leave (the daemon exits)")
+    .action(async (opts: { drain?: boolean }, cmd: Command) => {
+      if (opts.drain) return deps.down(cmd); // an orderly down leaves the cluster as its last step
+      const t = await deps.homeOf(cmd);
+      await call(resolve(t.home, "steward.sock"), "POST", "/v1/cluster/leave", {});
+      out("left the cluster: this node no longer heartbeats and holds no lease; its replicas keep running");
+    });
+}
+
+export function renderClusterView(v: ClusterView): string {
+  const head =
+    v.primary === null
+      ? `cluster: no primary (lease free or expired; epoch ${v.epoch})`
+      : `cluster: primary ${v.primary} · epoch ${v.epoch} · lease ${formatMs(Math.max(0, v.leaseLeftMs))} left`;
+  const rows = [["NODE", "STATE", "ADDRESS", "HEARTBEAT", "INSTANCE", "PID", "PRIMARY", "DRIFT"]];
+  for (const n of v.nodes)
+    rows.push([
+      n.name + (n.name === v.self ? " (this)" : ""),
+      n.state,
+      n.advertise,
+      `${n.heartbeatAgeMs} ms ago`,
+      n.instance === null ? "-" : String(n.instance),
+      String(n.pid),
+      n.primary ? `yes (epoch ${v.epoch})` : "",
+      n.drift ? "drift" : "",
+    ]);
+  const replicas = [["NODE", "COMPONENT", "#", "STATE", "PID", "PORT"]];
+  for (const n of v.nodes)
+    for (const r of n.replicas ?? [])
+      replicas.push([
+        n.name,
+        r.component,
+        String(r.index),
+        r.state,
+        r.pid === null ? "-" : String(r.pid),
+        r.port === null ? "-" : String(r.port),
+      ]);
+  return `${head}\n${table(rows)}\n\n${table(replicas)}`;
+}

@@ -1,0 +1,54 @@
+/**
+ * @module cluster/errors
+ * Errors of cluster mode (STW-50xx).
+ */
+import { StewardError } from "../errors.js";
+
+/** Who holds a node name now, as the store says. */
+export interface NodeHolder {
+  node: string;
+  pid: number;
+  advertise: string;
+  hostname: string;
+  home: string;
+  /** Milliseconds since its last heartbeat, by the database's clock. */
+  heartbeatAgeMs: number;
+}
+
+/** A second daemon claims the name of a node whose daemon is alive. Nothing was written. */
+export class NodeNameTakenError extends StewardError {
+  constructor(holder: NodeHolder) {
+    super(
+      "STW-5001",
+      `node name \`${holder.node}\` is taken by a live daemon: pid ${holder.pid} on ${holder.hostname} ` +
+        `(advertises ${holder.advertise}, home ${holder.home}), last heartbeat ${holder.heartbeatAgeMs} ms ago; ` +
+        "give this node another name (`steward up --node NAME`, STEWARD_NODE or `cluster.node`), " +
+        "or stop that daemon first",
+      { httpStatus: 409, details: { ...holder } },
+    );
+  }
+}
+
+/** The shared cluster tables could not be reached or set up at boot. */
+export class ClusterStoreError extends StewardError {
+  constructor(location: string, problem: string, cause?: unknown) {
+    super(
+      "STW-5002",
+      `cluster: the store ${location} could not be used for membership: ${problem}; ` +
+        "a cluster node cannot start without registering; check that the database runs and accepts connections",
+      { httpStatus: 503, details: { location, problem }, cause },
+    );
+  }
+}
+
+/** `steward cluster …` on a daemon whose topology has no `cluster:` section. */
+export class NotInClusterError extends StewardError {
+  constructor(file: string) {
+    super(
+      "STW-5003",
+      `${file} has no \`cluster:\` section: this daemon is not a cluster node; ` +
+        "add `cluster: {}` and a `store: postgres://…` shared by every node",
+      { httpStatus: 409, details: { file } },
+    );
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * @module daemon/cluster-wiring
+ * Connects a daemon to its cluster (src/cluster) when the topology has `cluster:`: the node's name
+ * is claimed before the store is opened (a refused claim leaves every state record untouched),
+ * the node's state records live in its own schema, replicas get `STEWARD_NODE`, `steward status`
+ * gets one line about the cluster and `steward cluster …` its view. An orderly `down` marks the
+ * node `left` and gives up the primary lease at once.
+ */
+import type pg from "pg";
+import type { Membership } from "../cluster/membership.js";
+import type { ClusterView, MembershipStatus } from "../cluster/types.js";
+import type { CompiledTopology } from "../topology/types.js";
+
+export class DaemonCluster {
+  readonly membership: Membership;
+  readonly #reads: pg.Pool;
+  readonly #file: string;
+
+  constructor(membership: Membership, reads: pg.Pool, file: string) {
+    this.membership = membership;
+    this.#reads = reads;
+    this.#file = file;
+  }
+
+  /** What `openStore` needs: this node's schema. */
+  get storeOptions(): { schema: string } {
+    return { schema: this.membership.schema };
+  }
+
+  get file(): string {
+    return this.#file;
+  }
+
+  status(): MembershipStatus {
+    return this.membership.status();
+  }
+
+  /** Every node, the primary, and every node's replicas (status reads use a pool of their own). */
+  async view(): Promise<ClusterView> {
+    const { readClusterView } = await import("../cluster/view.js");
+    return readClusterView(this.#reads, this.membership.node);
+  }
+
+  async leave(): Promise<void> {
+    await this.membership.leave();
+  }
+
+  async close(): Promise<void> {
+    await this.membership.close();
+    await this.#reads.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Joins the cluster when `topology.cluster` is set (the PostgreSQL driver and the cluster code are
+ * loaded only then); undefined otherwise.
+ *
+ * @throws NodeNameTakenError (STW-5001) when a live daemon elsewhere holds this node's name.
+ */
+export async function joinCluster(
+  topology: CompiledTopology,
+  log: (level: "info" | "warn" | "error", message: string) => void,
+): Promise<DaemonCluster | undefined> {
+  const cluster = topology.cluster;
+  if (cluster === undefined || topology.store.kind !== "postgres") return undefined;
+  const url = topology.store.url;
+  const [{ Membership }, { clusterClientConfig }, { default: pg }] = await Promise.all([
+    import("../cluster/membership.js"),
+    import("../cluster/membership.js"),
+    import("pg"),
+  ]);
+  const membership = await Membership.join({
+    url,
+    cluster,
+    home: topology.home,
+    pid: process.pid,
+    topologyDigest: cluster.digest,
+    log,
+  });
+  // Replicas and job runs inherit the daemon's environment.
+  process.env.STEWARD_NODE = cluster.node;
+  log(
+    "info",
+    `cluster: node ${cluster.node} registered (advertises ${cluster.advertise}, state in schema ${membership.schema})`,
+  );
+  const reads = new pg.Pool({ ...clusterClientConfig(url, cluster), max: 1, idleTimeoutMillis: 10_000 });
+  reads.on("error", () => undefined);
+  return new DaemonCluster(membership, reads, topology.file);
+}
+
+/** The status document with the cluster line's data, on a cluster node. */
+export function withCluster<T extends object>(
+  doc: T,
+  cluster: DaemonCluster | undefined,
+): T & { cluster?: MembershipStatus } {
+  return cluster ? { ...doc, cluster: cluster.status() } : doc;
+}

@@ -1,0 +1,107 @@
+/**
+ * Cluster membership on real daemons and a real PostgreSQL: three nodes n1..n3, each in its own
+ * home, each reaching the store through its own relay (test/cluster). Node states are derived from
+ * heartbeat ages by the database's clock, so every node reports the same view.
+ */
+import fs from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { TestCluster } from "../cluster/nodes.js";
+import { project, steward, waitFor } from "./helpers.js";
+
+let c: TestCluster;
+// Runs before the helpers' own cleanup (hooks run in reverse order): nodes down, database dropped.
+afterEach(async () => {
+  await c?.close();
+});
+
+async function threeUp(): Promise<void> {
+  c = await TestCluster.create("members", 3);
+  const ups = await Promise.all(c.nodes.map((n) => c.up(n.name)));
+  for (const u of ups) expect(u.code, u.stdout + u.stderr).toBe(0);
+}
+
+const envOf = (pid: number): Record<string, string> =>
+  Object.fromEntries(
+    fs
+      .readFileSync(`/proc/${pid}/environ`, "utf8")
+      .split("\0")
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
+
+describe("three nodes on one store", () => {
+  it("register, agree on the view, elect one primary; replicas know their node", async () => {
+    await threeUp();
+
+    // Every node, asked, tells the same: 3 up, one primary, each with its address and replicas.
+    const views = await waitFor("all three up and one primary in every view", async () => {
+      const vs = await Promise.all(c.nodes.map((n) => c.view(n.name)));
+      const ok = vs.every(
+        (v) => v.primary !== null && v.nodes.length === 3 && v.nodes.every((n) => n.state === "up"),
+      );
+      return ok && vs;
+    });
+    const primaries = new Set(views.map((v) => `${v.primary}@${v.epoch}`));
+    expect(primaries.size).toBe(1);
+    for (const v of views) {
+      expect(v.nodes.map((n) => [n.name, n.advertise, n.drift])).toEqual([
+        ["n1", "127.0.0.1", false],
+        ["n2", "127.0.0.2", false],
+        ["n3", "127.0.0.3", false],
+      ]);
+      for (const n of v.nodes) {
+        expect(n.replicas?.map((r) => [r.component, r.index, r.state])).toEqual([
+          ["web", 0, "ready"],
+          ["web", 1, "ready"],
+        ]);
+        expect(n.schema).toBe(`steward_node_${n.name}`);
+      }
+    }
+    const lease = await c.lease();
+    expect([lease.holder, lease.live]).toEqual([views[0]!.primary, true]);
+
+    // Each node's status says the same thing in one line, and its replicas carry STEWARD_NODE.
+    for (const n of c.nodes) {
+      const s = await c.status(n.name);
+      expect(s.cluster).toMatchObject({ node: n.name, advertise: n.advertise, link: "connected" });
+      expect(s.cluster!.primary).toBe(n.name === lease.holder);
+      const pid = s.components[0]!.replicas[0]!.pid!;
+      expect(envOf(pid)).toMatchObject({ STEWARD_NODE: n.name, NODE_NAME: n.name });
+      const text = await steward(n.dir, "status");
+      expect(text.stdout).toMatch(
+        new RegExp(
+          `cluster: node ${n.name} \\(${n.advertise.replaceAll(".", "\\.")}\\) · store connected · .*nodes: 3 up`,
+        ),
+      );
+    }
+    const table = await steward(c.nodes[2]!.dir, "cluster", "status");
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`cluster: primary ${lease.holder} · epoch ${lease.epoch}`));
+    expect(table.stdout).toMatch(/n3 \(this\)\s+up\s+127\.0\.0\.3/);
+  });
+
+  it("refuses a second daemon claiming a live node's name, naming the first; nothing is written", async () => {
+    await threeUp();
+    const first = await c.status("n1");
+    const before = await c.view("n2");
+    // Another home with the same node name (and the same store): its daemon must not start.
+    const n1 = c.node("n1");
+    const yaml = fs
+      .readFileSync(`${n1.dir}/steward.yaml`, "utf8")
+      .replace("advertise: 127.0.0.1", "advertise: 127.0.0.2");
+    const dir = project(yaml);
+    const r = await steward(dir, "up");
+    expect(r.code).not.toBe(0);
+    const said = r.stdout + r.stderr;
+    expect(said).toMatch(/node name `n1` is taken by a live daemon/);
+    expect(said).toContain(`pid ${first.daemon.pid}`);
+    expect(said).toContain("advertises 127.0.0.1");
+    expect(said).toMatch(/STW-5001|another name/);
+    const after = await c.view("n2");
+    const row = (v: typeof after): unknown => v.nodes.find((n) => n.name === "n1")?.pid;
+    expect(row(after)).toBe(row(before));
+    expect(after.nodes.find((n) => n.name === "n1")?.home).toBe(
+      before.nodes.find((n) => n.name === "n1")?.home,
+    );
+  });
+});
