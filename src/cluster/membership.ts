@@ -15,6 +15,7 @@ import { FENCED_PUBLISH, HEARTBEAT, LEAVE, RELEASE_LEASE } from "./cluster-sql.j
 import { claimNode } from "./claim.js";
 import { PrimaryLease, type LeaseRole, type StepDownReason } from "./lease.js";
 import { migrateCluster } from "./migrate.js";
+import { types } from "../store/postgres/pool.js";
 import { nodeSchemaName } from "./schema-name.js";
 import type { MembershipStatus, NodeState } from "./types.js";
 
@@ -46,6 +47,7 @@ export function clusterClientConfig(url: string, c: CompiledCluster): pg.ClientC
     statement_timeout: limit,
     keepAlive: true,
     application_name: `steward-cluster ${c.node}`,
+    types, // BIGINT (epoch, ages in ms) as numbers
   };
 }
 

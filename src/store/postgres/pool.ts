@@ -35,7 +35,7 @@ export const DEFAULT_POOL_SETTINGS: Readonly<PgPoolSettings> = {
 
 /** BIGINT (OID 20) as a number: timestamps in ms and clock ticks are far below 2^53. */
 const INT8_OID = 20;
-const types = {
+export const types = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
     oid === INT8_OID && format !== "binary"
       ? (text: string) => Number(text)
