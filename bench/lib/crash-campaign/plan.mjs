@@ -1,46 +1,18 @@
 // @module bench/lib/crash-campaign/plan
 // The seeded plan: which kind each kill interrupts, its delay, how it is recovered, and which shop
 // (session) it runs in. Every kill draws from its own stream (seed/index), so one replays alone.
+import { stream } from "../seeded.mjs";
 import { KINDS, KIND_NAMES } from "./kinds.mjs";
 
-/** mulberry32: small, fast, good enough to pick delays. */
-function mulberry32(state) {
-  let a = state >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { parseSeed } from "../seeded.mjs";
 
-/** FNV-1a of a text. */
-function fnv1a(text) {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** A seeded stream: `next()` in [0, 1), `between(lo, hi)`, `pick(list)`. */
-export function stream(seed, label) {
-  const next = mulberry32(fnv1a(`${seed}/${label}`));
-  return {
-    next,
-    between: (lo, hi) => Math.round(lo + next() * (hi - lo)),
-    pick: (list) => list[Math.floor(next() * list.length)],
-  };
-}
-
-/** A seed from text (`--seed`, STEWARD_CRASH_SEED), or a random one. */
-export function parseSeed(text) {
-  if (text === undefined || String(text).trim() === "") return Math.floor(Math.random() * 2 ** 32);
-  const seed = Number(text);
-  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
-    throw new Error(`the seed must be an integer in 0..2^32-1, got \`${text}\``);
-  return seed;
+/**
+ * The CI subset of `kinds`: part `seed % parts` of a round-robin split, so each run interrupts a
+ * few kinds and consecutive seeds reach every kind (`parts` runs in a row cover them all).
+ */
+export function rotation(kinds, seed, parts) {
+  const part = seed % parts;
+  return kinds.filter((_, i) => i % parts === part);
 }
 
 /**
