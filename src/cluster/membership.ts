@@ -10,12 +10,13 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import pg from "pg";
 import type { CompiledCluster } from "../topology/types.js";
-import { NodeNameTakenError } from "./errors.js";
+import { StewardError } from "../errors.js";
+import { ClusterStoreError, NodeNameTakenError } from "./errors.js";
 import { FENCED_PUBLISH, HEARTBEAT, LEAVE, RELEASE_LEASE } from "./cluster-sql.js";
 import { claimNode } from "./claim.js";
 import { PrimaryLease, type LeaseRole, type StepDownReason } from "./lease.js";
 import { migrateCluster } from "./migrate.js";
-import { types } from "../store/postgres/pool.js";
+import { redactUrl, types } from "../store/postgres/pool.js";
 import { nodeSchemaName } from "./schema-name.js";
 import type { MembershipStatus, NodeState } from "./types.js";
 
@@ -93,7 +94,7 @@ export class Membership {
    * Creates the cluster tables if need be and claims this node's name; heartbeats start at once.
    *
    * @throws NodeNameTakenError (STW-5001) when a live daemon elsewhere holds the name; nothing written.
-   * @throws the driver's error when the store cannot be reached (the daemon does not start).
+   * @throws ClusterStoreError (STW-5002) when the store cannot be reached or set up (the daemon does not start).
    */
   static async join(o: MembershipOptions): Promise<Membership> {
     const client = new pg.Client(clusterClientConfig(o.url, o.cluster));
@@ -118,7 +119,8 @@ export class Membership {
       return m;
     } catch (err) {
       await client.end().catch(() => undefined);
-      throw err;
+      if (err instanceof StewardError) throw err;
+      throw new ClusterStoreError(redactUrl(o.url), (err as Error).message, err);
     }
   }
 
