@@ -1,8 +1,10 @@
 /**
  * The crash campaign's seeded subset (issue 10 §4; the full campaign is `bench/crash-campaign.mjs`,
- * same code): 12 daemon SIGKILLs in the middle of `up`, `stop`, rolling restarts (surge and in
- * place), a restart with dependants, `maintenance on/off`, a job run, `daemon restart` and cutover
- * steps, on copies of the shop while an independent writer records every acknowledged write. After
+ * same code): daemon SIGKILLs in the middle of operations on copies of the shop while an
+ * independent writer records every acknowledged write. The 12 kinds — `up`, `stop`, rolling
+ * restarts (surge and in place), a restart with dependants, `maintenance on/off`, a job run,
+ * `daemon restart` and cutover steps — are split in 3 parts of 4 (each with a cutover step and a
+ * restart); the seed picks the part (`seed % 3`), so three runs in a row interrupt every kind. After
  * each kill and recovery: no acknowledged write lost (in the store through the API, and in its data
  * file after `down`), no replica slot twice and no orphan in /proc, the interrupted operation ended
  * in the journal, the application in its end state, the instance count as the record said.
@@ -14,12 +16,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runCampaign } from "../../bench/lib/crash-campaign/campaign.mjs";
-import { parseSeed } from "../../bench/lib/crash-campaign/plan.mjs";
+import { parseSeed, rotation } from "../../bench/lib/crash-campaign/plan.mjs";
 import { score } from "../../bench/lib/crash-campaign/scorecard.mjs";
 
-const SEED = parseSeed(process.env.STEWARD_CRASH_SEED);
+const SEED = parseSeed(process.env.STEWARD_CRASH_SEED, "STEWARD_CRASH_SEED");
 const CLI = process.env.STEWARD_CLI ?? fileURLToPath(new URL("../../bin/steward.js", import.meta.url));
-const KINDS = [
+const ALL_KINDS = [
   "up",
   "stop",
   "restart-rolling",
@@ -33,9 +35,25 @@ const KINDS = [
   "cutover-switch",
   "cutover-swap-links",
 ];
+const KINDS = rotation(ALL_KINDS, SEED, 3);
 
 describe(`crash campaign, seeded subset (seed ${SEED})`, () => {
-  it(`${KINDS.length} daemon SIGKILLs across the operation kinds: nothing acknowledged lost, nothing twice, nothing orphaned`, async () => {
+  it("three seeds in a row interrupt every kind; each part has a cutover step and a restart", () => {
+    const parts = [0, 1, 2].map((d) => rotation(ALL_KINDS, SEED + d, 3));
+    expect(parts.flat().sort()).toEqual([...ALL_KINDS].sort());
+    for (const part of parts) {
+      expect(
+        part.some((k) => k.startsWith("cutover-")),
+        part.join(", "),
+      ).toBe(true);
+      expect(
+        part.some((k) => k.startsWith("restart-")),
+        part.join(", "),
+      ).toBe(true);
+    }
+  });
+
+  it(`${KINDS.length} daemon SIGKILLs (${KINDS.join(", ")}): nothing acknowledged lost, nothing twice, nothing orphaned`, async () => {
     console.log(`crash campaign seed ${SEED} (replay: STEWARD_CRASH_SEED=${SEED})`);
     const lines: string[] = [];
     const result = await runCampaign({
