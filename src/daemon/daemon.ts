@@ -315,6 +315,11 @@ export class Daemon {
           await log.replan(wanted.length > 0 ? this.supervisor.plan("up", wanted) : []);
           return await this.#execute(log);
         }
+        case "start":
+        case "restart":
+          // Brought back during maintenance: no longer held offline by it (lifecycle/maintenance).
+          await this.maintenance.release(log.record.plan);
+          return await this.#execute(log);
         default:
           return await this.#execute(log);
       }

@@ -12,7 +12,7 @@ import { formatMs } from "../process/duration.js";
 import { IllegalStateError } from "../errors.js";
 import type { EventBus } from "../events/events.js";
 import type { OperationLog } from "../recovery/journal.js";
-import type { MaintenanceRecord } from "../store/records.js";
+import type { MaintenanceRecord, OperationPhase } from "../store/records.js";
 import type { StateStore } from "../store/state-store.js";
 import type { StateWriter } from "../store/state-writer.js";
 import type { JobRunner } from "./job-runner.js";
@@ -50,7 +50,10 @@ export class Maintenance {
   async on(log: OperationLog, opts: MaintenanceOptions = {}): Promise<OperationResult> {
     const { jobs, writer } = this.#deps;
     const current = await this.#deps.store.readMaintenance();
-    if (current && current.startedAt >= log.record.startedAt) return this.#deps.execute(log);
+    // Its own record, written before a crash: only a resumed operation can have one. A fresh one
+    // asked while another `on` ran finds that one's record, written after it was asked: refused.
+    if (current && log.record.resumes > 0 && current.startedAt >= log.record.startedAt)
+      return this.#deps.execute(log);
     if (current)
       throw new IllegalStateError(
         `already in maintenance since ${new Date(current.startedAt).toISOString()} ` +
@@ -127,6 +130,26 @@ export class Maintenance {
       `resumed ${record.pausedSchedules.length} job schedule(s)${record.pausedSchedules.length ? `: ${record.pausedSchedules.join(", ")}` : ""}; maintenance is off`,
     );
     return result;
+  }
+
+  /**
+   * A `start` or `restart` asked during maintenance brings its components back (the last operation
+   * asked wins): whatever its plan starts leaves the maintenance record, so `maintenance off`, `up`
+   * and the next daemon's edge no longer hold it offline. The record, with its paused schedules,
+   * stays until `maintenance off`. Written (durably) before the operation starts anything.
+   */
+  async release(plan: readonly OperationPhase[]): Promise<void> {
+    const record = await this.#deps.store.readMaintenance();
+    if (!record) return;
+    const starting = new Set(plan.filter((p) => p.action !== "stop").flatMap((p) => p.components));
+    const back = record.components.filter((c) => starting.has(c));
+    if (back.length === 0) return;
+    const left = record.components.filter((c) => !starting.has(c));
+    await this.#deps.writer.putMaintenance({ ...record, components: left, updatedAt: Date.now() });
+    this.#progress(
+      `in maintenance: ${back.join(", ")} brought back, no longer held offline by it` +
+        `${left.length ? ` (${left.join(", ")} still are)` : ""}; job schedules stay paused until \`steward maintenance off\``,
+    );
   }
 
   #progress(message: string): void {
