@@ -229,6 +229,7 @@ export class Membership {
 
   #beatFailed(err: unknown): void {
     this.#lease.failed();
+    if (this.#stopped) return; // closed while a heartbeat was in flight
     const s = this.#status;
     s.heartbeats.failed += 1;
     if (s.link === "connected")
@@ -248,7 +249,7 @@ export class Membership {
     this.#stop();
     this.#o.log(
       "error",
-      `cluster: node name ${this.node} is no longer this daemon's (another daemon claimed it, or it was marked left); heartbeats stopped`,
+      `cluster: node name ${this.node} is no longer this daemon's session (another daemon of this node took it over, or it was marked left); heartbeats stopped`,
     );
   }
 

@@ -55,6 +55,7 @@ describe("three nodes on one store", () => {
           ["web", 1, "ready"],
         ]);
         expect(n.schema).toBe(`steward_node_${n.name}`);
+        expect(n.instance).toBe(100);
       }
     }
     const lease = await c.lease();
@@ -103,5 +104,53 @@ describe("three nodes on one store", () => {
     expect(after.nodes.find((n) => n.name === "n1")?.home).toBe(
       before.nodes.find((n) => n.name === "n1")?.home,
     );
+  });
+
+  it("shows drift for a node whose topology differs from the primary's; leave frees the lease at once", async () => {
+    await threeUp();
+    const { holder } = await c.lease();
+    const odd = c.nodes.find((n) => n.name !== holder)!;
+    // The same file on every node but for node-local keys: no drift. A changed component: drift.
+    const file = `${odd.dir}/steward.yaml`;
+    fs.writeFileSync(
+      file,
+      fs.readFileSync(file, "utf8").replace("replicas: 2", "replicas: 2\n    min_available: 1"),
+    );
+    const restart = await steward(odd.dir, "daemon", "restart");
+    expect(restart.code, restart.stdout + restart.stderr).toBe(0);
+    const v = await waitFor("drift seen", async () => {
+      const view = await c.view(holder!);
+      return view.nodes.find((n) => n.name === odd.name)?.drift === true && view;
+    });
+    expect(v.nodes.filter((n) => n.drift).map((n) => n.name)).toEqual([odd.name]);
+    expect((await steward(odd.dir, "cluster", "status")).stdout).toMatch(
+      new RegExp(`${odd.name} \\(this\\).*drift`),
+    );
+
+    // The primary leaves: marked left, the lease is free at once and another node takes it.
+    const before = await c.lease();
+    const left = await steward(c.node(holder!).dir, "cluster", "leave");
+    expect(left.code, left.stderr).toBe(0);
+    const after = await waitFor(
+      "another primary",
+      async () => {
+        const l = await c.lease();
+        return l.live && l.holder !== holder && l;
+      },
+      1500,
+    );
+    expect(after.epoch).toBe(before.epoch + 1);
+    const seen = await c.view(odd.name);
+    expect(seen.nodes.find((n) => n.name === holder)?.state).toBe("left");
+    expect((await c.status(holder!)).cluster).toMatchObject({ link: "left", primary: false });
+  });
+
+  it("a daemon without cluster: answers cluster commands with STW-5003", async () => {
+    c = await TestCluster.create("nocluster", 0);
+    const dir = project(`name: solo\ncomponents:\n  web:\n    command: sleep 100\n`);
+    expect((await steward(dir, "up")).code).toBe(0);
+    const r = await steward(dir, "cluster", "status");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/has no `cluster:` section: this daemon is not a cluster node/);
   });
 });

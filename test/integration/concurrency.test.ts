@@ -10,13 +10,11 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { editionApp, streamLines, type EditionApp, type StreamLine } from "./edition-app.js";
 import {
   alive,
   api,
-  fixture,
-  freePort,
   homeOf,
-  project,
   settleProcesses,
   socketOf,
   status,
@@ -25,46 +23,12 @@ import {
   type StatusDocument,
 } from "./helpers.js";
 
-interface App {
-  dir: string;
-  port: number;
-  root: string;
-}
+type App = EditionApp;
+type Line = StreamLine;
 
-/** web (2 replicas, routed, `${port}`: restarts and cutovers surge) run from test/fixtures/edition-app. */
-async function app(): Promise<App> {
-  const port = await freePort();
-  const dir = project(`
-name: racing
-components:
-  web:
-    command: node server.js
-    replicas: 2
-    env: { PORT: "\${port}" }
-    ready: { http: /healthz, within: 20s }
-    stop: { grace: 3s }
-    drain: { timeout: 2s }
-routes:
-  - { listen: "127.0.0.1:${port}", path: /, to: web }
-patching:
-  root: editions
-`);
-  fs.cpSync(fixture("edition-app"), path.join(dir, "app"), { recursive: true });
-  // Each start takes a moment, so the operations of a pair overlap.
-  fs.writeFileSync(path.join(dir, "app", "ready-delay.txt"), "150\n");
-  const init = await steward(dir, "patch", "init", "--from", "app");
-  expect(init.code, init.stderr).toBe(0);
-  const up = await steward(dir, "up");
-  expect(up.code, up.stdout + up.stderr).toBe(0);
-  return { dir, port, root: path.join(dir, "editions") };
-}
-
-interface Line {
-  type: string;
-  result?: { ok: boolean; superseded?: { by: string; operation: string } };
-  error?: { message: string };
-  event?: { name: string; data: { operation: string; message: string } };
-}
+/** web run from test/fixtures/edition-app; restarts and cutovers surge, and each start takes a moment, so the operations of a pair overlap. */
+const app = (): Promise<App> =>
+  editionApp({ name: "racing", readyWithin: "20s", drainTimeout: "2s", readyDelayMs: 150 });
 
 /** An operation asked over the API: `asked` resolves once the daemon has it (its first line). */
 interface Asked {
@@ -97,13 +61,7 @@ function ask(dir: string, urlPath: string, body: unknown = {}): Asked {
         });
         res.on("end", () => {
           heard();
-          const lines =
-            res.statusCode === 200
-              ? text
-                  .split("\n")
-                  .filter(Boolean)
-                  .map((l) => JSON.parse(l) as Line)
-              : [];
+          const lines = streamLines(res.statusCode, text);
           const last = lines.at(-1);
           const ok =
             res.statusCode === 200 &&

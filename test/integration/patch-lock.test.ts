@@ -7,28 +7,17 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { api, fixture, freePort, project, steward } from "./helpers.js";
-
-interface Line {
-  type: string;
-  result?: { ok: boolean; phase: string };
-  error?: { code: string; message: string };
-}
+import { editionApp, streamLines, type StreamLine } from "./edition-app.js";
+import { api, steward } from "./helpers.js";
 
 /** POST a phase; the status and, for a stream, its lines. */
 async function phase(
   dir: string,
   name: string,
   body: unknown,
-): Promise<{ status: number; lines: Line[]; text: string }> {
+): Promise<{ status: number; lines: StreamLine[]; text: string }> {
   const res = await api(dir, "POST", `/v1/patch/${name}`, JSON.stringify(body));
-  const lines =
-    res.status === 200
-      ? res.body
-          .split("\n")
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Line)
-      : [];
+  const lines = streamLines(res.status, res.body);
   return { status: res.status, lines, text: res.body };
 }
 
@@ -50,27 +39,7 @@ async function refused(dir: string, name: string, body: unknown, message: RegExp
 }
 
 async function app(): Promise<string> {
-  const port = await freePort();
-  const dir = project(`
-name: locked
-components:
-  web:
-    command: node server.js
-    replicas: 2
-    env: { PORT: "\${port}" }
-    ready: { http: /healthz, within: 5s }
-    stop: { grace: 3s }
-routes:
-  - { listen: "127.0.0.1:${port}", path: /, to: web }
-patching:
-  root: editions
-`);
-  fs.cpSync(fixture("edition-app"), path.join(dir, "app"), { recursive: true });
-  const init = await steward(dir, "patch", "init", "--from", "app");
-  expect(init.code, init.stderr).toBe(0);
-  const up = await steward(dir, "up");
-  expect(up.code, up.stdout + up.stderr).toBe(0);
-  return dir;
+  return (await editionApp({ name: "locked", readyWithin: "5s" })).dir;
 }
 
 function patchDir(dir: string, id: string): string {
