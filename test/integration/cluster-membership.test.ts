@@ -37,7 +37,10 @@ describe("three nodes on one store", () => {
     const views = await waitFor("all three up and one primary in every view", async () => {
       const vs = await Promise.all(c.nodes.map((n) => c.view(n.name)));
       const ok = vs.every(
-        (v) => v.primary !== null && v.nodes.length === 3 && v.nodes.every((n) => n.state === "up"),
+        (v) =>
+          v.primary !== null &&
+          v.nodes.length === 3 &&
+          v.nodes.every((n) => n.state === "up" && n.instance !== null),
       );
       return ok && vs;
     });
