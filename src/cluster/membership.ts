@@ -11,7 +11,7 @@ import { hostname } from "node:os";
 import pg from "pg";
 import type { CompiledCluster } from "../topology/types.js";
 import { StewardError } from "../errors.js";
-import { ClusterStoreError, NodeNameTakenError } from "./errors.js";
+import { ClusterStoreError } from "./errors.js";
 import { FENCED_PUBLISH, HEARTBEAT, LEAVE, RELEASE_LEASE } from "./cluster-sql.js";
 import { claimNode } from "./claim.js";
 import { PrimaryLease, type LeaseRole, type StepDownReason } from "./lease.js";
@@ -305,5 +305,3 @@ export class Membership {
     await client.end().catch(() => undefined);
   }
 }
-
-export { NodeNameTakenError };

@@ -14,21 +14,15 @@ import type { CompiledTopology } from "../topology/types.js";
 export class DaemonCluster {
   readonly membership: Membership;
   readonly #reads: pg.Pool;
-  readonly #file: string;
 
-  constructor(membership: Membership, reads: pg.Pool, file: string) {
+  constructor(membership: Membership, reads: pg.Pool) {
     this.membership = membership;
     this.#reads = reads;
-    this.#file = file;
   }
 
   /** What `openStore` needs: this node's schema. */
   get storeOptions(): { schema: string } {
     return { schema: this.membership.schema };
-  }
-
-  get file(): string {
-    return this.#file;
   }
 
   status(): MembershipStatus {
@@ -85,7 +79,7 @@ export async function joinCluster(
   );
   const reads = new pg.Pool({ ...clusterClientConfig(url, cluster), max: 1, idleTimeoutMillis: 10_000 });
   reads.on("error", () => undefined);
-  return new DaemonCluster(membership, reads, topology.file);
+  return new DaemonCluster(membership, reads);
 }
 
 /** The status document with the cluster line's data, on a cluster node. */
