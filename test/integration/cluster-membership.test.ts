@@ -6,7 +6,8 @@
 import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { TestCluster } from "../cluster/nodes.js";
-import { project, steward, waitFor } from "./helpers.js";
+import type { ClusterView } from "../../src/cluster/types.js";
+import { api, project, steward, waitFor } from "./helpers.js";
 
 let c: TestCluster;
 // Runs before the helpers' own cleanup (hooks run in reverse order): nodes down, database dropped.
@@ -146,6 +147,29 @@ describe("three nodes on one store", () => {
     const seen = await c.view(odd.name);
     expect(seen.nodes.find((n) => n.name === holder)?.state).toBe("left");
     expect((await c.status(holder!)).cluster).toMatchObject({ link: "left", primary: false });
+  });
+
+  it("two daemons claiming one name at the same moment: exactly one starts", async () => {
+    c = await TestCluster.create("race", 1);
+    const n1 = c.node("n1");
+    const twin = project(
+      fs
+        .readFileSync(`${n1.dir}/steward.yaml`, "utf8")
+        .replace("advertise: 127.0.0.1", "advertise: 127.0.0.2"),
+    );
+    try {
+      const [a, b] = await Promise.all([c.up("n1"), steward(twin, "up")]);
+      expect([a.code, b.code].filter((code) => code === 0)).toHaveLength(1);
+      const loser = a.code === 0 ? b : a;
+      expect(loser.stdout + loser.stderr).toMatch(/node name `n1` is taken by a live daemon: pid \d+/);
+      const winner = a.code === 0 ? n1.dir : twin;
+      const v = JSON.parse((await api(winner, "GET", "/v1/cluster")).body) as ClusterView;
+      expect(v.nodes.map((n) => [n.name, n.advertise])).toEqual([
+        ["n1", a.code === 0 ? "127.0.0.1" : "127.0.0.2"],
+      ]);
+    } finally {
+      await steward(twin, "down"); // while the store is still there (the cluster's cleanup drops it)
+    }
   });
 
   it("a daemon without cluster: answers cluster commands with STW-5003", async () => {
