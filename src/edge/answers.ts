@@ -74,8 +74,24 @@ function headers(a: Answer, length: number): string[] {
   return h;
 }
 
+type ClosingSocket = Socket & { edgeClosing?: boolean };
+
+/**
+ * Marks a client connection as closing after an answer that says `Connection: close`: node's
+ * server goes on parsing requests pipelined behind it, and those must not reach a replica.
+ */
+export function markClosing(socket: Socket): void {
+  (socket as ClosingSocket).edgeClosing = true;
+}
+
+/** True once the connection was answered with `close`: its later requests are dropped unanswered. */
+export function isClosing(socket: Socket): boolean {
+  return (socket as ClosingSocket).edgeClosing === true;
+}
+
 /** Answers on a response whose head was not sent yet. */
 export function answer(res: ServerResponse, a: Answer): void {
+  if (a.close) markClosing(res.req.socket);
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;

@@ -19,7 +19,7 @@ import http, { type IncomingMessage } from "node:http";
 import type net from "node:net";
 import type { AccessLog } from "./access-log.js";
 import { AccessRecord, accessLine, recordOf, type RecordHost } from "./access-record.js";
-import { ANSWER, answer, answerSocket, type Answer } from "./answers.js";
+import { ANSWER, answer, answerSocket, isClosing, type Answer } from "./answers.js";
 import { LeanConnection, Phase, type LeanHost } from "./downstream/lean-connection.js";
 import { EdgeRequest, EdgeResponse, NodeDownstream } from "./downstream/node-downstream.js";
 import { GUARDED_SERVER_OPTIONS, guardNodeServer, missingHost } from "./downstream/node-guards.js";
@@ -266,7 +266,7 @@ export class EdgeListener implements ExchangeHost, RecordHost, TunnelHost, LeanH
   }
 
   #onRequest(req: EdgeRequest, res: EdgeResponse): void {
-    if (this.#hostless(req, (a) => answer(res, a))) return;
+    if (this.#refused(req, (a) => answer(res, a))) return;
     const route = this.matcher.match(hostField(req.rawHeaders), req.url ?? "/");
     if (route === undefined) {
       const a = this.#noRoute(req.method ?? "GET", req.rawHeaders, req.url ?? "/");
@@ -290,8 +290,9 @@ export class EdgeListener implements ExchangeHost, RecordHost, TunnelHost, LeanH
     ex.start();
   }
 
-  /** Answers an HTTP/1.1 request without Host with `400` (node's own check is off: node-guards). */
-  #hostless(req: IncomingMessage, send: (a: Answer) => void): boolean {
+  /** Not served: behind an answer that closes (dropped), or HTTP/1.1 without Host (`400`). */
+  #refused(req: IncomingMessage, send: (a: Answer) => void): boolean {
+    if (isClosing(req.socket)) return true;
     const a = missingHost(req);
     if (a === null) return false;
     send(a);
@@ -319,7 +320,7 @@ export class EdgeListener implements ExchangeHost, RecordHost, TunnelHost, LeanH
   }
 
   #onUpgrade(req: IncomingMessage, socket: net.Socket, head: Buffer): void {
-    if (this.#hostless(req, (a) => answerSocket(socket, a))) return;
+    if (this.#refused(req, (a) => answerSocket(socket, a))) return;
     const route = this.matcher.match(hostField(req.rawHeaders), req.url ?? "/");
     if (route === undefined || this.closing) {
       answerSocket(

@@ -116,3 +116,28 @@ describe.each(["fast path", "node path", "node path, pipelined"])("refusals on t
     expect(seen() - before).toBe(path === "fast path" ? 0 : 1);
   });
 });
+
+describe("requests pipelined behind a refusal", () => {
+  it.each([
+    [
+      "HTTP/1.0 with Connection naming Host",
+      "GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive, Host\r\n\r\n",
+      400,
+    ],
+    ["no Host", "GET http://a/ HTTP/1.1\r\n\r\n", 400],
+    ["413 by Content-Length", "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n", 413],
+  ])(
+    "%s: the refusal closes the connection, nothing behind it reaches the replica",
+    async (_, first, status) => {
+      const before = seen();
+      const behind =
+        "GET /behind HTTP/1.1\r\nHost: a\r\n\r\nPOST /behind HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nxyz";
+      const text = await exchange(behind, first, true);
+      expect(text.slice(0, 12)).toBe(`HTTP/1.1 ${status}`);
+      expect(text.split(/(?=HTTP\/1\.1 \d{3} )/)).toHaveLength(1);
+      // Let anything the edge might have forwarded arrive.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seen() - before).toBe(0);
+    },
+  );
+});

@@ -18,7 +18,7 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import type net from "node:net";
-import { ANSWER, answer, answerSocket, type Answer } from "../answers.js";
+import { ANSWER, answer, answerSocket, isClosing, markClosing, type Answer } from "../answers.js";
 import type { EdgeRequest, EdgeResponse } from "./node-downstream.js";
 
 /** Told of each refusal the guards answer (for the access log): the request's method and target when known. */
@@ -94,7 +94,7 @@ export function clientErrorAnswer(err: NodeJS.ErrnoException & { reason?: string
 }
 
 /** A socket node's server serves: its latest response, and whether the edge already refused. */
-type ServedSocket = net.Socket & { edgeLast?: http.ServerResponse; edgeRefused?: boolean };
+type ServedSocket = net.Socket & { edgeLast?: http.ServerResponse };
 
 /** Answers what node's parser reported; returns the answer (null: the connection was just closed). */
 function onClientError(err: NodeJS.ErrnoException, socket: Duplex): Answer | null {
@@ -103,8 +103,8 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): Answer | nul
     s.destroy();
     return null;
   }
-  if (s.edgeRefused === true) return null; // the parser stays failed: later bytes report again
-  s.edgeRefused = true;
+  if (isClosing(s)) return null; // the parser stays failed: later bytes report again
+  markClosing(s);
   const a = clientErrorAnswer(err);
   const last = s.edgeLast;
   if (last === undefined || last.writableFinished) {

@@ -220,6 +220,23 @@ export const REQUEST_CORPUS: CorpusEntry[] = [
     name: "fuzz: ftp:// target with Upgrade, then requests",
     bytes: `HEAD ftp://fuzz.test/ HTTP/1.1\r\nUpgrade:h2c\r\n${H}\r\n${NEXT}GET /second HTTP/1.1\r\n${H}Connection: close\r\n\r\n`,
   },
+  // Found by the fuzzer (seed 1800417885): node's server parses requests pipelined behind an answer
+  // that closes the connection; they must not reach the replica.
+  {
+    name: "fuzz: no Host (absolute-form with userinfo), then pipelined requests",
+    bytes: `PATCH http://user@fuzz.test/ HTTP/1.1\r\nX-Forwarded-Host: 6.6.6.6\r\n\r\n${NEXT}POST /second HTTP/1.1\r\n${H}Content-Length: 3\r\nConnection: close\r\n\r\nxyz`,
+    status: 400,
+  },
+  {
+    name: "node path: a refusal (Connection: Host), then pipelined requests",
+    bytes: `GET / HTTP/1.0\r\n${H}Connection: keep-alive, Host\r\n\r\n${NEXT}POST /second HTTP/1.1\r\n${H}Content-Length: 3\r\n\r\nxyz`,
+    status: 400,
+  },
+  {
+    name: "node path: 413 by Content-Length, then pipelined requests",
+    bytes: `POST http://fuzz.test/ HTTP/1.1\r\n${H}Content-Length: 99999999\r\n\r\n${NEXT}`,
+    status: 413,
+  },
 ];
 
 /** Hostile replica answers: each must reach the client as a `502`, or as llhttp reads it. */
