@@ -35,6 +35,7 @@ interface HeartbeatRow {
   holder: string | null;
   epoch: number;
   lease_left_ms: number;
+  lease_written: number;
   nodes: { name: string; state: NodeState; advertise: string; ageMs: number; digest: string }[] | null;
 }
 
@@ -177,7 +178,9 @@ export class Membership {
       if (this.#stopped) return;
       if (row.beat === 0) return this.#taken();
       this.#beatOk(row);
-      this.#lease.answered(sentAt, tried, this.node, row.holder, row.epoch, row.lease_left_ms);
+      // Only a lease this very statement wrote extends what this node may do.
+      const renewed = tried && row.lease_written === 1;
+      this.#lease.answered(sentAt, renewed, this.node, row.holder, row.epoch, row.lease_left_ms);
       this.#armWatchdog();
       await this.#publish(client);
     } catch (err) {
