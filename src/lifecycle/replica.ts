@@ -4,36 +4,30 @@
  * the restart policy when it exits on its own, and stops it through the stop budget. Every state
  * change goes through `#setState`, which records it (group-committed) and emits `replica:<state>`.
  */
-import { join, sep } from "node:path";
+import { join } from "node:path";
 import type { EventBus } from "../events/events.js";
-import {
-  formatMs,
-  isAlive,
-  isMarkedGroup,
-  markerEnv,
-  readCwd,
-  spawnReplica,
-  terminateGroup,
-  waitReady,
-  watchExit,
-} from "../process/index.js";
+import { isMarkedGroup, spawnReplica, terminateGroup, waitReady } from "../process/index.js";
 import type { DesiredState, ExitRecord, ReplicaRecord } from "../store/records.js";
 import type { StateWriter } from "../store/state-writer.js";
 import type { CommandSpec, CompiledComponent } from "../topology/types.js";
-import { renderCommand, renderEnv, renderProbe, type ReplicaVars } from "./render.js";
-import { LIVE_STATES, type ReplicaState } from "./replica-state.js";
+import { renderCommand, renderProbe, type ReplicaVars } from "./render.js";
+import {
+  initialRecord,
+  replicaCwd,
+  replicaEnv,
+  replicaVars,
+  servingPort,
+  type ReplicaPlace,
+} from "./replica-context.js";
+import { GONE, ownExit, spawnedLeader, type Leader } from "./replica-leader.js";
+import { stopReplica } from "./replica-stop.js";
+import { adoptReplica, type Interrupted } from "./replica-adopt.js";
+import type { ReplicaState } from "./replica-state.js";
 import { runRecover } from "./recover.js";
 import { assertReadyPortFree, replicaPort } from "./replica-ports.js";
 import { RestartPolicy } from "./restart-policy.js";
 import { StartWaiters } from "./start-waiters.js";
-import type { OperationLog } from "../recovery/journal.js";
-import {
-  runStopBudget,
-  type HookEnv,
-  type RoutingDrain,
-  type StopBudgetContext,
-  type StopResume,
-} from "./stop-budget.js";
+import type { HookEnv, RoutingDrain, StopResume } from "./stop-budget.js";
 
 export interface ReplicaDeps {
   home: string;
@@ -48,23 +42,8 @@ export interface ReplicaDeps {
   runEdition?: () => string;
 }
 
-/** The journaled operation a start or stop belongs to, and which phase of its plan. */
-export interface PhaseJournal {
-  log: OperationLog;
-  phase: number;
-}
-
-interface LeaderExit {
-  exitCode: number | null;
-  signal: string | null;
-}
-
-/** The replica's main process: spawned by this daemon (an `exit` event) or re-adopted (polled). */
-interface Leader {
-  pid: number;
-  exited: boolean;
-  exit: Promise<LeaderExit>;
-}
+export type { PhaseJournal } from "./replica-stop.js";
+import type { PhaseJournal } from "./replica-stop.js";
 
 export class Replica {
   readonly component: string;
@@ -102,20 +81,7 @@ export class Replica {
     this.logFile = join(deps.home, "logs", spec.name, `${index}.log`);
     this.#restarts = new RestartPolicy(spec.restart);
     this.#waiters = new StartWaiters(spec.name, index);
-    this.#record = record ?? {
-      component: spec.name,
-      index,
-      state: "stopped",
-      pid: null,
-      pgid: null,
-      startTime: null,
-      port: null,
-      restarts: 0,
-      lastExit: null,
-      invalidated: false,
-      reason: null,
-      updatedAt: Date.now(),
-    };
+    this.#record = record ?? initialRecord(spec.name, index);
   }
 
   get state(): ReplicaState {
@@ -135,21 +101,9 @@ export class Replica {
     );
   }
 
-  /**
-   * The port the replica serves on: its `${port}`, else the one its `tcp` or `http` readiness probe
-   * names (a component listening on a fixed port). Undefined when neither says.
-   */
+  /** The port it serves on, if known (lifecycle/replica-context `servingPort`). */
   get servingPort(): number | undefined {
-    if (this.#record.port !== null) return this.#record.port;
-    const ready = this.#spec.ready;
-    if (!ready || (ready.kind !== "tcp" && ready.kind !== "http")) return undefined;
-    try {
-      const probe = renderProbe(ready, this.#baseVars());
-      const port = probe.kind === "tcp" ? Number(probe.port) : Number(new URL(probe.url).port || 80);
-      return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
-    } catch {
-      return undefined;
-    }
+    return servingPort(this.#place());
   }
 
   /** With `patching`: the edition directory its process runs (or last ran) from. */
@@ -192,61 +146,30 @@ export class Replica {
     return this.#stopping;
   }
 
-  /**
-   * Recovery after a daemon crash: take over the process the record names when it still runs
-   * (same pid and start time) — no restart, its log continues, its exit is watched by polling.
-   * A stop that was under way goes on with what its journal says it had done (`resume`), its steps
-   * journaled under `journal`; a readiness wait resumes. A process that is gone counts as an exit
-   * with unknown status, and the restart policy applies when `desired` is `running`.
-   */
-  adopt(
-    desired: DesiredState | undefined,
-    interrupted?: { resume?: StopResume; journal?: PhaseJournal },
-  ): "adopted" | "lost" | "none" {
-    const { state, pid, startTime } = this.#record;
-    if (!LIVE_STATES.has(state)) return "none";
-    if (pid === null || startTime === null) {
-      // Caught between "starting" and a recorded spawn: nothing to take over. A process spawned in
-      // that instant carries the orphan marker and is swept; `revive` starts the replica again.
-      this.#setState("crashed", { ...this.#gone(), reason: "the daemon ended while it was starting" });
-      this.#caughtStarting = true;
-      return "lost";
-    }
-    const leader: Leader = { pid, exited: false, exit: Promise.resolve({ exitCode: null, signal: null }) };
-    this.#leader = leader;
-    this.#spawnedAt = this.#record.updatedAt;
-    if (!isAlive(pid, startTime)) {
-      leader.exited = true;
-      if (desired === "running" && state !== "draining" && state !== "stopping")
-        this.#onLeaderExit(leader, null, null);
-      else {
-        const pgid = this.#record.pgid;
-        // The leader is gone; whatever it left in its group goes too.
-        if (pgid !== null) void this.#terminateLeftovers(pgid);
-        this.#setState("stopped", { ...this.#gone(), reason: `pid ${pid} ended while no daemon watched it` });
-      }
-      return "lost";
-    }
-    this.#edition = this.#editionOf(pid);
-    leader.exit = new Promise<LeaderExit>((resolve) => {
-      watchExit(pid, startTime, () => {
-        leader.exited = true;
-        resolve({ exitCode: null, signal: null });
-        this.#onLeaderExit(leader, null, null);
-      });
-    });
-    if (state === "draining" || state === "stopping") {
-      this.#stopResume = interrupted?.resume ?? { drainDone: state === "stopping", signalSentAt: null };
-      // A maintenance stop ends offline, as the interrupted operation would have left it.
-      const final = interrupted?.journal?.log.record.kind === "maintenance-on" ? "offline" : "stopped";
-      void this.stop("stop resumed from the previous daemon", interrupted?.journal, final);
-    } else if (state === "ready")
-      this.#setState("ready", { reason: `re-adopted (pid ${pid}) from the previous daemon` });
-    else {
-      this.#setState("running", { reason: `re-adopted (pid ${pid}) before it was ready; readiness resumes` });
-      void this.#awaitReady(this.#runAbort.signal);
-    }
-    return "adopted";
+  /** Recovery after a daemon crash (lifecycle/replica-adopt). */
+  adopt(desired: DesiredState | undefined, interrupted?: Interrupted): "adopted" | "lost" | "none" {
+    return adoptReplica(
+      {
+        spec: this.#spec,
+        record: () => this.#record,
+        setState: (state, patch) => this.#setState(state, patch),
+        caughtStarting: () => (this.#caughtStarting = true),
+        take: (leader) => {
+          this.#leader = leader;
+          this.#spawnedAt = this.#record.updatedAt;
+        },
+        runsFrom: (edition) => (this.#edition = edition),
+        onLeaderExit: (leader, code, signal) => this.#onLeaderExit(leader, code, signal),
+        terminateLeftovers: (pgid) => this.#terminateLeftovers(pgid),
+        resumeStop: (resume, journal, final) => {
+          this.#stopResume = resume;
+          void this.stop("stop resumed from the previous daemon", journal, final);
+        },
+        awaitReady: () => void this.#awaitReady(this.#runAbort.signal),
+      },
+      desired,
+      interrupted,
+    );
   }
 
   /**
@@ -272,69 +195,22 @@ export class Replica {
     await this.#launching;
     const resume = this.#stopResume;
     this.#stopResume = undefined;
-    const { state, pgid } = this.#record;
-    const leader = this.#leader;
-    if (!LIVE_STATES.has(state) || pgid === null || !leader) {
-      if (
-        state === "backoff" ||
-        state === "crashed" ||
-        state === "failed" ||
-        // The last operation asked says which: maintenance (offline) or a stop (stopped).
-        (final === "offline" && state === "stopped") ||
-        (final === "stopped" && state === "offline")
-      )
-        this.#setState(final, { reason: `${reason} (was ${state})` });
-      this.#settle();
-      return null;
-    }
-    const ctx: StopBudgetContext = {
-      pgid,
-      signal: this.#spec.stop.signal,
-      graceMs: this.#spec.stop.graceMs,
-      drain: { ...this.#spec.drain, command: this.#rendered(this.#spec.drain.command) },
-      hookEnv: () => this.#hookEnv(),
-      leaderExit: leader.exit,
-      signalSentAt: resume?.signalSentAt ?? null,
-      drainDone: resume?.drainDone ?? false,
-      routing: this.#deps.routing?.(this.component, this.index),
-      outcome: { forced: false, notes: [], steps: [] },
-    };
-    const steps = new Map<string, { end(status: "done", detail: string | null): void }>();
-    const outcome = await runStopBudget(ctx, {
-      before: async (step) => {
-        if (this.#record.state !== step.state) this.#setState(step.state, { reason });
-        if (!journal) return;
-        const target = {
-          phase: journal.phase,
-          name: step.name,
-          component: this.component,
-          index: this.index,
-        };
-        steps.set(step.name, await journal.log.begin(target, `pid ${leader.pid}`));
+    return stopReplica(
+      {
+        component: this.component,
+        index: this.index,
+        spec: this.#spec,
+        record: () => this.#record,
+        leader: this.#leader,
+        spawnedAt: () => this.#spawnedAt,
+        routing: this.#deps.routing?.(this.component, this.index),
+        drainCommand: () => this.#rendered(this.#spec.drain.command),
+        hookEnv: () => this.#hookEnv(),
+        setState: (state, patch) => this.#setState(state, patch),
+        settle: () => this.#settle(),
       },
-      after: (step, detail) => steps.get(step.name)?.end("done", detail),
-    });
-    const exit = await leader.exit;
-    const lastExit: ExitRecord = {
-      exitCode: exit.exitCode,
-      signal: exit.signal,
-      reason: [reason, ...outcome.notes].join("; "),
-      forced: outcome.forced,
-      durationMs: Date.now() - this.#spawnedAt,
-      at: Date.now(),
-    };
-    this.#setState(outcome.forced ? "killed" : final, {
-      ...this.#gone(),
-      lastExit,
-      invalidated: outcome.forced || this.#record.invalidated,
-      reason: outcome.forced
-        ? `invalidated: the group did not exit within ${formatMs(ctx.graceMs)} and was killed; \`recover\` runs before the next start`
-        : outcome.notes.length > 0
-          ? outcome.notes.join("; ")
-          : null,
-    });
-    this.#settle();
-    return lastExit;
+      { reason, journal, final, resume },
+    );
   }
 
   /** Spawn (after `recover` when invalidated), then wait for readiness. Never throws. */
@@ -369,28 +245,24 @@ export class Replica {
     return command === undefined ? undefined : renderCommand(command, this.#baseVars());
   }
 
-  #baseVars(): ReplicaVars {
+  /** Where and how it runs now (lifecycle/replica-context). */
+  #place(): ReplicaPlace {
+    const { index } = this;
     return {
-      replica: this.index,
+      spec: this.#spec,
+      index,
       home: this.#deps.home,
-      port: this.#record.port ?? undefined,
+      port: this.#record.port,
       edition: this.#edition,
     };
   }
 
-  /** The working directory: inside its edition with `patching`, else the compiled `cwd`. */
-  #cwd(): string {
-    const { editionCwd, cwd } = this.#spec;
-    return editionCwd !== undefined && this.#edition !== undefined ? join(this.#edition, editionCwd) : cwd;
+  #baseVars(): ReplicaVars {
+    return replicaVars(this.#place());
   }
 
-  /** The edition a re-adopted process runs from, read off its working directory. */
-  #editionOf(pid: number): string | undefined {
-    const { editionCwd } = this.#spec;
-    const cwd = editionCwd === undefined ? undefined : readCwd(pid);
-    if (cwd === undefined || editionCwd === undefined) return undefined;
-    if (editionCwd === ".") return cwd;
-    return cwd.endsWith(sep + editionCwd) ? cwd.slice(0, -(editionCwd.length + 1)) : undefined;
+  #cwd(): string {
+    return replicaCwd(this.#place());
   }
 
   async #vars(): Promise<ReplicaVars> {
@@ -408,21 +280,9 @@ export class Replica {
     });
     this.#logOffsetAtSpawn = spawned.logOffset;
     this.#spawnedAt = Date.now();
-    const child = spawned.child;
-    const leader: Leader = {
-      pid: spawned.pid,
-      exited: false,
-      exit: Promise.resolve({ exitCode: null, signal: null }),
-    };
-    leader.exit = new Promise<LeaderExit>((resolve) => {
-      child.once("exit", (exitCode, signal) => {
-        leader.exited = true;
-        resolve({ exitCode, signal });
-        this.#onLeaderExit(leader, exitCode, signal);
-      });
-    });
-    this.#leader = leader;
-    child.on("error", () => {}); // spawn errors were resolved before spawning; exit follows any other
+    this.#leader = spawnedLeader(spawned.pid, spawned.child, (l, code, signal) =>
+      this.#onLeaderExit(l, code, signal),
+    );
     this.#setState("running", {
       pid: spawned.pid,
       pgid: spawned.pgid,
@@ -471,20 +331,8 @@ export class Replica {
 
   #onLeaderExit(leader: Leader, exitCode: number | null, signal: string | null): void {
     if (this.#leader !== leader || this.#stopping) return;
-    const lastExit: ExitRecord = {
-      exitCode,
-      signal,
-      reason: signal
-        ? `killed by ${signal}`
-        : exitCode !== null
-          ? `exited with code ${exitCode}`
-          : "exited (status unknown: it was not a child of this daemon)",
-      forced: false,
-      durationMs: Date.now() - this.#spawnedAt,
-      at: Date.now(),
-    };
-    if (this.#record.state === "running" && this.#spec.ready)
-      lastExit.reason = `exited before it was ready (${lastExit.reason})`;
+    const beforeReady = this.#record.state === "running" && Boolean(this.#spec.ready);
+    const lastExit = ownExit(exitCode, signal, this.#spawnedAt, beforeReady);
     const pgid = this.#record.pgid;
     // Whatever the leader left in its group goes with it (systemd's control-group kill mode).
     const cleanup = pgid === null ? Promise.resolve() : this.#terminateLeftovers(pgid);
@@ -492,7 +340,7 @@ export class Replica {
     if (decision.action === "rest" || this.#runAbort.signal.aborted) {
       const clean = decision.action === "rest" && decision.state === "stopped";
       this.#setState(clean ? "stopped" : "crashed", {
-        ...this.#gone(),
+        ...GONE,
         lastExit,
         reason: clean ? null : lastExit.reason,
       });
@@ -500,7 +348,7 @@ export class Replica {
     } else if (decision.action === "give-up") {
       this.#fail(decision.reason, { lastExit });
     } else {
-      this.#setState("backoff", { ...this.#gone(), lastExit, reason: decision.reason });
+      this.#setState("backoff", { ...GONE, lastExit, reason: decision.reason });
       this.#backoffTimer = setTimeout(() => {
         void cleanup.then(() => {
           if (this.#record.state !== "backoff" || this.#runAbort.signal.aborted) return;
@@ -521,30 +369,16 @@ export class Replica {
   }
 
   #fail(reason: string, patch: Partial<ReplicaRecord> = {}): void {
-    this.#setState("failed", { ...this.#gone(), ...patch, reason });
+    this.#setState("failed", { ...GONE, ...patch, reason });
     this.#settle(reason);
   }
 
-  #gone(): Partial<ReplicaRecord> {
-    return { pid: null, pgid: null, startTime: null };
-  }
-
-  /** The daemon's environment, the component's `env`, and the marker that finds orphans (process/orphans). */
   #env(vars: ReplicaVars): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      ...renderEnv(this.#spec.env, vars),
-      ...markerEnv(this.#deps.home, this.component, this.index),
-    };
+    return replicaEnv(this.#place(), vars);
   }
 
   #hookEnv(): HookEnv {
-    const vars = this.#baseVars();
-    return {
-      cwd: this.#cwd(),
-      env: this.#env(vars),
-      logFile: this.logFile,
-    };
+    return { cwd: this.#cwd(), env: this.#env(this.#baseVars()), logFile: this.logFile };
   }
 
   /** Wake start() callers: resolve when ready, reject with the reason otherwise. */
