@@ -14,13 +14,12 @@ import { DependencyGraph } from "../topology/graph.js";
 import { nearest } from "../topology/suggest.js";
 import type { CompiledComponent, CompiledTopology } from "../topology/types.js";
 import { formatMs, type Claim } from "../process/index.js";
-import { LIVE_STATES } from "./replica-state.js";
 import { deferred, type Deferred } from "./deferred.js";
 import type { Replica, PhaseJournal, ReplicaDeps } from "./replica.js";
 import { ReplicaSlots } from "./replica-slots.js";
 import { rollingRestart } from "./rolling-restart.js";
 import { reached } from "./dependency-condition.js";
-import type { StopResume } from "./stop-budget.js";
+import { adoptAll, claimsOf, reviveAll } from "./supervisor-recovery.js";
 
 export interface ComponentRuntime {
   spec: CompiledComponent;
@@ -59,6 +58,13 @@ export class Supervisor {
   readonly #components = new Map<string, ComponentRuntime>();
   readonly #graph: DependencyGraph;
   readonly #surge: (component: string) => boolean;
+  /**
+   * In a cluster, whether replica `index` of `component` runs on this node (placement, design §7);
+   * a start leaves the others alone. Every replica runs without a cluster.
+   */
+  placed: (component: string, index: number) => boolean = () => true;
+  /** What the last operation asked of each component (`running`, `stopped`, `offline`). */
+  readonly desired = new Map<string, DesiredState>();
 
   /**
    * @param deps.surge whether a component's replacement can start beside the replica it replaces
@@ -105,70 +111,22 @@ export class Supervisor {
     return [...this.#components.values()];
   }
 
-  /**
-   * Recovery: re-adopt every replica whose process outlived the previous daemon (see `Replica.adopt`).
-   * A replica caught mid-stop continues its stop under the interrupted operation's journal.
-   */
+  /** Recovery: re-adopt what outlived the previous daemon (lifecycle/supervisor-recovery). */
   adoptAll(
     desired: ReadonlyMap<string, DesiredState>,
     interrupted: readonly OperationLog[] = [],
   ): { adopted: number; lost: number } {
-    const counts = { adopted: 0, lost: 0 };
-    for (const { spec, replicas, slots } of this.components) {
-      for (const replica of replicas) {
-        const outcome = replica.adopt(desired.get(spec.name), this.#interruptedStop(interrupted, replica));
-        if (outcome !== "none") counts[outcome] += 1;
-      }
-      // A replaced replica still draining, or a replacement left unfinished: retire it.
-      for (const replica of slots.retiring) {
-        const resumed = this.#interruptedStop(interrupted, replica);
-        const outcome = replica.adopt("stopped", resumed);
-        if (outcome !== "none") counts[outcome] += 1;
-        void replica
-          .stop("retired: a replacement the previous daemon left unfinished", resumed?.journal)
-          .finally(() => slots.retired(replica));
-      }
-    }
-    return counts;
+    return adoptAll(this.components, desired, interrupted);
   }
 
-  /** Recovery, after the orphan sweep: start what should run but was caught mid-start or in backoff. */
+  /** Recovery, after the orphan sweep: start what was caught mid-start or in backoff. */
   reviveAll(desired: ReadonlyMap<string, DesiredState>): number {
-    let revived = 0;
-    for (const { spec, replicas } of this.components)
-      for (const replica of replicas) if (replica.revive(desired.get(spec.name))) revived += 1;
-    return revived;
+    return reviveAll(this.components, desired);
   }
 
-  /**
-   * What the orphan sweep must leave alone: a process in a live replica's group, or marked as
-   * belonging to a live replica (a child that left its group with setsid still belongs to it).
-   */
+  /** What the orphan sweep must leave alone (lifecycle/supervisor-recovery). */
   claims(): Claim {
-    const pgids = new Set<number>();
-    const live = new Set<string>();
-    for (const { slots } of this.components)
-      for (const r of slots.all) {
-        if (r.record.pgid !== null) pgids.add(r.record.pgid);
-        if (LIVE_STATES.has(r.state)) live.add(`${r.component}\0${r.index}`);
-      }
-    return (p) => pgids.has(p.pgid) || live.has(`${p.component}\0${p.replica}`);
-  }
-
-  /** The latest interrupted operation that journaled a stop step of `replica`, and how far it got. */
-  #interruptedStop(
-    logs: readonly OperationLog[],
-    replica: Replica,
-  ): { resume?: StopResume; journal?: PhaseJournal } | undefined {
-    for (const log of [...logs].reverse()) {
-      const resume = log.stopResume(replica.component, replica.index);
-      if (!resume) continue;
-      const phase = log.record.plan.findIndex(
-        (p) => (p.action === "stop" || p.action === "replace") && p.components.includes(replica.component),
-      );
-      return { resume, journal: phase < 0 ? undefined : { log, phase } };
-    }
-    return undefined;
+    return claimsOf(this.components);
   }
 
   /** The phases an operation runs, in order: what a journal records before the first step. */
@@ -246,6 +204,7 @@ export class Supervisor {
     const attempts = new Map(set.map((name) => [name, deferred<void>()]));
     const results = new Map<string, Promise<ComponentOutcome>>();
     for (const name of set) {
+      this.desired.set(name, "running");
       void this.#writer.putComponent({ name, desired: "running", updatedAt: Date.now() });
       results.set(name, this.#startOne(this.#runtime(name), operation, attempts, journal));
     }
@@ -274,9 +233,10 @@ export class Supervisor {
         );
       }
       if (runtime.epoch !== epoch) throw new Error("cancelled by a stop");
-      const count = runtime.replicas.length;
+      const placed = runtime.replicas.filter((r) => this.placed(name, r.index));
+      const count = placed.length;
       this.#step(operation, name, `starting ${count} replica${count === 1 ? "" : "s"}`);
-      const starts = runtime.replicas.map((r) => r.start());
+      const starts = placed.map((r) => r.start());
       attempt.resolve();
       const settled = await Promise.allSettled(starts);
       const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -312,6 +272,7 @@ export class Supervisor {
     const results = new Map<string, Promise<ComponentOutcome>>();
     for (const name of set) {
       this.#runtime(name).epoch += 1;
+      this.desired.set(name, final);
       void this.#writer.putComponent({ name, desired: final, updatedAt: Date.now() });
     }
     for (const name of set) {
@@ -357,6 +318,8 @@ export class Supervisor {
   /** Can be restarted replica by replica: surge never drops a replica; in place must keep `min_available`. */
   #rollable(name: string): boolean {
     const { spec } = this.#runtime(name);
+    // Placed by the cluster (a list, `nodes: any`): stopped and started, so a start places them again.
+    if (spec.placement !== undefined && spec.placement.nodes !== "all") return false;
     return spec.replicas >= 2 && (this.#surge(name) || spec.replicas - 1 >= spec.minAvailable);
   }
 
@@ -364,8 +327,10 @@ export class Supervisor {
   async #replace(names: string[], log: OperationLog, phase: number): Promise<OperationResult> {
     const components: ComponentOutcome[] = [];
     // A restart's outcome is a running component, whatever it was before: `verify` expects that.
-    for (const name of names)
+    for (const name of names) {
+      this.desired.set(name, "running");
       void this.#writer.putComponent({ name, desired: "running", updatedAt: Date.now() });
+    }
     for (const name of names) {
       const runtime = this.#runtime(name);
       const { ms, error } = await rollingRestart(runtime, {
