@@ -67,6 +67,7 @@ export class Membership {
   #status: MembershipStatus;
   #lastOkAt: number | null = null;
   #nodes: HeartbeatRow["nodes"] = [];
+  readonly #beatListeners = new Set<() => void>();
 
   private constructor(o: MembershipOptions, client: pg.Client) {
     this.#o = o;
@@ -154,6 +155,12 @@ export class Membership {
     return this.#nodes ?? [];
   }
 
+  /** Called after each successful heartbeat (the edge refreshes other nodes' replicas then). */
+  onBeat(listener: () => void): () => void {
+    this.#beatListeners.add(listener);
+    return () => this.#beatListeners.delete(listener);
+  }
+
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => void this.#tick(), Math.max(0, delayMs));
@@ -228,6 +235,7 @@ export class Membership {
     const counts: Record<NodeState, number> = { up: 0, suspect: 0, down: 0, left: 0 };
     for (const n of this.#nodes) counts[n.state] += 1;
     s.nodes = counts;
+    for (const l of [...this.#beatListeners]) l();
   }
 
   #beatFailed(err: unknown): void {

@@ -8,6 +8,7 @@
  */
 import type pg from "pg";
 import type { Membership } from "../cluster/membership.js";
+import { readRemoteReplicas, type RemoteReplicaRecord } from "../cluster/remote-replicas.js";
 import type { ClusterView, MembershipStatus } from "../cluster/types.js";
 import type { CompiledTopology } from "../topology/types.js";
 
@@ -33,6 +34,39 @@ export class DaemonCluster {
   async view(): Promise<ClusterView> {
     const { readClusterView } = await import("../cluster/view.js");
     return readClusterView(this.#reads, this.membership.node);
+  }
+
+  /**
+   * The other `up` nodes' ready replicas of `components`, after each heartbeat: one statement on
+   * the read pool per heartbeat. Returns the unsubscribe function.
+   */
+  followRemoteReplicas(
+    components: readonly string[],
+    apply: (replicas: RemoteReplicaRecord[]) => void,
+    warn: (message: string) => void,
+  ): () => void {
+    let busy = false;
+    let failing = false;
+    return this.membership.onBeat(() => {
+      if (busy) return; // a slow read: the next heartbeat tries again
+      busy = true;
+      readRemoteReplicas(this.#reads, this.membership.node, this.membership.nodes, components)
+        .then((replicas) => {
+          if (failing) warn("cluster: other nodes' replicas are read again");
+          failing = false;
+          apply(replicas);
+        })
+        .catch((err: unknown) => {
+          if (!failing)
+            warn(
+              `cluster: cannot read other nodes' replicas (${(err as Error).message}); routing keeps the last list, with health checks`,
+            );
+          failing = true;
+        })
+        .finally(() => {
+          busy = false;
+        });
+    });
   }
 
   async leave(): Promise<void> {
@@ -71,8 +105,10 @@ export async function joinCluster(
     topologyDigest: cluster.digest,
     log,
   });
-  // Replicas and job runs inherit the daemon's environment.
+  // Replicas and job runs inherit the daemon's environment; a replica other nodes' edges reach
+  // binds STEWARD_ADVERTISE (or every address).
   process.env.STEWARD_NODE = cluster.node;
+  process.env.STEWARD_ADVERTISE = cluster.advertise;
   log(
     "info",
     `cluster: node ${cluster.node} registered (advertises ${cluster.advertise}, state in schema ${membership.schema})`,

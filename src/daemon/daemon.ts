@@ -146,6 +146,12 @@ export class Daemon {
       daemon.#edge = edge;
       daemon.#cluster = cluster;
       if (cluster) cluster.membership.instance = record.instance;
+      if (cluster && edge)
+        cluster.followRemoteReplicas(
+          edge.routedComponents,
+          (r) => edge.setRemote(r),
+          (m) => log("warn", m),
+        );
       daemon.maintenance = new Maintenance({
         supervisor,
         jobs,

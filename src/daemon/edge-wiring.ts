@@ -3,7 +3,8 @@
  * Connects the edge (src/edge) to supervision: the routing table follows replica transitions
  * (running → not yet routable, ready → in routing, gone → removed), components taken offline answer
  * with their offline code, and the stop budget's first two steps drain a replica through the table.
- * Only components some route reaches are in the table. Created before adoption, so re-adopted
+ * Only components some route reaches are in the table. In a cluster, the other nodes' replicas of
+ * those components are handed in after each heartbeat (`setRemote`). Created before adoption, so re-adopted
  * replicas enter routing as they are taken over.
  *
  * Limits: the edge's client connections, over all listeners, are capped so that the daemon's
@@ -13,7 +14,7 @@
  */
 import { join } from "node:path";
 import { AccessLog } from "../edge/access-log.js";
-import { Edge, RoutingTable, type ComponentRouting } from "../edge/index.js";
+import { Edge, RoutingTable, type ComponentRouting, type RemoteReplica } from "../edge/index.js";
 import { edgeConnectionBudget } from "../edge/limits.js";
 import type { ListenerStats } from "../edge/listener.js";
 import type { EventBus } from "../events/events.js";
@@ -41,8 +42,12 @@ export class DaemonEdge {
   /** Replicas kept out of routing although ready: a cutover's new edition until `switchOver`. */
   readonly #standby = new Set<string>();
 
+  /** Where this node's replicas are reached: in a cluster its advertised address (other nodes' edges reach them there too). */
+  readonly #host: string;
+
   private constructor(topology: CompiledTopology) {
     this.#topology = topology;
+    this.#host = topology.cluster?.advertise ?? "127.0.0.1";
     this.#routed = new Set(topology.routes.map((r) => r.to));
     this.table = new RoutingTable(topology.components.filter((c) => this.#routed.has(c.name)));
   }
@@ -85,8 +90,30 @@ export class DaemonEdge {
         return;
       }
       const standby = this.#standby.has(`${component}\0${index}`);
-      this.table.setReplica(component, index, { port, ready: state === "ready" && !standby });
+      this.table.setReplica(component, index, {
+        port,
+        host: this.#host,
+        ready: state === "ready" && !standby,
+      });
     });
+  }
+
+  /** The components some route reaches. */
+  get routedComponents(): string[] {
+    return [...this.#routed];
+  }
+
+  /**
+   * In a cluster, after each heartbeat: the other `up` nodes' ready replicas of the routed
+   * components. Each component's list replaces the last (a node gone from it leaves routing).
+   */
+  setRemote(replicas: readonly (RemoteReplica & { component: string })[]): void {
+    for (const component of this.#routed) {
+      this.table.setRemoteReplicas(
+        component,
+        replicas.filter((r) => r.component === component),
+      );
+    }
   }
 
   /** Keep these replicas out of routing, even once ready, until `switchOver` or `release`. */
@@ -110,7 +137,7 @@ export class DaemonEdge {
       if (!this.#routed.has(component)) continue;
       for (const { index, port } of to) {
         this.#standby.delete(`${component}\0${index}`);
-        this.table.setReplica(component, index, { port, ready: true });
+        this.table.setReplica(component, index, { port, host: this.#host, ready: true });
       }
       for (const index of from) void this.table.drain(component, index, 0);
     }

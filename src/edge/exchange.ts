@@ -104,7 +104,7 @@ export class Exchange implements UpstreamClient, DownstreamClient, BodyInfo, Hel
       });
       return;
     }
-    const r = this.route.balancer.pick(component.routable);
+    const r = this.route.pick();
     if (r === undefined) {
       const hold = this.route.hold;
       if (hold !== null && !this.host.closing && hold.add(this)) return;

@@ -9,6 +9,7 @@ import { createBalancer, type Balancer } from "./balancer.js";
 import { HoldQueue } from "./hold.js";
 import type { Matchable } from "./match.js";
 import type { RoutedComponent } from "./routed-component.js";
+import type { RoutedReplica } from "./routed-replica.js";
 
 /** What the hold queue holds: a request that can be dispatched again or refused. */
 export interface HeldRequest {
@@ -45,6 +46,16 @@ export class EdgeRoute implements Matchable {
     this.label = `:${spec.listen}${spec.host ? ` ${spec.host}` : ""} ${spec.path} → ${spec.to}`;
     this.logLabel = `${spec.host ?? ""}${spec.path}`;
     this.#unwatch = component.watch(() => this.#onComponentChange());
+  }
+
+  /**
+   * The replica for the next request: with `prefer: local`, among this node's routable replicas
+   * while it has one, else among every node's.
+   */
+  pick(): RoutedReplica | undefined {
+    const c = this.component;
+    const local = this.spec.prefer === "local" && c.routableLocal.length > 0;
+    return this.balancer.pick(local ? c.routableLocal : c.routable);
   }
 
   #onComponentChange(): void {

@@ -2,7 +2,9 @@
  * @module edge/routed-component
  * One component as the edge sees it: its replicas, the routable ones (kept as an array the
  * balancers read on every request), its offline flag and code, and the watchers told when that
- * changes (a route's hold releases its queue when a replica becomes routable).
+ * changes (a route's hold releases its queue when a replica becomes routable). In a cluster it also
+ * holds the other nodes' replicas (`remote`, by `node/index`): `routable` is this node's routable
+ * replicas followed by theirs, and `routableLocal` only this node's (for `prefer: local`).
  */
 import type { HealthSpec } from "../topology/types.js";
 import type { RoutedReplica } from "./routed-replica.js";
@@ -26,8 +28,12 @@ export type ComponentWatcher = () => void;
 
 export class RoutedComponent {
   readonly replicas = new Map<number, RoutedReplica>();
-  /** The replicas in state `in`, by index. Replaced (never mutated) on change. */
+  /** Other nodes' replicas, by `node/index`. */
+  readonly remote = new Map<string, RoutedReplica>();
+  /** The replicas in state `in`: this node's by index, then other nodes' by node and index. Replaced (never mutated) on change. */
   routable: readonly RoutedReplica[] = [];
+  /** This node's replicas in state `in`. Replaced (never mutated) on change. */
+  routableLocal: readonly RoutedReplica[] = [];
   offline: OfflineState | null = null;
   readonly #watchers = new Set<ComponentWatcher>();
 
@@ -51,13 +57,23 @@ export class RoutedComponent {
 
   /** Rebuilds `routable`; tells the watchers when it changed. */
   refresh(): void {
-    const next = [...this.replicas.values()]
+    const local = [...this.replicas.values()]
       .filter((r) => r.state === "in")
       .sort((a, b) => a.index - b.index);
+    const remote = [...this.remote.values()]
+      .filter((r) => r.state === "in")
+      .sort((a, b) => (a.node === b.node ? a.index - b.index : (a.node ?? "") < (b.node ?? "") ? -1 : 1));
+    const next = remote.length === 0 ? local : [...local, ...remote];
     const prev = this.routable;
     if (next.length === prev.length && next.every((r, i) => r === prev[i])) return;
     this.routable = next;
+    this.routableLocal = remote.length === 0 ? next : local;
     this.notify();
+  }
+
+  /** Every replica this edge knows of, this node's and other nodes'. */
+  all(): RoutedReplica[] {
+    return [...this.replicas.values(), ...this.remote.values()];
   }
 
   watch(watcher: ComponentWatcher): () => void {

@@ -2,6 +2,7 @@
  * @module edge/routed-replica
  * One replica as the edge sees it: its endpoint, its routing state (changed only by the routing
  * table), its in-flight requests and open tunnels, its keep-alive pool and its health checker.
+ * A replica of another node of the cluster carries that node's name.
  */
 import type { HealthChecker, HealthCounter } from "./health.js";
 import type { ReplicaRouting, RoutingState } from "./types.js";
@@ -33,6 +34,8 @@ export class RoutedReplica {
     readonly port: number,
     poolOptions: PoolOptions,
     now: number,
+    /** The node it runs on when it is another node's replica (design §7); null for this node's own. */
+    readonly node: string | null = null,
   ) {
     this.since = now;
     this.pool = new UpstreamPool(host, port, poolOptions);
@@ -76,6 +79,7 @@ export class RoutedReplica {
 
   snapshot(): ReplicaRouting {
     return {
+      ...(this.node !== null ? { node: this.node } : {}),
       index: this.index,
       host: this.host,
       port: this.port,

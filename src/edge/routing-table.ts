@@ -4,6 +4,8 @@
  * `setReplica` when a replica gets a port or becomes ready, `removeReplica` when it is gone,
  * `drain` at the head of its stop budget, `setOffline` when the component is deliberately stopped.
  * The edge reads it on every request and reports to it (in-flight counts, passive ejections).
+ * In a cluster, `setRemoteReplicas` hands it the other nodes' replicas of a component (design §7):
+ * they get the same active and passive health checks as this node's own.
  *
  * Every routing state change goes through one function that records `since` and `reason` and
  * tells the `onTransition` listeners (the daemon records them as `replica:routing` events).
@@ -23,6 +25,7 @@ import { RoutedReplica } from "./routed-replica.js";
 import type {
   ComponentRouting,
   DrainOutcome,
+  RemoteReplica,
   ReplicaEndpoint,
   RoutingState,
   RoutingTransition,
@@ -130,6 +133,40 @@ export class RoutingTable {
     }
   }
 
+  /**
+   * The other nodes' replicas of `component`, all of them (those of `up` nodes, ready): a new one
+   * enters routing at once and its health checks start; one no longer listed (its node is
+   * `suspect`, `down` or `left`, or it stopped) leaves routing at once, its in-flight requests
+   * finish. A listed replica that health checks or a refused connection took `out` stays out
+   * until its checks pass.
+   * @example table.setRemoteReplicas("web", [{ node: "n2", index: 0, host: "127.0.0.2", port: 4100 }])
+   */
+  setRemoteReplicas(component: string, replicas: readonly RemoteReplica[]): void {
+    const c = this.component(component);
+    const wanted = new Map(replicas.map((r) => [`${r.node}/${r.index}`, r]));
+    for (const [key, r] of c.remote) {
+      const w = wanted.get(key);
+      if (!w || w.host !== r.host || w.port !== r.port) this.#retire(c, r);
+    }
+    for (const [key, w] of wanted) {
+      if (c.remote.has(key)) continue;
+      const r = new RoutedReplica(component, w.index, w.host, w.port, this.#pool, Date.now(), w.node);
+      r.ready = true;
+      c.remote.set(key, r);
+      this.#emit({
+        component,
+        node: w.node,
+        index: w.index,
+        from: null,
+        to: "not-ready",
+        reason: null,
+        at: r.since,
+      });
+      this.#transition(c, r, "in", null);
+      this.#startHealth(c, r);
+    }
+  }
+
   /** Forgets a replica: no new requests; in-flight ones finish; idle connections close. */
   removeReplica(component: string, index: number): void {
     const c = this.#components.get(component);
@@ -202,6 +239,7 @@ export class RoutingTable {
       offline: c.offline?.code ?? null,
       detectionMs: c.detectionMs,
       replicas: [...c.replicas.values()].sort((a, b) => a.index - b.index).map((r) => r.snapshot()),
+      ...(c.remote.size > 0 ? { remote: [...c.remote.values()].map((r) => r.snapshot()) } : {}),
     }));
   }
 
@@ -220,7 +258,7 @@ export class RoutingTable {
     if (this.#closed) return;
     this.#closed = true;
     for (const c of this.#components.values()) {
-      for (const r of c.replicas.values()) {
+      for (const r of c.all()) {
         r.stopChecker();
         r.pool.dispose();
       }
@@ -231,10 +269,11 @@ export class RoutingTable {
     r.stopChecker();
     r.removed = true;
     r.pool.dispose();
-    c.replicas.delete(r.index);
+    if (r.node === null) c.replicas.delete(r.index);
+    else c.remote.delete(`${r.node}/${r.index}`);
     const from = r.state;
     c.refresh();
-    this.#emit({ component: c.name, index: r.index, from, to: null, reason: "removed", at: Date.now() });
+    this.#emit({ ...who(c, r), from, to: null, reason: "removed", at: Date.now() });
   }
 
   #startHealth(c: RoutedComponent, r: RoutedReplica): void {
@@ -268,7 +307,7 @@ export class RoutingTable {
     r.reason = reason;
     r.since = Date.now();
     c.refresh();
-    this.#emit({ component: c.name, index: r.index, from, to, reason, at: r.since });
+    this.#emit({ ...who(c, r), from, to, reason, at: r.since });
   }
 
   #emit(t: RoutingTransition): void {
@@ -280,4 +319,10 @@ export class RoutingTable {
       }
     }
   }
+}
+
+function who(c: RoutedComponent, r: RoutedReplica): { component: string; node?: string; index: number } {
+  return r.node === null
+    ? { component: c.name, index: r.index }
+    : { component: c.name, node: r.node, index: r.index };
 }

@@ -31,8 +31,22 @@ export interface ReplicaEndpoint {
   ready: boolean;
 }
 
+/**
+ * A replica of another node of the cluster, as the daemon hands it to the routing table: reached
+ * at its node's advertised address. Only replicas of `up` nodes that are ready are handed in.
+ */
+export interface RemoteReplica {
+  node: string;
+  index: number;
+  /** The node's advertised address. */
+  host: string;
+  port: number;
+}
+
 /** One replica in `status`. */
 export interface ReplicaRouting {
+  /** The node it runs on, for another node's replica (absent for this node's own). */
+  node?: string;
   index: number;
   host: string;
   port: number;
@@ -57,11 +71,15 @@ export interface ComponentRouting {
   /** How long a failing replica may still receive requests: health interval × fall; null without health checks (passive detection only). */
   detectionMs: number | null;
   replicas: ReplicaRouting[];
+  /** Other nodes' replicas this edge routes to (cluster mode; absent when none). */
+  remote?: ReplicaRouting[];
 }
 
 /** A recorded routing transition, for the daemon's event log (`replica:routing`). */
 export interface RoutingTransition {
   component: string;
+  /** Another node's replica: its node. */
+  node?: string;
   index: number;
   from: RoutingState | null;
   to: RoutingState | null;

@@ -235,6 +235,7 @@ function compileRoute(r: RouteInput): CompiledRoute {
     ...(r.host !== undefined ? { host: r.host.toLowerCase() } : {}),
     to: r.to,
     balance: r.balance ?? "round-robin",
+    ...(r.prefer !== undefined ? { prefer: r.prefer } : {}),
     ...(hold ? { hold } : {}),
     maxBodyBytes: r.max_body ?? DEFAULTS.route.maxBodyBytes,
     timeoutMs: r.timeout ?? DEFAULTS.route.timeoutMs,

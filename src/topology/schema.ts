@@ -224,6 +224,7 @@ export const routeSchema = z.strictObject({
   ).optional(),
   to: text,
   balance: oneOf(["round-robin", "least-conn"]).optional(),
+  prefer: oneOf(["local"]).optional(),
   hold: holdSchema.optional(),
   max_body: size.optional(),
   timeout: duration.optional(),

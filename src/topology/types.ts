@@ -190,6 +190,8 @@ export interface CompiledRoute {
   to: string;
   /** @default "round-robin" */
   balance: "round-robin" | "least-conn";
+  /** `local`: in a cluster, this node's own replicas while it has a routable one, else every node's. @default every node's replicas alike */
+  prefer?: "local";
   /** Present when the route holds requests while no replica is routable. */
   hold?: RouteHold;
   /** Largest request body accepted; a larger one gets `413`. @default 10 MiB */

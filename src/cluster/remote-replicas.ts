@@ -1,0 +1,73 @@
+/**
+ * @module cluster/remote-replicas
+ * What an edge needs to route to the other nodes' replicas (design §7): the ready replicas, with a
+ * port, of the routed components on every `up` node but this one, at the node's advertised
+ * address. The nodes and their states come from the last heartbeat (no round trip); the replicas
+ * from each node's schema in **one** statement for all nodes.
+ */
+import pg from "pg";
+import { nodeSchemaName } from "./schema-name.js";
+import type { NodeState } from "./types.js";
+
+/** A node as the last heartbeat saw it. */
+export interface HeartbeatNode {
+  name: string;
+  state: NodeState;
+  advertise: string;
+}
+
+/** One replica of another node that may receive requests. */
+export interface RemoteReplicaRecord {
+  component: string;
+  node: string;
+  index: number;
+  /** The node's advertised address. */
+  host: string;
+  port: number;
+}
+
+/**
+ * Reads the ready replicas of `components` on every `up` node other than `self`. A node whose
+ * schema has no replica table yet (it is still booting) contributes nothing.
+ * @example await readRemoteReplicas(pool, "n1", membership.nodes, ["web"])
+ */
+export async function readRemoteReplicas(
+  db: pg.Pool | pg.ClientBase,
+  self: string,
+  nodes: readonly HeartbeatNode[],
+  components: readonly string[],
+): Promise<RemoteReplicaRecord[]> {
+  const others = nodes.filter((n) => n.name !== self && n.state === "up");
+  if (others.length === 0 || components.length === 0) return [];
+  const select = (list: readonly HeartbeatNode[]): string =>
+    list
+      .map(
+        (n) =>
+          `SELECT ${pg.escapeLiteral(n.name)} AS node, component, replica_index, port ` +
+          `FROM ${pg.escapeIdentifier(nodeSchemaName(n.name))}.replicas ` +
+          `WHERE state = 'ready' AND port IS NOT NULL AND component = ANY($1::text[])`,
+      )
+      .join(" UNION ALL ");
+  let rows: { node: string; component: string; replica_index: number; port: number }[];
+  try {
+    ({ rows } = await db.query(select(others), [components]));
+  } catch (err) {
+    if ((err as { code?: string }).code !== "42P01") throw err; // undefined_table: a node still booting
+    const present = await db.query<{ s: string }>(
+      "SELECT s FROM unnest($1::text[]) AS s WHERE to_regclass(quote_ident(s) || '.replicas') IS NOT NULL",
+      [others.map((n) => nodeSchemaName(n.name))],
+    );
+    const have = new Set(present.rows.map((r) => r.s));
+    const ready = others.filter((n) => have.has(nodeSchemaName(n.name)));
+    if (ready.length === 0) return [];
+    ({ rows } = await db.query(select(ready), [components]));
+  }
+  const address = new Map(others.map((n) => [n.name, n.advertise]));
+  return rows.map((r) => ({
+    component: r.component,
+    node: r.node,
+    index: r.replica_index,
+    host: address.get(r.node) ?? "127.0.0.1",
+    port: r.port,
+  }));
+}

@@ -1,0 +1,133 @@
+/**
+ * The edge across nodes (issue 11 §5) — real daemons on a real PostgreSQL, 3 nodes on 127.0.0.1–3:
+ * a route on n1 reaches every node's replicas in turn; `prefer: local` keeps traffic on n1's own;
+ * SIGKILL of n2's replicas under a request loop through n1 fails only requests in flight to them.
+ */
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { TestCluster } from "../cluster/nodes.js";
+import { freePort, node, waitFor } from "./helpers.js";
+
+let c: TestCluster;
+afterEach(async () => {
+  await c?.close();
+});
+
+const components = `  web:
+    command: ${node("node-echo.js")}
+    env: { PORT: "\${port}", REPLICA: "\${replica}" }
+    restart: { policy: "no" }
+    replicas: 2
+`;
+
+/** One request to `host:port`; the body says which node and replica answered. */
+function get(host: string, port: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host, port, path: "/", agent: false, timeout: 5000 }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on("error", reject);
+      })
+      .on("error", reject)
+      .on("timeout", function (this: http.ClientRequest) {
+        this.destroy(new Error("timeout"));
+      });
+  });
+}
+
+const nodeOf = (body: string): string => body.split(" ")[0] ?? "";
+
+async function served(host: string, port: number, n: number): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < n; i += 1) {
+    const r = await get(host, port);
+    expect(r.status, r.body).toBe(200);
+    counts.set(nodeOf(r.body), (counts.get(nodeOf(r.body)) ?? 0) + 1);
+  }
+  return counts;
+}
+
+describe("edge across nodes", () => {
+  it("routes to every node's replicas; prefer: local stays local; killed replicas of n2 fail only in-flight requests", async () => {
+    c = await TestCluster.create("edgex", 3, components);
+    const [rr, local] = [await freePort(), await freePort()];
+    // Each node's edge listens on its own loopback address (the same ports).
+    for (const n of c.nodes) {
+      fs.appendFileSync(
+        path.join(n.dir, "steward.yaml"),
+        `routes:\n  - { listen: "${n.advertise}:${rr}", to: web }\n  - { listen: "${n.advertise}:${local}", to: web, prefer: local }\n`,
+      );
+    }
+    const ups = await Promise.all(c.nodes.map((n) => c.up(n.name)));
+    for (const u of ups) expect(u.code, u.stdout + u.stderr).toBe(0);
+
+    // Before: n1's route reaches all 6 replicas, round robin across the nodes.
+    await waitFor(
+      "n1's edge routing to 6 replicas",
+      async () => {
+        const web = (await c.status("n1")).routing?.find((x) => x.component === "web");
+        const inRouting = (list: { state: string }[]): number => list.filter((r) => r.state === "in").length;
+        return web !== undefined && inRouting(web.replicas) === 2 && inRouting(web.remote ?? []) === 4;
+      },
+      15_000,
+      50,
+    );
+    const before = await served("127.0.0.1", rr, 60);
+    console.log(`[figure] n1's route before the kill: ${JSON.stringify([...before])}`);
+    for (const n of ["n1", "n2", "n3"]) expect(before.get(n)).toBe(20);
+
+    // prefer: local keeps n1's traffic on n1's replicas.
+    const preferred = await served("127.0.0.1", local, 30);
+    expect([...preferred]).toEqual([["n1", 30]]);
+
+    // A request loop through n1 (4 at a time) while n2's replicas are SIGKILLed.
+    const doc2 = await c.status("n2");
+    const pids = doc2.components
+      .flatMap((x) => x.replicas.map((r) => r.pid))
+      .filter((p): p is number => p !== null);
+    expect(pids).toHaveLength(2);
+    let stop = false;
+    let killedAt = 0;
+    const results: { at: number; ok: boolean; node: string; error?: string }[] = [];
+    const loop = async (): Promise<void> => {
+      while (!stop) {
+        try {
+          const r = await get("127.0.0.1", rr);
+          results.push({
+            at: Date.now(),
+            ok: r.status === 200,
+            node: nodeOf(r.body),
+            ...(r.status !== 200 ? { error: r.body } : {}),
+          });
+        } catch (err) {
+          results.push({ at: Date.now(), ok: false, node: "", error: (err as Error).message });
+        }
+      }
+    };
+    const loops = [loop(), loop(), loop(), loop()];
+    await new Promise((r) => setTimeout(r, 500));
+    killedAt = Date.now();
+    for (const p of pids) process.kill(p, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 2000));
+    stop = true;
+    await Promise.all(loops);
+    const after = results.filter((r) => r.at > killedAt);
+    const failed = results.filter((r) => !r.ok);
+    const lastN2 = Math.max(0, ...after.filter((r) => r.node === "n2").map((r) => r.at - killedAt));
+    console.log(
+      `[figure] request loop: ${results.length} requests, ${failed.length} failed (${JSON.stringify(failed.map((f) => f.error))}); ${after.length} after the kill, the last answered by n2 ${lastN2} ms after it`,
+    );
+    // Only requests in flight to n2 when its replicas died may fail: at most one per loop.
+    expect(failed.length).toBeLessThanOrEqual(4);
+    expect(after.filter((r) => r.ok).length).toBeGreaterThan(20);
+    // Afterwards n2's replicas are out: everything goes to n1 and n3.
+    const later = await served("127.0.0.1", rr, 40);
+    expect(later.get("n2")).toBeUndefined();
+    expect((later.get("n1") ?? 0) + (later.get("n3") ?? 0)).toBe(40);
+  }, 90_000);
+});
