@@ -9,6 +9,7 @@ import type { ClusterView } from "../cluster/types.js";
 import { formatMs } from "../process/duration.js";
 import { call } from "./client.js";
 import { table } from "./render.js";
+import { renderPlacement } from "../cluster/placement-view.js";
 
 export interface ClusterCliDeps {
   out: (line: string) => void;
@@ -75,5 +76,6 @@ export function renderClusterView(v: ClusterView): string {
         r.pid === null ? "-" : String(r.pid),
         r.port === null ? "-" : String(r.port),
       ]);
-  return `${head}\n${table(rows)}\n\n${table(replicas)}`;
+  const placement = renderPlacement(v.placement ?? []);
+  return `${head}\n${table(rows)}\n\n${table(replicas)}${placement.length ? `\n\n${placement.join("\n")}` : ""}`;
 }

@@ -8,6 +8,7 @@ import { formatMs } from "../process/duration.js";
 import type { OperationResult } from "../lifecycle/supervisor.js";
 import type { PhaseResult } from "../patching/cycle.js";
 import type { MembershipStatus } from "../cluster/types.js";
+import { renderPlacement } from "../cluster/placement-view.js";
 
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
@@ -69,7 +70,13 @@ export function renderStatus(s: StatusDocument, now = Date.now()): string {
           ` · next: steward patch ${p.next}`,
       ]
     : [];
-  const tail = [...routes, ...patching, ...(s.cluster ? [clusterLine(s.cluster)] : [])];
+  const tail = [
+    ...routes,
+    ...patching,
+    ...(s.cluster
+      ? [clusterLine(s.cluster), ...renderPlacement(s.cluster.placement ?? [], s.cluster.node)]
+      : []),
+  ];
   return `${head}${took}\n${table(rows)}${tail.length > 0 ? `\n${tail.join("\n")}` : ""}`;
 }
 

@@ -11,6 +11,8 @@
  * - `node_view`: each node's state as derived from its heartbeat age, the same for every reader.
  */
 
+import { PLACEMENT_MIGRATION } from "./placement-sql.js";
+
 /** Numbered like the store's migrations; recorded in `steward_cluster.schema_migrations`. */
 export const CLUSTER_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   {
@@ -60,6 +62,7 @@ CREATE VIEW steward_cluster.node_view AS
   FROM steward_cluster.nodes n;
 `,
   },
+  PLACEMENT_MIGRATION,
 ];
 
 /** The advisory lock cluster migrations and name claims hold: `STWC` in ASCII. */

@@ -8,6 +8,7 @@
  *   fenced on the lease's **epoch**.
  * - **heartbeat**: a node's periodic proof of life, judged by the database's clock.
  */
+import type { ComponentPlacement } from "./placement-view.js";
 
 /**
  * A node's state as every reader derives it from its last heartbeat (database clock):
@@ -56,6 +57,8 @@ export interface ClusterView {
   /** Milliseconds the lease has left by the database's clock (≤ 0: expired). */
   leaseLeftMs: number;
   nodes: NodeView[];
+  /** Where each placed component runs: assigned and running per node, `underPlaced` (cluster/placement-view). */
+  placement?: ComponentPlacement[];
 }
 
 /** This node's own membership, for `steward status` (no store round trip). */
@@ -78,4 +81,6 @@ export interface MembershipStatus {
   fencedWrites: { accepted: number; rejected: number };
   /** Times this node became primary, and stepped down (with the last reason). */
   terms: { acquired: number; steppedDown: number; lastStepDown: string | null };
+  /** This node's part of each placed component (cluster/placement-view). */
+  placement?: ComponentPlacement[];
 }

@@ -11,6 +11,7 @@ import type { Membership } from "../cluster/membership.js";
 import { readRemoteReplicas, type RemoteReplicaRecord } from "../cluster/remote-replicas.js";
 import type { ClusterView, MembershipStatus } from "../cluster/types.js";
 import type { CompiledTopology } from "../topology/types.js";
+import type { DaemonPlacement } from "./placement-wiring.js";
 
 export class DaemonCluster {
   readonly membership: Membership;
@@ -26,14 +27,20 @@ export class DaemonCluster {
     return { schema: this.membership.schema };
   }
 
+  /** Acting on placement (daemon/placement-wiring), once the supervisor exists. */
+  placement: DaemonPlacement | undefined;
+
   status(): MembershipStatus {
-    return this.membership.status();
+    const placement = this.placement?.status();
+    return { ...this.membership.status(), ...(placement?.length ? { placement } : {}) };
   }
 
   /** Every node, the primary, and every node's replicas (status reads use a pool of their own). */
   async view(): Promise<ClusterView> {
     const { readClusterView } = await import("../cluster/view.js");
-    return readClusterView(this.#reads, this.membership.node);
+    const view = await readClusterView(this.#reads, this.membership.node);
+    const placement = this.placement?.clusterView(view);
+    return placement?.length ? { ...view, placement } : view;
   }
 
   /**
@@ -74,6 +81,7 @@ export class DaemonCluster {
   }
 
   async close(): Promise<void> {
+    await this.placement?.close();
     await this.membership.close();
     await this.#reads.end().catch(() => undefined);
   }

@@ -145,7 +145,12 @@ export class Daemon {
       daemon.jobs = jobs;
       daemon.#edge = edge;
       daemon.#cluster = cluster;
-      if (cluster) cluster.membership.instance = record.instance;
+      if (cluster) {
+        cluster.membership.instance = record.instance;
+        // Before any start: a `nodes: any` component runs nothing here until its assignment is read.
+        const { DaemonPlacement } = await import("./placement-wiring.js");
+        cluster.placement = new DaemonPlacement(topology, cluster, supervisor, log);
+      }
       if (cluster && edge)
         cluster.followRemoteReplicas(
           edge.routedComponents,
