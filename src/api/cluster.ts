@@ -1,20 +1,25 @@
 /**
  * @module api/cluster
- * `GET /v1/cluster` (the view `steward cluster status` prints) and `POST /v1/cluster/leave`.
- * A daemon that is not a cluster node answers both with 409 STW-5003.
+ * `GET /v1/cluster` (the view `steward cluster status` prints), `POST /v1/cluster/leave` and
+ * `POST /v1/cluster/operations` (api/cluster-operation). A daemon that is not a cluster node
+ * answers each with 409 STW-5003.
  */
 import type { Hono } from "hono";
 import { NotInClusterError } from "../cluster/errors.js";
 import type { ClusterView } from "../cluster/types.js";
+import { clusterOperationRoute, type ClusterOperationControl } from "./cluster-operation.js";
 
 export interface ClusterControl {
   /** The topology file the daemon loaded. */
   topologyFile: string;
+  /** Throws `UnknownComponentError` for a name the topology does not declare. */
+  resolve(components: string[]): string[];
   /** Present on a cluster node. */
   cluster?:
     | {
         view(): Promise<ClusterView>;
         leave(): Promise<void>;
+        operate: ClusterOperationControl["operate"];
       }
     | undefined;
 }
@@ -28,5 +33,12 @@ export function clusterRoutes(app: Hono, daemon: ClusterControl): void {
   app.post("/v1/cluster/leave", async (c) => {
     await cluster().leave();
     return c.json({ left: true });
+  });
+  clusterOperationRoute(app, () => {
+    const node = cluster(); // not a cluster node: 409 before anything is read or asked
+    return {
+      resolve: (names) => daemon.resolve(names),
+      operate: (kind, components, send) => node.operate(kind, components, send),
+    };
   });
 }

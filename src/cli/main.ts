@@ -189,11 +189,14 @@ for (const [name, verb, description] of [
 ] as const) {
   sub(name, description)
     .argument("[component...]", "component names")
-    .option("--cluster", "on every node of the cluster (not available yet: refused, exit 2)")
+    .option("--cluster", "on every node of the cluster, driven by the primary (docs/cluster.md)")
     .action(async (components: string[], opts: { cluster?: boolean }, cmd: Command) => {
       if (opts.cluster) {
+        const t = await topologyOf(cmd);
         const { refuseClusterFlag } = await import("./cluster-flag.js");
-        refuseClusterFlag(name, await topologyOf(cmd));
+        if (t.cluster === undefined) refuseClusterFlag(name, t);
+        const { clusterOperation } = await import("./cluster-operation.js");
+        return clusterOperation(t, name, components, out);
       }
       return operation(await homeOf(cmd), name, components, verb);
     });

@@ -11,6 +11,7 @@
  * - `node_view`: each node's state as derived from its heartbeat age, the same for every reader.
  */
 
+import { OPERATIONS_MIGRATION } from "./operations-sql.js";
 import { PLACEMENT_MIGRATION } from "./placement-sql.js";
 
 /** Numbered like the store's migrations; recorded in `steward_cluster.schema_migrations`. */
@@ -62,6 +63,7 @@ CREATE VIEW steward_cluster.node_view AS
   FROM steward_cluster.nodes n;
 `,
   },
+  OPERATIONS_MIGRATION,
   PLACEMENT_MIGRATION,
 ];
 

@@ -8,6 +8,12 @@
  */
 import type pg from "pg";
 import type { Membership } from "../cluster/membership.js";
+import type { ClusterOperations } from "../cluster/operation-engine.js";
+import type {
+  ClusterOperationKind,
+  ClusterOperationLine,
+  ClusterOperationView,
+} from "../cluster/operation-types.js";
 import { readRemoteReplicas, type RemoteReplicaRecord } from "../cluster/remote-replicas.js";
 import type { ClusterView, MembershipStatus } from "../cluster/types.js";
 import type { CompiledTopology } from "../topology/types.js";
@@ -16,6 +22,8 @@ import type { DaemonPlacement } from "./placement-wiring.js";
 export class DaemonCluster {
   readonly membership: Membership;
   readonly #reads: pg.Pool;
+  /** `--cluster` operations (cluster/operation-engine); this node's steps run once the daemon starts it. */
+  operations: ClusterOperations | undefined;
 
   constructor(membership: Membership, reads: pg.Pool) {
     this.membership = membership;
@@ -76,11 +84,21 @@ export class DaemonCluster {
     });
   }
 
+  /** `steward <kind> --cluster`: asked of the primary through the journal, followed until it has ended. */
+  operate(
+    kind: ClusterOperationKind,
+    components: string[],
+    send: (line: ClusterOperationLine) => void,
+  ): Promise<ClusterOperationView> {
+    return this.operations!.operate(kind, components, send);
+  }
+
   async leave(): Promise<void> {
     await this.membership.leave();
   }
 
   async close(): Promise<void> {
+    await this.operations?.close();
     await this.placement?.close();
     await this.membership.close();
     await this.#reads.end().catch(() => undefined);
@@ -123,7 +141,10 @@ export async function joinCluster(
   );
   const reads = new pg.Pool({ ...clusterClientConfig(url, cluster), max: 1, idleTimeoutMillis: 10_000 });
   reads.on("error", () => undefined);
-  return new DaemonCluster(membership, reads);
+  const joined = new DaemonCluster(membership, reads);
+  const { ClusterOperations } = await import("../cluster/operation-engine.js");
+  joined.operations = new ClusterOperations({ url, cluster, membership, log });
+  return joined;
 }
 
 /** The status document with the cluster line's data, on a cluster node. */

@@ -184,6 +184,11 @@ export class Daemon {
         throw err;
       }
       await daemon.#listen();
+      // This node's `--cluster` steps run through `run`, the path of `steward start|stop|restart`.
+      cluster?.operations?.start({
+        run: (kind, names) => daemon.run(kind, names),
+        ready: () => daemon.state === "active",
+      });
       daemon.#rotateTimer = setInterval(() => daemon.#rotateLogs(), ROTATE_EVERY_MS).unref();
       log(
         "info",

@@ -1,6 +1,6 @@
-// `--cluster` on start/stop/restart is refused with exit 2 before the daemon is asked anything:
-// without a `cluster:` section there is no cluster; with one, cluster operations are not available
-// yet. And `validate` prints the placement warning and still exits 0.
+// `--cluster` on start/stop/restart without a `cluster:` section is refused with exit 2 before the
+// daemon is asked anything (cluster operations themselves: cluster-operations.test.ts). And
+// `validate` prints the placement warning and still exits 0.
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { homeOf, node, project, steward } from "./helpers.js";
@@ -24,18 +24,6 @@ describe("--cluster", () => {
       expect(fs.existsSync(homeOf(dir))).toBe(false);
     },
   );
-
-  it("with a cluster section: exit 2, not available yet, nothing done", async () => {
-    const dir = project(
-      `store: postgres://steward@127.0.0.1:5432/steward_unused\n${COMPONENTS}cluster: {}\n`,
-    );
-    const r = await steward(dir, "start", "a", "--cluster");
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(
-      /^steward: `start --cluster`: operations over the whole cluster are not available yet; nothing was done\./,
-    );
-    expect(fs.existsSync(homeOf(dir))).toBe(false);
-  });
 
   it("a topology error comes first: exit 2 with its location", async () => {
     const dir = project(`${COMPONENTS}    placement: { nodes: all }\n`);

@@ -1,0 +1,90 @@
+/**
+ * @module api/cluster-operation
+ * `POST /v1/cluster/operations` `{"kind": "restart", "components": [...]}`: asks the cluster for
+ * an operation and answers with NDJSON lines (cluster/operation-types `ClusterOperationLine`)
+ * until it has ended on every node. Unknown components are refused before anything is asked.
+ * A client that goes away does not stop the operation: it is the cluster's, in the journal.
+ */
+import type { Hono } from "hono";
+import { BadRequestError, StewardError } from "../errors.js";
+import type {
+  ClusterOperationKind,
+  ClusterOperationLine,
+  ClusterOperationView,
+} from "../cluster/operation-types.js";
+
+export interface ClusterOperationControl {
+  /** Throws `UnknownComponentError` for a name the topology does not declare. */
+  resolve(components: string[]): string[];
+  /** Asks, then follows until the operation has ended; `send` gets each line. */
+  operate(
+    kind: ClusterOperationKind,
+    components: string[],
+    send: (line: ClusterOperationLine) => void,
+  ): Promise<ClusterOperationView>;
+}
+
+const KINDS: readonly string[] = ["start", "stop", "restart"];
+
+function parse(json: unknown): { kind: ClusterOperationKind; components: string[] } {
+  const expected = 'expected {"kind": "start|stop|restart", "components": ["name", …]}';
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw new BadRequestError(`bad request body: ${expected}`);
+  const { kind, components, ...rest } = json as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined)
+    throw new BadRequestError(`bad request body: unknown key \`${extra}\`; ${expected}`);
+  if (typeof kind !== "string" || !KINDS.includes(kind))
+    throw new BadRequestError(`bad request body: \`kind\` must be start, stop or restart; ${expected}`);
+  if (
+    components !== undefined &&
+    !(Array.isArray(components) && components.every((c) => typeof c === "string" && c))
+  )
+    throw new BadRequestError(
+      `bad request body: \`components\` must be a list of component names; ${expected}`,
+    );
+  return { kind: kind as ClusterOperationKind, components: (components as string[] | undefined) ?? [] };
+}
+
+export function clusterOperationRoute(app: Hono, control: () => ClusterOperationControl): void {
+  app.post("/v1/cluster/operations", async (c) => {
+    const text = await c.req.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text || "{}");
+    } catch (err) {
+      throw new BadRequestError(`request body is not valid JSON: ${(err as Error).message}`);
+    }
+    const body = parse(json);
+    const ctl = control();
+    ctl.resolve(body.components); // unknown names: refused here, nothing asked
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        let open = true;
+        const send = (line: ClusterOperationLine): void => {
+          if (!open) return;
+          try {
+            controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+          } catch {
+            open = false; // the client went away; the operation goes on
+          }
+        };
+        ctl
+          .operate(body.kind, body.components, send)
+          .then(
+            (operation) => send({ type: "cluster-result", operation }),
+            (err: unknown) => {
+              const e = err instanceof StewardError ? err : new StewardError("STW-1999", String(err));
+              send({ type: "error", error: e.toJSON().error });
+            },
+          )
+          .finally(() => {
+            if (open) controller.close();
+            open = false;
+          });
+      },
+    });
+    return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+  });
+}

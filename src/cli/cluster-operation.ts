@@ -1,0 +1,55 @@
+/**
+ * @module cli/cluster-operation
+ * `steward start|stop|restart [component...] --cluster`: the local daemon asks the cluster (the
+ * primary takes the operation from the shared journal) and streams each node's step as it goes:
+ * `n2: restart web … running`, `n2: restart web … done (1 component ready)`. Exit 0 only when every
+ * node's step is done; a failed or skipped step (its node down) exits 1 and says why.
+ */
+import { resolve } from "node:path";
+import { StewardError } from "../errors.js";
+import { formatMs } from "../process/duration.js";
+import type { ClusterOperationLine, ClusterOperationView } from "../cluster/operation-types.js";
+import type { StreamLine } from "../api/app.js";
+import { stream } from "./client.js";
+
+export async function clusterOperation(
+  t: { home: string },
+  kind: "start" | "stop" | "restart",
+  components: string[],
+  out: (line: string) => void,
+): Promise<void> {
+  const started = Date.now();
+  const label = `${kind} ${components.join(" ") || "(all)"}`;
+  let result: ClusterOperationView | undefined;
+  let error: string | undefined;
+  const onLine = (raw: StreamLine): void => {
+    const line = raw as unknown as ClusterOperationLine;
+    if (line.type === "cluster-operation")
+      out(
+        `cluster: ${label} taken by primary ${line.operation.driver} (epoch ${line.operation.epoch}), operation ${line.operation.id}`,
+      );
+    else if (line.type === "cluster-step") {
+      const s = line.step;
+      const again = s.runs > 1 && s.state === "running" ? " (again, after its daemon restarted)" : "";
+      out(`${s.node}: ${label} … ${s.state}${again}${s.outcome ? ` (${s.outcome})` : ""}`);
+    } else if (line.type === "warning") out(`! ${line.message}`);
+    else if (line.type === "error") error = line.error.message;
+    else if (line.type === "cluster-result") result = line.operation;
+  };
+  await stream(resolve(t.home, "steward.sock"), "/v1/cluster/operations", { kind, components }, onLine);
+  if (error !== undefined) throw new StewardError("STW-1009", error);
+  if (!result)
+    throw new StewardError("STW-1009", `${kind} --cluster: the daemon closed the stream without a result`);
+  const done = result.steps.filter((s) => s.state === "done").length;
+  const took = formatMs(Date.now() - started);
+  if (done === result.steps.length) {
+    out(`cluster: ${label} done on ${done} node${done === 1 ? "" : "s"} in ${took}`);
+    return;
+  }
+  for (const s of result.steps.filter((x) => x.state !== "done"))
+    out(`✗ ${s.node}: ${s.state}: ${s.outcome ?? ""}`);
+  out(
+    `cluster: ${label} ${result.state === "failed" ? "failed" : "not done everywhere"} after ${took}: done on ${done} of ${result.steps.length} nodes — see \`steward cluster status\``,
+  );
+  process.exitCode = 1;
+}

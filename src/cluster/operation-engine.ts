@@ -1,0 +1,262 @@
+/**
+ * @module cluster/operation-engine
+ * Every node's part in cluster operations (journal: cluster/operations-sql). One **pass** at a
+ * time: while primary, drive the open operations (fenced); then claim and run this node's
+ * released steps through the daemon's own operation path (the same as `steward restart`). A pass
+ * runs on each `NOTIFY steward_cluster_ops` (a connection of its own keeps `LISTEN`ing) and every
+ * heartbeat, so a lost notification costs at most one heartbeat. Nothing here is held in memory
+ * only: a new daemon, or a new primary, carries on from the journal.
+ */
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import type { CompiledCluster } from "../topology/types.js";
+import type { OperationResult } from "../lifecycle/supervisor.js";
+import { clusterClientConfig, type Membership } from "./membership.js";
+import {
+  ASK,
+  CLAIM,
+  CREATE,
+  END_STEP,
+  FINISH,
+  MY_STEPS,
+  OPS_CHANNEL,
+  RELEASE,
+  SELECT_OPEN,
+  SELECT_OPERATION,
+  SKIP_DOWN,
+} from "./operations-sql.js";
+import { followOperation } from "./operation-follow.js";
+import type { ClusterOperationKind, ClusterOperationLine, ClusterOperationView } from "./operation-types.js";
+
+/** What a node needs from its daemon to run its steps. */
+export interface StepExecutor {
+  /** The local operation, exactly as `steward <kind> [component...]` runs it. */
+  run(kind: ClusterOperationKind, components: string[]): Promise<OperationResult>;
+  /** False while the daemon recovers or shuts down: steps wait for a later pass. */
+  ready(): boolean;
+}
+
+export interface EngineOptions {
+  url: string;
+  cluster: CompiledCluster;
+  membership: Membership;
+  log: (level: "info" | "warn" | "error", message: string) => void;
+}
+
+const ALL_AT_ONCE = 1_000_000;
+const VERB: Record<ClusterOperationKind, string> = { start: "ready", stop: "stopped", restart: "ready" };
+
+export class ClusterOperations {
+  readonly #o: EngineOptions;
+  readonly #pool: pg.Pool;
+  #executor: StepExecutor | undefined;
+  #listener: pg.Client | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #pass: Promise<void> | undefined;
+  #again = false;
+  #closed = false;
+  /** Steps this daemon runs now (by operation id). */
+  readonly #running = new Set<string>();
+  readonly #watchers = new Set<() => void>();
+
+  constructor(o: EngineOptions) {
+    this.#o = o;
+    this.#pool = new pg.Pool({ ...clusterClientConfig(o.url, o.cluster), max: 2, idleTimeoutMillis: 30_000 });
+    this.#pool.on("error", () => undefined);
+  }
+
+  /** Starts listening and polling; steps run through `executor`. */
+  start(executor: StepExecutor): void {
+    this.#executor = executor;
+    this.#tick();
+  }
+
+  /** Asks for an operation (any node may); the primary takes it. Returns its id. */
+  async ask(kind: ClusterOperationKind, components: string[]): Promise<string> {
+    const id = randomUUID();
+    await this.#pool.query(ASK, [id, kind, JSON.stringify(components), this.#o.membership.node]);
+    await this.#notify();
+    this.kick();
+    return id;
+  }
+
+  /** Asks, then follows the operation (lines to `send`) until it has ended on every node. */
+  async operate(
+    kind: ClusterOperationKind,
+    components: string[],
+    send: (line: ClusterOperationLine) => void,
+  ): Promise<ClusterOperationView> {
+    const id = await this.ask(kind, components);
+    return followOperation(this, id, this.#o.cluster.heartbeatMs, send);
+  }
+
+  /** The operation and its steps as the journal has them now. */
+  async read(id: string): Promise<ClusterOperationView | undefined> {
+    const { rows } = await this.#pool.query<ClusterOperationView>(SELECT_OPERATION, [id]);
+    return rows[0];
+  }
+
+  /** Resolves at the next notification or pass, or after `ms`. */
+  changed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.#watchers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.#watchers.add(done);
+    });
+  }
+
+  /** Runs a pass now (or right after the one under way). */
+  kick(): void {
+    if (this.#closed) return;
+    if (this.#pass) {
+      this.#again = true;
+      return;
+    }
+    this.#pass = this.#passOnce()
+      .catch(() => undefined) // the store away: the next heartbeat's pass tries again
+      .finally(() => {
+        this.#pass = undefined;
+        for (const w of [...this.#watchers]) w();
+        if (this.#again) {
+          this.#again = false;
+          this.kick();
+        }
+      });
+  }
+
+  #tick(): void {
+    if (this.#closed) return;
+    if (!this.#listener) void this.#listen();
+    this.kick();
+    this.#timer = setTimeout(() => this.#tick(), this.#o.cluster.heartbeatMs);
+  }
+
+  async #listen(): Promise<void> {
+    const client = new pg.Client({ ...clusterClientConfig(this.#o.url, this.#o.cluster), query_timeout: 0 });
+    this.#listener = client;
+    let dropped = false;
+    const drop = (): void => {
+      if (this.#listener === client) this.#listener = undefined;
+      if (dropped) return;
+      dropped = true;
+      void client.end().catch(() => undefined);
+    };
+    client.on("error", drop);
+    client.on("end", drop);
+    client.on("notification", () => this.kick());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OPS_CHANNEL}`);
+      if (this.#closed) drop();
+    } catch {
+      drop(); // the next heartbeat tries again
+    }
+  }
+
+  async #notify(): Promise<void> {
+    await this.#pool.query(`NOTIFY ${OPS_CHANNEL}`);
+  }
+
+  async #passOnce(): Promise<void> {
+    const epoch = this.#o.membership.primaryEpoch();
+    const drove = epoch === null ? 0 : await this.#drive(epoch);
+    if (drove > 0) await this.#notify();
+    await this.#runMine();
+  }
+
+  /** The primary's part: take requests, skip the down, release steps, finish. Returns rows changed. */
+  async #drive(epoch: number): Promise<number> {
+    const me = this.#o.membership.node;
+    const { rows } = await this.#pool.query<{
+      id: string;
+      kind: ClusterOperationKind;
+      state: string;
+      max_unavailable: number | null;
+    }>(SELECT_OPEN);
+    let changed = 0;
+    for (const op of rows) {
+      const fence = [me, epoch, op.id];
+      if (op.state === "requested") {
+        const max = this.#o.cluster.maxUnavailable;
+        const r = await this.#pool.query<{ created: number }>(CREATE, [...fence, max]);
+        if (r.rows[0]?.created !== 1) return changed; // fenced out: no longer primary
+        changed += 1;
+        op.max_unavailable = max;
+        this.#o.log("info", `cluster: operation ${op.kind} ${op.id} taken (epoch ${epoch})`);
+      }
+      const limit = op.kind === "restart" ? (op.max_unavailable ?? 1) : ALL_AT_ONCE;
+      changed += (await this.#pool.query(SKIP_DOWN, fence)).rowCount ?? 0;
+      changed += (await this.#pool.query(RELEASE, [...fence, limit])).rowCount ?? 0;
+      const finished = (await this.#pool.query(FINISH, fence)).rowCount ?? 0;
+      if (finished > 0) this.#o.log("info", `cluster: operation ${op.kind} ${op.id} finished`);
+      changed += finished;
+    }
+    return changed;
+  }
+
+  /** This node's part: claim each released step (or one an earlier daemon left running) and run it. */
+  async #runMine(): Promise<void> {
+    if (!this.#executor?.ready()) return;
+    const m = this.#o.membership;
+    const { rows } = await this.#pool.query<{ id: string; kind: ClusterOperationKind; components: string[] }>(
+      MY_STEPS,
+      [m.node, m.session],
+    );
+    for (const step of rows) {
+      if (this.#running.has(step.id)) continue;
+      const claimed = await this.#pool.query<{ runs: number }>(CLAIM, [step.id, m.node, m.session]);
+      if (claimed.rowCount !== 1) continue;
+      this.#running.add(step.id);
+      await this.#notify();
+      const again =
+        (claimed.rows[0]?.runs ?? 1) > 1 ? " (again: an earlier daemon of this node was cut short)" : "";
+      this.#o.log("info", `cluster: step ${step.kind} of operation ${step.id} on ${m.node}${again}`);
+      void this.#execute(step);
+    }
+  }
+
+  async #execute(step: { id: string; kind: ClusterOperationKind; components: string[] }): Promise<void> {
+    let state: "done" | "failed";
+    let outcome: string;
+    try {
+      const r = await this.#executor!.run(step.kind, step.components);
+      state = r.ok ? "done" : "failed";
+      const n = r.components.length;
+      outcome = r.ok
+        ? `${n} component${n === 1 ? "" : "s"} ${VERB[step.kind]}`
+        : r.components
+            .filter((c) => !c.ok)
+            .map((c) => `${c.name}: ${c.error ?? "failed"}`)
+            .join("; ");
+    } catch (err) {
+      state = "failed";
+      outcome = (err as Error).message;
+    }
+    const m = this.#o.membership;
+    // The store may be away: the outcome is kept until it is written.
+    while (!this.#closed) {
+      try {
+        await this.#pool.query(END_STEP, [step.id, m.node, m.session, state, outcome]);
+        await this.#notify();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, this.#o.cluster.heartbeatMs));
+      }
+    }
+    this.#running.delete(step.id);
+    this.kick();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    for (const w of [...this.#watchers]) w();
+    await this.#pass?.catch(() => undefined);
+    await this.#listener?.end().catch(() => undefined);
+    await this.#pool.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * @module cluster/operation-types
+ * A **cluster operation** (`steward start|stop|restart --cluster`): one operation in the shared
+ * journal with one **step** per node, driven by the primary (cluster/operations-sql).
+ */
+
+export type ClusterOperationKind = "start" | "stop" | "restart";
+
+/**
+ * `waiting` for the primary to release it; `released` for its node to run; `running` on its node
+ * (under a daemon session); `done` / `failed` with the local operation's outcome; `skipped` when
+ * its node was down (at the start, or when its turn came).
+ */
+export type StepState = "waiting" | "released" | "running" | "done" | "failed" | "skipped";
+
+export interface ClusterStepView {
+  node: string;
+  state: StepState;
+  /** What the node's local operation did, or why the step was skipped. */
+  outcome: string | null;
+  /** Times a daemon of the node began it (2+: an earlier daemon died while running it). */
+  runs: number;
+}
+
+export interface ClusterOperationView {
+  id: string;
+  kind: ClusterOperationKind;
+  /** The components named ([] = all). */
+  components: string[];
+  /** `requested` until the primary takes it; `done` or `failed` once every step has ended. */
+  state: "requested" | "running" | "done" | "failed";
+  /** The primary that took it, and its epoch then. */
+  driver: string | null;
+  epoch: number | null;
+  steps: ClusterStepView[];
+}
+
+/** One line of `POST /v1/cluster/operations`' NDJSON answer. */
+export type ClusterOperationLine =
+  | { type: "cluster-operation"; operation: ClusterOperationView }
+  | { type: "cluster-step"; id: string; kind: ClusterOperationKind; step: ClusterStepView }
+  | { type: "cluster-result"; operation: ClusterOperationView }
+  | { type: "warning"; message: string }
+  | { type: "error"; error: { code: string; message: string } };

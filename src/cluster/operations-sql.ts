@@ -1,0 +1,150 @@
+/**
+ * @module cluster/operations-sql
+ * Cluster operations' journal (`start|stop|restart --cluster`), in schema `steward_cluster`:
+ * one `operations` row per operation, one `operation_steps` row per node. Who writes what:
+ *
+ * - any node **asks**: it inserts the operation as `requested` (a request, not a cluster decision);
+ * - the **primary** decides, fenced on its epoch: it takes a request (`running`, one step per
+ *   node: `waiting`, or `skipped` for a node that is down), releases steps (all at once for
+ *   start/stop, `max_unavailable` at a time for restart), skips the waiting step of a node that
+ *   is down when its turn comes, and finishes the operation once every step has ended;
+ * - each **node** runs its own released steps: `running` under its daemon session, then `done` or
+ *   `failed` with the outcome. A step `running` under an older session (the daemon died) is run
+ *   again by the node's next daemon.
+ *
+ * Every change is followed by `NOTIFY steward_cluster_ops`; nodes also poll each heartbeat.
+ */
+
+export const OPERATIONS_MIGRATION = {
+  version: 2,
+  name: "operations",
+  sql: `
+CREATE TABLE steward_cluster.operations (
+  id              TEXT PRIMARY KEY,
+  kind            TEXT NOT NULL CHECK (kind IN ('start', 'stop', 'restart')),
+  components      JSONB NOT NULL,
+  asked_by        TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('requested', 'running', 'done', 'failed')),
+  epoch           BIGINT,
+  driver          TEXT,
+  max_unavailable INTEGER,
+  asked_at        TIMESTAMPTZ NOT NULL,
+  started_at      TIMESTAMPTZ,
+  finished_at     TIMESTAMPTZ
+);
+CREATE INDEX operations_open ON steward_cluster.operations (asked_at) WHERE state IN ('requested', 'running');
+CREATE TABLE steward_cluster.operation_steps (
+  operation_id TEXT NOT NULL REFERENCES steward_cluster.operations (id),
+  node         TEXT NOT NULL,
+  seq          INTEGER NOT NULL,
+  state        TEXT NOT NULL CHECK (state IN ('waiting', 'released', 'running', 'done', 'failed', 'skipped')),
+  session      TEXT,
+  runs         INTEGER NOT NULL DEFAULT 0,
+  outcome      TEXT,
+  started_at   TIMESTAMPTZ,
+  finished_at  TIMESTAMPTZ,
+  PRIMARY KEY (operation_id, node)
+);
+CREATE INDEX operation_steps_open ON steward_cluster.operation_steps (node) WHERE state IN ('released', 'running');
+`,
+};
+
+export const OPS_CHANNEL = "steward_cluster_ops";
+
+/** A node asks: `$1` id, `$2` kind, `$3` components (JSON), `$4` node. */
+export const ASK = `INSERT INTO steward_cluster.operations (id, kind, components, asked_by, state, asked_at)
+VALUES ($1, $2, $3::jsonb, $4, 'requested', clock_timestamp())`;
+
+/** The fence (as in cluster-sql): `$1` holder, `$2` epoch. */
+const FENCE = `EXISTS (SELECT 1 FROM steward_cluster.primary_lease
+  WHERE id = 1 AND holder = $1::text AND epoch = $2::bigint AND expires_at > clock_timestamp() FOR SHARE)`;
+
+/** Operations the primary has to drive, oldest first. */
+export const SELECT_OPEN = `SELECT id, kind, state, max_unavailable FROM steward_cluster.operations
+WHERE state IN ('requested', 'running') ORDER BY asked_at, id`;
+
+/**
+ * Fenced: takes request `$3` with `$4` max_unavailable. Steps for every node not `left`, in name
+ * order with the primary itself last (it drives while the others restart); a `down` node's step is
+ * `skipped` with the reason.
+ */
+export const CREATE = `
+WITH op AS (
+  UPDATE steward_cluster.operations SET state = 'running', epoch = $2, driver = $1, max_unavailable = $4,
+    started_at = clock_timestamp()
+  WHERE id = $3 AND state = 'requested' AND ${FENCE}
+  RETURNING id
+), steps AS (
+  INSERT INTO steward_cluster.operation_steps (operation_id, node, seq, state, outcome, finished_at)
+  SELECT op.id, v.name,
+    row_number() OVER (ORDER BY v.name = $1, v.name COLLATE "C"),
+    CASE WHEN v.derived_state = 'down' THEN 'skipped' ELSE 'waiting' END,
+    CASE WHEN v.derived_state = 'down'
+      THEN format('node %s was down when the operation began (last heartbeat %s ms ago)', v.name, v.age_ms) END,
+    CASE WHEN v.derived_state = 'down' THEN clock_timestamp() END
+  FROM op CROSS JOIN steward_cluster.node_view v WHERE v.derived_state <> 'left'
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM op)::int AS created, (SELECT count(*) FROM steps)::int AS steps`;
+
+/**
+ * Fenced: the waiting step of a node that is down now is skipped (it would never run), then up to
+ * `$4` steps are released in order, counting those already released or running (start/stop pass
+ * the number of nodes: all at once). `$3` operation.
+ */
+export const SKIP_DOWN = `
+UPDATE steward_cluster.operation_steps s SET state = 'skipped', finished_at = clock_timestamp(),
+  outcome = format('node %s was down when its turn came (last heartbeat %s ms ago)', v.name, v.age_ms)
+FROM steward_cluster.node_view v
+WHERE s.operation_id = $3 AND s.state = 'waiting' AND v.name = s.node AND v.derived_state IN ('down', 'left')
+  AND ${FENCE}`;
+
+export const RELEASE = `
+UPDATE steward_cluster.operation_steps SET state = 'released'
+WHERE operation_id = $3 AND node IN (
+  SELECT node FROM steward_cluster.operation_steps WHERE operation_id = $3 AND state = 'waiting'
+  ORDER BY seq
+  LIMIT greatest(0, $4::int - (SELECT count(*) FROM steward_cluster.operation_steps
+                               WHERE operation_id = $3 AND state IN ('released', 'running'))))
+  AND ${FENCE}`;
+
+/**
+ * Fenced: once no step is open, the operation ends `failed` if one failed, else `done`; `driver`
+ * and `epoch` then name the primary that finished it (another than the one that took it after a failover).
+ */
+export const FINISH = `
+UPDATE steward_cluster.operations o SET finished_at = clock_timestamp(), driver = $1, epoch = $2,
+  state = CASE WHEN EXISTS (SELECT 1 FROM steward_cluster.operation_steps
+                            WHERE operation_id = o.id AND state = 'failed') THEN 'failed' ELSE 'done' END
+WHERE o.id = $3 AND o.state = 'running'
+  AND NOT EXISTS (SELECT 1 FROM steward_cluster.operation_steps
+                  WHERE operation_id = o.id AND state IN ('waiting', 'released', 'running'))
+  AND ${FENCE}`;
+
+/** This node's steps to run: released, or running under an older session of it. `$1` node, `$2` session. */
+export const MY_STEPS = `
+SELECT s.operation_id AS id, o.kind, o.components FROM steward_cluster.operation_steps s
+JOIN steward_cluster.operations o ON o.id = s.operation_id
+WHERE s.node = $1 AND (s.state = 'released' OR (s.state = 'running' AND s.session IS DISTINCT FROM $2))
+ORDER BY o.asked_at, o.id`;
+
+/** Claims a step for this session; 1 row when claimed. `$1` operation, `$2` node, `$3` session. */
+export const CLAIM = `
+UPDATE steward_cluster.operation_steps SET state = 'running', session = $3, runs = runs + 1,
+  started_at = clock_timestamp(), outcome = NULL
+WHERE operation_id = $1 AND node = $2
+  AND (state = 'released' OR (state = 'running' AND session IS DISTINCT FROM $3))
+RETURNING runs`;
+
+/** Ends a step this session runs. `$4` done|failed, `$5` outcome. */
+export const END_STEP = `
+UPDATE steward_cluster.operation_steps SET state = $4, outcome = $5, finished_at = clock_timestamp()
+WHERE operation_id = $1 AND node = $2 AND session = $3 AND state = 'running'`;
+
+/** An operation and its steps, for the node that follows it for the CLI. `$1` id. */
+export const SELECT_OPERATION = `
+SELECT o.id, o.kind, o.components, o.state, o.driver, o.epoch,
+  coalesce((SELECT json_agg(json_build_object('node', s.node, 'state', s.state, 'outcome', s.outcome,
+     'runs', s.runs) ORDER BY s.seq) FROM steward_cluster.operation_steps s WHERE s.operation_id = o.id),
+     '[]'::json) AS steps
+FROM steward_cluster.operations o WHERE o.id = $1`;
