@@ -19,6 +19,17 @@ function issues(text: string): [number, number, string, string][] {
 }
 
 describe("routes", () => {
+  it("prefer: local is compiled; any other value is refused naming the key", () => {
+    const t = parseTopology(topology("  - { listen: 8080, to: engine, prefer: local }\n"), file, { env: {} });
+    expect(t.routes[0]?.prefer).toBe("local");
+    expect(
+      parseTopology(topology("  - { listen: 8080, to: engine }\n"), file, { env: {} }).routes[0],
+    ).not.toHaveProperty("prefer");
+    expect(issues(topology("  - { listen: 8080, to: engine, prefer: remote }\n"))).toEqual([
+      [6, 41, "routes[0].prefer", "expected one of `local`, got `remote` (string)"],
+    ]);
+  });
+
   it("compiles every route option with its defaults", () => {
     const t = parseTopology(
       topology(
