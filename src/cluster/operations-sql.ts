@@ -88,17 +88,23 @@ WITH op AS (
 SELECT (SELECT count(*) FROM op)::int AS created, (SELECT count(*) FROM steps)::int AS steps`;
 
 /**
- * Fenced: the waiting step of a node that is down now is skipped (it would never run), then up to
- * `$4` steps are released in order, counting those already released or running (start/stop pass
- * the number of nodes: all at once). `$3` operation.
+ * Fenced: a step that would never run is skipped — the waiting step of a node that is down now,
+ * and the waiting or released (not yet claimed) step of a node that has left. `$3` operation.
  */
 export const SKIP_DOWN = `
 UPDATE steward_cluster.operation_steps s SET state = 'skipped', finished_at = clock_timestamp(),
-  outcome = format('node %s was down when its turn came (last heartbeat %s ms ago)', v.name, v.age_ms)
+  outcome = CASE WHEN v.derived_state = 'left' THEN format('node %s left the cluster', v.name)
+    ELSE format('node %s was down when its turn came (last heartbeat %s ms ago)', v.name, v.age_ms) END
 FROM steward_cluster.node_view v
-WHERE s.operation_id = $3 AND s.state = 'waiting' AND v.name = s.node AND v.derived_state IN ('down', 'left')
+WHERE s.operation_id = $3 AND v.name = s.node
+  AND ((s.state = 'waiting' AND v.derived_state = 'down')
+    OR (s.state IN ('waiting', 'released') AND v.derived_state = 'left'))
   AND ${FENCE}`;
 
+/**
+ * Fenced: up to `$4` steps released in order, counting those already released or running
+ * (start/stop pass the number of nodes: all at once). `$3` operation.
+ */
 export const RELEASE = `
 UPDATE steward_cluster.operation_steps SET state = 'released'
 WHERE operation_id = $3 AND node IN (

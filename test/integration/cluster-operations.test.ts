@@ -128,6 +128,29 @@ describe("cluster operations", () => {
     for (const pid of await pidsOf(victim)) expect(before).not.toContain(pid);
   }, 120_000);
 
+  it("a node down when the operation begins: its step is skipped with the reason, the others do theirs, exit 1", async () => {
+    const primary = await threeUp("clopsdown");
+    const [down, asker] = ["n1", "n2", "n3"].filter((n) => n !== primary) as [string, string];
+    process.kill(daemonPid(c.node(down).dir)!, "SIGKILL");
+    await waitFor(
+      `${down} down`,
+      async () => (await c.view(asker)).nodes.find((n) => n.name === down)?.state === "down",
+    );
+    const r = await steward(c.node(asker).dir, "stop", "--cluster");
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `✗ ${down}: skipped: node ${down} was down when the operation began \\(last heartbeat \\d+ ms ago\\)`,
+      ),
+    );
+    expect(r.stdout).toMatch(/not done everywhere .*done on 2 of 3 nodes/);
+    expect((await steps()).map((s) => [s.node, s.state])).toEqual(
+      ["n1", "n2", "n3"].map((n) => [n, n === down ? "skipped" : "done"]),
+    );
+    for (const n of [primary, asker]) expect(await statesOf(n)).toEqual(["stopped", "stopped"]);
+    expect((await operation()).state).toBe("done");
+  }, 120_000);
+
   it("the primary killed mid-operation: the next primary finishes it from the journal", async () => {
     const primary = await threeUp("clopsprim");
     const asker = ["n1", "n2", "n3"].find((n) => n !== primary)!;
