@@ -37,6 +37,8 @@ export interface PlacementAgentOptions {
   changed: () => void;
   /** The singletons must stop now; `late`: past the time their stop budget should have ended. */
   fence: (late: boolean) => void;
+  /** After every read that got through (the fence keeper is told the new deadline then). */
+  read?: () => void;
   log: (level: "info" | "warn" | "error", message: string) => void;
 }
 
@@ -86,6 +88,11 @@ export class PlacementAgent {
   /** The whole table as last read. */
   get table(): Assignment {
     return this.#table;
+  }
+
+  /** Monotonic ms until which singletons may run here (0: not yet, or never proven). */
+  get runUntil(): number {
+    return this.#runUntil;
   }
 
   get fenced(): boolean {
@@ -162,6 +169,7 @@ export class PlacementAgent {
       this.#deadlineTimer = setTimeout(() => this.#mayRunSingletons(), this.#runUntil - now + 1);
     }
     if (changed) this.#o.changed();
+    this.#o.read?.();
   }
 
   /** The primary's part: when the plan differs from the table, write it through the fence. */

@@ -6,6 +6,10 @@
  * replicas to match, through the normal start and stop budget. A singleton is stopped when the
  * node self-fences (cluster/placement-agent), at once with SIGKILL when the fence comes late.
  */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { PlacementAgent } from "../cluster/placement-agent.js";
 import type { PlacedComponent } from "../cluster/placement-plan.js";
 import { placementView, type ComponentPlacement } from "../cluster/placement-view.js";
@@ -16,6 +20,24 @@ import type { CompiledTopology } from "../topology/types.js";
 import type { ClusterView } from "../cluster/types.js";
 import type { DaemonCluster } from "./cluster-wiring.js";
 
+/** The fence keeper (cluster/fence-keeper), beside the daemon in a group of its own; undefined when not built. */
+function startKeeper(home: string, log: Log): ChildProcess | undefined {
+  const file = fileURLToPath(new URL("../cluster/fence-keeper.js", import.meta.url));
+  if (!existsSync(file)) {
+    log("warn", `cluster: ${file} is missing: singletons are fenced by the daemon alone`);
+    return undefined;
+  }
+  const keeper = spawn(process.execPath, [file, home], {
+    stdio: ["pipe", "ignore", "ignore"],
+    detached: true,
+    env: { PATH: process.env.PATH ?? "", STEWARD_HOME: home, STEWARD_FENCE_KEEPER: "1" },
+  });
+  keeper.on("error", (err) => log("warn", `cluster: the fence keeper failed: ${err.message}`));
+  keeper.stdin?.on("error", () => undefined);
+  keeper.unref();
+  return keeper;
+}
+
 type Log = (level: "info" | "warn" | "error", message: string) => void;
 
 export class DaemonPlacement {
@@ -23,6 +45,8 @@ export class DaemonPlacement {
   readonly #supervisor: Supervisor;
   readonly #node: string;
   readonly #log: Log;
+  #keeper: ChildProcess | undefined;
+  #singletonBudgetMs = 0;
 
   constructor(topology: CompiledTopology, cluster: DaemonCluster, supervisor: Supervisor, log: Log) {
     this.#supervisor = supervisor;
@@ -46,8 +70,26 @@ export class DaemonPlacement {
       components,
       changed: () => this.#reconcile(),
       fence: (late) => this.#fence(late),
+      read: () => this.#guard(),
       log,
     });
+    if (components.some((c) => c.singleton)) this.#keeper = startKeeper(topology.home, log);
+    this.#singletonBudgetMs = Math.max(
+      0,
+      ...components.filter((c) => c.singleton).map((c) => c.stopBudgetMs),
+    );
+  }
+
+  /** Tells the fence keeper until when this node's singleton groups may live without word from it. */
+  #guard(): void {
+    const keeper = this.#keeper;
+    if (!keeper?.stdin || keeper.stdin.destroyed || !this.agent) return;
+    const groups = this.#supervisor.components
+      .filter((c) => c.spec.placement?.singleton)
+      .flatMap((c) => c.replicas.filter((r) => LIVE_STATES.has(r.state)).map((r) => r.record.pgid))
+      .filter((p): p is number => p !== null);
+    const ms = Math.max(0, Math.round(this.agent.runUntil + this.#singletonBudgetMs - performance.now()));
+    keeper.stdin.write(`${ms} ${groups.join(" ")}\n`);
   }
 
   #placed(component: string, index: number): boolean {
@@ -124,5 +166,7 @@ export class DaemonPlacement {
 
   async close(): Promise<void> {
     await this.agent?.close();
+    // An orderly end: nothing left to guard (a next daemon adopts the replicas).
+    this.#keeper?.stdin?.end("0\n");
   }
 }

@@ -3,7 +3,8 @@
  * appends `<node> <pid> <ms>` to a ledger every 50 ms, so each run's interval is known even when
  * it is SIGKILLed. Across the holder's machine lost (SIGKILL of the daemon and its marked
  * processes), cut off from the store (its relay) and paused past the handover (SIGSTOP of the
- * daemon and its processes; the daemon resumed first), no two runs overlap.
+ * daemon and its processes; the daemon resumed first), and its daemon alone paused (the fence
+ * keeper ends the singleton), no two runs overlap.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -114,8 +115,9 @@ describe("cluster singleton", () => {
     const paused = c.node(third.node).dir;
     t0 = Date.now();
     signalNode(paused, "SIGSTOP");
+    let fourth: Run;
     try {
-      await handover("a pause", third.node, t0);
+      fourth = await handover("a pause", third.node, t0);
     } finally {
       signalNode(paused, "SIGCONT", "daemon");
       await sleep(300);
@@ -123,6 +125,19 @@ describe("cluster singleton", () => {
     }
     await sleep(1000);
     expect(markedPids(paused, "cron")).toEqual([]);
+
+    // 4. Only the holder's daemon pauses, its singleton's process runs on: the fence keeper ends it.
+    const stopped = c.node(fourth.node).dir;
+    t0 = Date.now();
+    signalNode(stopped, "SIGSTOP", "daemon");
+    try {
+      await handover("a pause of the daemon alone", fourth.node, t0);
+      expect(markedPids(stopped, "cron")).toEqual([]);
+    } finally {
+      signalNode(stopped, "SIGCONT", "daemon");
+    }
+    await sleep(1000);
+    expect(markedPids(stopped, "cron")).toEqual([]);
 
     const all = runs(ledger);
     expect(overlaps(all)).toEqual([]);
@@ -132,6 +147,6 @@ describe("cluster singleton", () => {
       console.log(
         `[figure] gap between runs: ${all[i]!.from - all[i - 1]!.to + 60} ms (${all[i - 1]!.node} → ${all[i]!.node})`,
       );
-    expect(figures).toHaveLength(3);
+    expect(figures).toHaveLength(4);
   }, 100_000);
 });
