@@ -18,10 +18,9 @@ import {
   CREATE,
   END_STEP,
   FINISH,
-  MY_STEPS,
   OPS_CHANNEL,
+  PASS_READ,
   RELEASE,
-  SELECT_OPEN,
   SELECT_OPERATION,
   SKIP_DOWN,
 } from "./operations-sql.js";
@@ -44,6 +43,19 @@ export interface EngineOptions {
 }
 
 const ALL_AT_ONCE = 1_000_000;
+
+interface OpenOperation {
+  id: string;
+  kind: ClusterOperationKind;
+  state: "requested" | "running";
+  maxUnavailable: number | null;
+}
+
+interface MyStep {
+  id: string;
+  kind: ClusterOperationKind;
+  components: string[];
+}
 const VERB: Record<ClusterOperationKind, string> = { start: "ready", stop: "stopped", restart: "ready" };
 
 export class ClusterOperations {
@@ -162,21 +174,24 @@ export class ClusterOperations {
   }
 
   async #passOnce(): Promise<void> {
-    const epoch = this.#o.membership.primaryEpoch();
-    const drove = epoch === null ? 0 : await this.#drive(epoch);
-    if (drove > 0) await this.#notify();
-    await this.#runMine();
+    const m = this.#o.membership;
+    const { rows } = await this.#pool.query<{ open: OpenOperation[]; mine: MyStep[] }>(PASS_READ, [
+      m.node,
+      m.session,
+    ]);
+    const { open, mine } = rows[0] ?? { open: [], mine: [] };
+    const epoch = m.primaryEpoch();
+    const drove = epoch === null || open.length === 0 ? 0 : await this.#drive(epoch, open);
+    if (drove > 0) {
+      await this.#notify();
+      this.#again = true; // a step it released may be this node's own: read again at once
+    }
+    await this.#runMine(mine);
   }
 
   /** The primary's part: take requests, skip the down, release steps, finish. Returns rows changed. */
-  async #drive(epoch: number): Promise<number> {
+  async #drive(epoch: number, rows: OpenOperation[]): Promise<number> {
     const me = this.#o.membership.node;
-    const { rows } = await this.#pool.query<{
-      id: string;
-      kind: ClusterOperationKind;
-      state: string;
-      max_unavailable: number | null;
-    }>(SELECT_OPEN);
     let changed = 0;
     for (const op of rows) {
       const fence = [me, epoch, op.id];
@@ -185,10 +200,10 @@ export class ClusterOperations {
         const r = await this.#pool.query<{ created: number }>(CREATE, [...fence, max]);
         if (r.rows[0]?.created !== 1) return changed; // fenced out: no longer primary
         changed += 1;
-        op.max_unavailable = max;
+        op.maxUnavailable = max;
         this.#o.log("info", `cluster: operation ${op.kind} ${op.id} taken (epoch ${epoch})`);
       }
-      const limit = op.kind === "restart" ? (op.max_unavailable ?? 1) : ALL_AT_ONCE;
+      const limit = op.kind === "restart" ? (op.maxUnavailable ?? 1) : ALL_AT_ONCE;
       changed += (await this.#pool.query(SKIP_DOWN, fence)).rowCount ?? 0;
       changed += (await this.#pool.query(RELEASE, [...fence, limit])).rowCount ?? 0;
       const finished = (await this.#pool.query(FINISH, fence)).rowCount ?? 0;
@@ -199,13 +214,9 @@ export class ClusterOperations {
   }
 
   /** This node's part: claim each released step (or one an earlier daemon left running) and run it. */
-  async #runMine(): Promise<void> {
+  async #runMine(rows: MyStep[]): Promise<void> {
     if (!this.#executor?.ready()) return;
     const m = this.#o.membership;
-    const { rows } = await this.#pool.query<{ id: string; kind: ClusterOperationKind; components: string[] }>(
-      MY_STEPS,
-      [m.node, m.session],
-    );
     for (const step of rows) {
       if (this.#running.has(step.id)) continue;
       const claimed = await this.#pool.query<{ runs: number }>(CLAIM, [step.id, m.node, m.session]);
@@ -219,7 +230,7 @@ export class ClusterOperations {
     }
   }
 
-  async #execute(step: { id: string; kind: ClusterOperationKind; components: string[] }): Promise<void> {
+  async #execute(step: MyStep): Promise<void> {
     let state: "done" | "failed";
     let outcome: string;
     try {

@@ -59,10 +59,6 @@ VALUES ($1, $2, $3::jsonb, $4, 'requested', clock_timestamp())`;
 const FENCE = `EXISTS (SELECT 1 FROM steward_cluster.primary_lease
   WHERE id = 1 AND holder = $1::text AND epoch = $2::bigint AND expires_at > clock_timestamp() FOR SHARE)`;
 
-/** Operations the primary has to drive, oldest first. */
-export const SELECT_OPEN = `SELECT id, kind, state, max_unavailable FROM steward_cluster.operations
-WHERE state IN ('requested', 'running') ORDER BY asked_at, id`;
-
 /**
  * Fenced: takes request `$3` with `$4` max_unavailable. Steps for every node not `left`, in name
  * order with the primary itself last (it drives while the others restart); a `down` node's step is
@@ -127,12 +123,20 @@ WHERE o.id = $3 AND o.state = 'running'
                   WHERE operation_id = o.id AND state IN ('waiting', 'released', 'running'))
   AND ${FENCE}`;
 
-/** This node's steps to run: released, or running under an older session of it. `$1` node, `$2` session. */
-export const MY_STEPS = `
-SELECT s.operation_id AS id, o.kind, o.components FROM steward_cluster.operation_steps s
-JOIN steward_cluster.operations o ON o.id = s.operation_id
-WHERE s.node = $1 AND (s.state = 'released' OR (s.state = 'running' AND s.session IS DISTINCT FROM $2))
-ORDER BY o.asked_at, o.id`;
+/**
+ * A pass's one read: the open operations, oldest first (for the primary to drive), and this
+ * node's steps to run — released, or running under an older session of it. `$1` node, `$2` session.
+ */
+export const PASS_READ = `
+SELECT
+  coalesce((SELECT json_agg(json_build_object('id', id, 'kind', kind, 'state', state,
+     'maxUnavailable', max_unavailable) ORDER BY asked_at, id)
+   FROM steward_cluster.operations WHERE state IN ('requested', 'running')), '[]'::json) AS open,
+  coalesce((SELECT json_agg(json_build_object('id', s.operation_id, 'kind', o.kind,
+     'components', o.components) ORDER BY o.asked_at, o.id)
+   FROM steward_cluster.operation_steps s JOIN steward_cluster.operations o ON o.id = s.operation_id
+   WHERE s.node = $1 AND (s.state = 'released' OR (s.state = 'running' AND s.session IS DISTINCT FROM $2))),
+   '[]'::json) AS mine`;
 
 /** Claims a step for this session; 1 row when claimed. `$1` operation, `$2` node, `$3` session. */
 export const CLAIM = `

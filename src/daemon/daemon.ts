@@ -149,6 +149,8 @@ export class Daemon {
         cluster.membership.instance = record.instance;
         // Before any start: a `nodes: any` component runs nothing here until its assignment is read.
         const { DaemonPlacement } = await import("./placement-wiring.js");
+        // After a crash, what the operator last asked: replicas placed here later start only if `running`.
+        for (const [name, want] of desired) supervisor.desired.set(name, want);
         cluster.placement = new DaemonPlacement(topology, cluster, supervisor, log);
       }
       if (cluster && edge)
