@@ -9,7 +9,7 @@
 // - a lost node (SIGKILL of its daemon; its replicas keep running) and a relay cut: time until
 //   n1's edge has taken that node's replicas out of routing, and until n1's view says suspect/down;
 // - primary failover: SIGKILL of the primary's daemon → another node holds a live lease;
-// - `start` of 3 × N replicas (each node's own `steward start`, at once);
+// - `start` of 3 × N replicas: each node's own `steward start` at once, and `start --cluster` on n1;
 // - `steward cluster status` (CLI end to end) and `GET /v1/cluster` latency;
 // - PostgreSQL round trips per heartbeat (Query and Sync messages counted at the relays while idle).
 import { execFile } from "node:child_process";
@@ -382,6 +382,17 @@ routes:
     how: "steward start many on each node at once",
   };
 
+  // The same through one cluster operation, asked on n1 and driven by the primary.
+  const stopsC = await steward(n1.dir, "stop", "many", "--cluster");
+  if (stopsC.code !== 0) throw new Error(`stop many --cluster: ${stopsC.stderr}`);
+  const startC = await steward(n1.dir, "start", "many", "--cluster");
+  if (startC.code !== 0) throw new Error(`start many --cluster: ${startC.stderr}`);
+  out.startCluster = {
+    replicas: 3 * opts.many,
+    wallMs: round(startC.ms),
+    how: "steward start many --cluster on n1",
+  };
+
   await Promise.all(nodes.map((n) => steward(n.dir, "down")));
   return out;
 }
@@ -407,7 +418,7 @@ const row = (r) => {
       .filter((x) => x.primary === primary)
       .map((x) => x.perHeartbeat)
       .join(", ");
-  return `| ${r.setting} (${r.heartbeat}, ${r.misses} misses, lease ${r.lease}) | ${r.lostNode.suspectMs} / ${r.lostNode.outOfRoutingMs} / ${r.lostNode.downMs} | ${r.relayCut.outOfRoutingMs} / ${r.relayCut.downMs} / back ${r.relayCut.backInRoutingMs} | ${r.failover.ms} (bound ${r.failover.boundMs}) | ${r.start.wallMs} | ${r.clusterStatus.cliMedianMs} / ${r.clusterStatus.apiMedianMs} | ${rt(true)} / ${rt(false)} |`;
+  return `| ${r.setting} (${r.heartbeat}, ${r.misses} misses, lease ${r.lease}) | ${r.lostNode.suspectMs} / ${r.lostNode.outOfRoutingMs} / ${r.lostNode.downMs} | ${r.relayCut.outOfRoutingMs} / ${r.relayCut.downMs} / back ${r.relayCut.backInRoutingMs} | ${r.failover.ms} (bound ${r.failover.boundMs}) | ${r.start.wallMs} / ${r.startCluster.wallMs} | ${r.clusterStatus.cliMedianMs} / ${r.clusterStatus.apiMedianMs} | ${rt(true)} / ${rt(false)} |`;
 };
 const breakdown = results
   .map(
@@ -430,7 +441,7 @@ const md = `# Cluster benchmark — ${date}
 counting TCP relay per node; node n3 is the lost one. Times in ms, measured by polling n1's
 control socket every 10 ms.
 
-| setting | lost node (daemon SIGKILL): suspect / out of n1's routing / down | relay cut: out of routing / down | primary failover | start 3 × ${opts.many} | cluster status CLI / API | round trips per heartbeat: primary / others |
+| setting | lost node (daemon SIGKILL): suspect / out of n1's routing / down | relay cut: out of routing / down | primary failover | start 3 × ${opts.many}: each node / --cluster | cluster status CLI / API | round trips per heartbeat: primary / others |
 |---|---|---|---|---|---|---|
 ${results.map(row).join("\n")}
 
@@ -446,7 +457,7 @@ Statements per idle window, by node (the start of each statement):
 
 ${breakdown}
 
-\`start\` is each node's own \`steward start many\` run at once (\`--cluster\` was not on main).
+\`start\`: each node's own \`steward start many\` run at once, wall time until all three return; then \`steward start many --cluster\` on n1 (one cluster operation, driven by the primary), until it returns.
 Round trips are PostgreSQL Query and Sync messages counted at each node's relay over an idle window,
 divided by that node's successful heartbeats: they include the edge's read of the other nodes'
 replicas after each heartbeat (1 per heartbeat on a node with routes).

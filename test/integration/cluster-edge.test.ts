@@ -7,11 +7,19 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { TestCluster } from "../cluster/nodes.js";
-import { freePort, node, waitFor } from "./helpers.js";
+import { daemonPid, TestCluster, TIMING } from "../cluster/nodes.js";
+import { alive, freePort, node, steward, waitFor } from "./helpers.js";
 
 let c: TestCluster;
+let orphans: number[] = [];
 afterEach(async () => {
+  for (const p of orphans.splice(0)) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   await c?.close();
 });
 
@@ -20,6 +28,7 @@ const components = `  web:
     env: { PORT: "\${port}", REPLICA: "\${replica}" }
     restart: { policy: "no" }
     replicas: 2
+    ready: { log: "listening on", within: 10s }
 `;
 
 /** One request to `host:port`; the body says which node and replica answered. */
@@ -52,31 +61,43 @@ async function served(host: string, port: number, n: number): Promise<Map<string
   return counts;
 }
 
+/** Three nodes, each with a round-robin route and a `prefer: local` route on its own address; n1 routing to all 6 replicas. */
+async function threeNodesWithRoutes(label: string): Promise<{ rr: number; local: number }> {
+  c = await TestCluster.create(label, 3, components);
+  const [rr, local] = [await freePort(), await freePort()];
+  // Each node's edge listens on its own loopback address (the same ports).
+  for (const n of c.nodes) {
+    fs.appendFileSync(
+      path.join(n.dir, "steward.yaml"),
+      `routes:\n  - { listen: "${n.advertise}:${rr}", to: web }\n  - { listen: "${n.advertise}:${local}", to: web, prefer: local }\n`,
+    );
+  }
+  const ups = await Promise.all(c.nodes.map((n) => c.up(n.name)));
+  for (const u of ups) expect(u.code, u.stdout + u.stderr).toBe(0);
+
+  // n1's edge has all 6 replicas in routing: its own 2 and 4 of the other nodes.
+  await waitFor(
+    "n1's edge routing to 6 replicas",
+    async () => {
+      const web = (await c.status("n1")).routing?.find((x) => x.component === "web");
+      const inRouting = (list: { state: string }[]): number => list.filter((r) => r.state === "in").length;
+      return web !== undefined && inRouting(web.replicas) === 2 && inRouting(web.remote ?? []) === 4;
+    },
+    15_000,
+    50,
+  );
+  return { rr, local };
+}
+
+/** n1's view of `node`'s replicas of web in its routing (state `in`). */
+async function inRoutingOf(node: string): Promise<number> {
+  const web = (await c.status("n1")).routing?.find((x) => x.component === "web");
+  return (web?.remote ?? []).filter((r) => r.node === node && r.state === "in").length;
+}
+
 describe("edge across nodes", () => {
   it("routes to every node's replicas; prefer: local stays local; killed replicas of n2 fail only in-flight requests", async () => {
-    c = await TestCluster.create("edgex", 3, components);
-    const [rr, local] = [await freePort(), await freePort()];
-    // Each node's edge listens on its own loopback address (the same ports).
-    for (const n of c.nodes) {
-      fs.appendFileSync(
-        path.join(n.dir, "steward.yaml"),
-        `routes:\n  - { listen: "${n.advertise}:${rr}", to: web }\n  - { listen: "${n.advertise}:${local}", to: web, prefer: local }\n`,
-      );
-    }
-    const ups = await Promise.all(c.nodes.map((n) => c.up(n.name)));
-    for (const u of ups) expect(u.code, u.stdout + u.stderr).toBe(0);
-
-    // Before: n1's route reaches all 6 replicas, round robin across the nodes.
-    await waitFor(
-      "n1's edge routing to 6 replicas",
-      async () => {
-        const web = (await c.status("n1")).routing?.find((x) => x.component === "web");
-        const inRouting = (list: { state: string }[]): number => list.filter((r) => r.state === "in").length;
-        return web !== undefined && inRouting(web.replicas) === 2 && inRouting(web.remote ?? []) === 4;
-      },
-      15_000,
-      50,
-    );
+    const { rr, local } = await threeNodesWithRoutes("edgex");
     const before = await served("127.0.0.1", rr, 60);
     console.log(`[figure] n1's route before the kill: ${JSON.stringify([...before])}`);
     for (const n of ["n1", "n2", "n3"]) expect(before.get(n)).toBe(20);
@@ -129,5 +150,37 @@ describe("edge across nodes", () => {
     const later = await served("127.0.0.1", rr, 40);
     expect(later.get("n2")).toBeUndefined();
     expect((later.get("n1") ?? 0) + (later.get("n3") ?? 0)).toBe(40);
+  }, 90_000);
+
+  it("a lost node's replicas leave routing by the view (they still run); prefer: local spills over only without a local replica", async () => {
+    const { rr, local } = await threeNodesWithRoutes("edgelost");
+    const pids = (await c.status("n2")).components
+      .flatMap((x) => x.replicas.map((r) => r.pid))
+      .filter((p): p is number => p !== null);
+    orphans = pids; // n2's replicas outlive its daemon: killed after the test
+    process.kill(daemonPid(c.node("n2").dir)!, "SIGKILL");
+    const t0 = Date.now();
+    await waitFor(
+      "n2's replicas out of n1's routing",
+      async () => (await inRoutingOf("n2")) === 0,
+      10_000,
+      10,
+    );
+    console.log(
+      `[figure] n2's daemon SIGKILLed → its replicas out of n1's routing: ${Date.now() - t0} ms (heartbeat ${TIMING.heartbeatMs} ms)`,
+    );
+    for (const p of pids) expect(alive(p)).toBe(true); // taken out by the view, not by failing checks
+    const later = await served("127.0.0.1", rr, 20);
+    expect(later.get("n2")).toBeUndefined();
+
+    // prefer: local: n1's own replicas stopped → n3's serve; started again → n1's only.
+    expect((await steward(c.node("n1").dir, "stop", "web")).code).toBe(0);
+    expect([...(await served("127.0.0.1", local, 10))]).toEqual([["n3", 10]]);
+    expect((await steward(c.node("n1").dir, "start", "web")).code).toBe(0);
+    await waitFor("n1's replicas in routing", async () => {
+      const web = (await c.status("n1")).routing?.find((x) => x.component === "web");
+      return (web?.replicas ?? []).filter((r) => r.state === "in").length === 2;
+    });
+    expect([...(await served("127.0.0.1", local, 10))]).toEqual([["n1", 10]]);
   }, 90_000);
 });
