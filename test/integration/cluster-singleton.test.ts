@@ -141,8 +141,12 @@ describe("cluster singleton", () => {
 
     const all = runs(ledger);
     expect(overlaps(all)).toEqual([]);
-    // Exactly one run at the end, and each node's turn ended before the next began.
-    expect(all.filter((r) => r.to - 60 > Date.now() - 300)).toHaveLength(1);
+    // Exactly one run at the end (ticks can come late on a loaded machine: wait for one).
+    await waitFor("exactly one run ticking", () => {
+      const now = Date.now();
+      return runs(ledger).filter((r) => r.to - 60 > now - 300).length === 1;
+    });
+    expect(overlaps(runs(ledger))).toEqual([]);
     for (let i = 1; i < all.length; i += 1)
       console.log(
         `[figure] gap between runs: ${all[i]!.from - all[i - 1]!.to + 60} ms (${all[i - 1]!.node} → ${all[i]!.node})`,
