@@ -63,6 +63,8 @@ export class ClusterOperations {
   readonly #pool: pg.Pool;
   #executor: StepExecutor | undefined;
   #listener: pg.Client | undefined;
+  /** Closes the listening connection; the next heartbeat opens a new one. */
+  #dropListener: () => void = () => undefined;
   #timer: NodeJS.Timeout | undefined;
   #pass: Promise<void> | undefined;
   #again = false;
@@ -129,7 +131,9 @@ export class ClusterOperations {
       return;
     }
     this.#pass = this.#passOnce()
-      .catch(() => undefined) // the store away: the next heartbeat's pass tries again
+      // The store away: the next heartbeat's pass tries again, on a new listening connection (one
+      // cut off silently would never deliver another notification).
+      .catch(() => this.#dropListener())
       .finally(() => {
         this.#pass = undefined;
         for (const w of [...this.#watchers]) w();
@@ -157,6 +161,7 @@ export class ClusterOperations {
       dropped = true;
       void client.end().catch(() => undefined);
     };
+    this.#dropListener = drop;
     client.on("error", drop);
     client.on("end", drop);
     client.on("notification", () => this.kick());
