@@ -51,6 +51,9 @@ export function renderStatus(s: StatusDocument, now = Date.now()): string {
   const routes = (s.routing ?? []).map((c) => {
     const replicas = c.replicas
       .map((r) => `[${r.index}] ${r.state}${r.reason ? ` (${r.reason})` : ""}`)
+      .concat(
+        (c.remote ?? []).map((r) => `${r.node}[${r.index}] ${r.state}${r.reason ? ` (${r.reason})` : ""}`),
+      )
       .join(", ");
     const detect =
       c.detectionMs === null

@@ -98,6 +98,8 @@ async function inRoutingOf(node: string): Promise<number> {
 describe("edge across nodes", () => {
   it("routes to every node's replicas; prefer: local stays local; killed replicas of n2 fail only in-flight requests", async () => {
     const { rr, local } = await threeNodesWithRoutes("edgex");
+    const text = (await steward(c.node("n1").dir, "status")).stdout;
+    expect(text).toMatch(/route → web: \[0\] in, \[1\] in, n2\[0\] in, n2\[1\] in, n3\[0\] in, n3\[1\] in/);
     const before = await served("127.0.0.1", rr, 60);
     console.log(`[figure] n1's route before the kill: ${JSON.stringify([...before])}`);
     for (const n of ["n1", "n2", "n3"]) expect(before.get(n)).toBe(20);
