@@ -53,6 +53,22 @@ export function clusterClientConfig(url: string, c: CompiledCluster): pg.ClientC
   };
 }
 
+/**
+ * A connected client on `clusterClientConfig`; a failed connect is closed before the error is
+ * thrown. Errors of an idle client are dropped: the next query on it fails and its owner reconnects.
+ */
+export async function connectClusterClient(url: string, c: CompiledCluster): Promise<pg.Client> {
+  const client = new pg.Client(clusterClientConfig(url, c));
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+  return client;
+}
+
 export class Membership {
   readonly node: string;
   readonly schema: string;
@@ -209,17 +225,8 @@ export class Membership {
   }
 
   async #connected(): Promise<pg.Client> {
-    if (this.#client) return this.#client;
-    const client = new pg.Client(clusterClientConfig(this.#o.url, this.#o.cluster));
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw err;
-    }
-    this.#client = client;
-    return client;
+    this.#client ??= await connectClusterClient(this.#o.url, this.#o.cluster);
+    return this.#client;
   }
 
   #beatOk(row: HeartbeatRow): void {

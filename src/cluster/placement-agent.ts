@@ -14,7 +14,7 @@
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import type { CompiledCluster } from "../topology/types.js";
-import { clusterClientConfig } from "./membership.js";
+import { connectClusterClient } from "./membership.js";
 import {
   fenceAfterMs,
   planPlacement,
@@ -182,17 +182,8 @@ export class PlacementAgent {
   }
 
   async #connected(): Promise<pg.Client> {
-    if (this.#client) return this.#client;
-    const client = new pg.Client(clusterClientConfig(this.#o.url, this.#o.cluster));
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw err;
-    }
-    this.#client = client;
-    return client;
+    this.#client ??= await connectClusterClient(this.#o.url, this.#o.cluster);
+    return this.#client;
   }
 
   async close(): Promise<void> {
