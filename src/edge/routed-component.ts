@@ -60,15 +60,18 @@ export class RoutedComponent {
     const local = [...this.replicas.values()]
       .filter((r) => r.state === "in")
       .sort((a, b) => a.index - b.index);
-    const remote = [...this.remote.values()]
-      .filter((r) => r.state === "in")
-      .sort((a, b) => (a.node === b.node ? a.index - b.index : (a.node ?? "") < (b.node ?? "") ? -1 : 1));
+    const remote = [...this.remote.values()].filter((r) => r.state === "in").sort(byNodeThenIndex);
     const next = remote.length === 0 ? local : [...local, ...remote];
     const prev = this.routable;
     if (next.length === prev.length && next.every((r, i) => r === prev[i])) return;
     this.routable = next;
     this.routableLocal = remote.length === 0 ? next : local;
     this.notify();
+  }
+
+  /** Other nodes' replicas in a stable order (node, then index), for routing and for `status`. */
+  remoteInOrder(): RoutedReplica[] {
+    return [...this.remote.values()].sort(byNodeThenIndex);
   }
 
   /** Every replica this edge knows of, this node's and other nodes'. */
@@ -84,4 +87,9 @@ export class RoutedComponent {
   notify(): void {
     for (const w of [...this.#watchers]) w();
   }
+}
+
+function byNodeThenIndex(a: RoutedReplica, b: RoutedReplica): number {
+  if (a.node === b.node) return a.index - b.index;
+  return (a.node ?? "") < (b.node ?? "") ? -1 : 1;
 }

@@ -239,7 +239,7 @@ export class RoutingTable {
       offline: c.offline?.code ?? null,
       detectionMs: c.detectionMs,
       replicas: [...c.replicas.values()].sort((a, b) => a.index - b.index).map((r) => r.snapshot()),
-      ...(c.remote.size > 0 ? { remote: [...c.remote.values()].map((r) => r.snapshot()) } : {}),
+      ...(c.remote.size > 0 ? { remote: c.remoteInOrder().map((r) => r.snapshot()) } : {}),
     }));
   }
 
