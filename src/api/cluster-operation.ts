@@ -16,6 +16,8 @@ import type {
 export interface ClusterOperationControl {
   /** Throws `UnknownComponentError` for a name the topology does not declare. */
   resolve(components: string[]): string[];
+  /** Throws when the operation cannot be done as asked (a rolling restart that would break `min_available`). */
+  check(kind: ClusterOperationKind, components: string[]): Promise<void>;
   /** Asks, then follows until the operation has ended; `send` gets each line. */
   operate(
     kind: ClusterOperationKind,
@@ -58,6 +60,7 @@ export function clusterOperationRoute(app: Hono, control: () => ClusterOperation
     const body = parse(json);
     const ctl = control();
     ctl.resolve(body.components); // unknown names: refused here, nothing asked
+    await ctl.check(body.kind, body.components);
     const encoder = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {

@@ -20,6 +20,7 @@ export interface ClusterControl {
         view(): Promise<ClusterView>;
         leave(): Promise<void>;
         operate: ClusterOperationControl["operate"];
+        checkOperation: ClusterOperationControl["check"];
       }
     | undefined;
 }
@@ -38,6 +39,7 @@ export function clusterRoutes(app: Hono, daemon: ClusterControl): void {
     const node = cluster(); // not a cluster node: 409 before anything is read or asked
     return {
       resolve: (names) => daemon.resolve(names),
+      check: (kind, components) => node.checkOperation(kind, components),
       operate: (kind, components, send) => node.operate(kind, components, send),
     };
   });

@@ -52,3 +52,15 @@ export class NotInClusterError extends StewardError {
     );
   }
 }
+
+/** A rolling operation that could not keep a component's `min_available` from the start. Nothing was asked. */
+export class RollingRefusedError extends StewardError {
+  constructor(kind: string, node: string, reason: string) {
+    super(
+      "STW-5004",
+      `${kind} --cluster refused: ${reason} (counted over the cluster before anything restarts, ` +
+        `for node ${node}); start more replicas, lower \`min_available\`, or restart that node's components yourself`,
+      { httpStatus: 409, details: { kind, node, reason } },
+    );
+  }
+}

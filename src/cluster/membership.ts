@@ -73,6 +73,16 @@ export class Membership {
   readonly node: string;
   readonly schema: string;
   readonly session = randomUUID();
+  /**
+   * How long this node had no heartbeat before this daemon claimed it (database clock), or
+   * undefined for a name new to the cluster: a long absence owes a reseed (cluster/reseed).
+   */
+  awayMs: number | undefined;
+
+  /** The cluster's heartbeat interval, in ms. */
+  get heartbeatMs(): number {
+    return this.#o.cluster.heartbeatMs;
+  }
   readonly #o: MembershipOptions;
   readonly #lease: PrimaryLease;
   #client: pg.Client | undefined;
@@ -121,7 +131,7 @@ export class Membership {
       await client.connect();
       await migrateCluster(client);
       const m = new Membership(o, client);
-      await claimNode(client, {
+      m.awayMs = await claimNode(client, {
         node: m.node,
         schema: m.schema,
         session: m.session,

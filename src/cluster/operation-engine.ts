@@ -21,9 +21,15 @@ import {
   OPS_CHANNEL,
   PASS_READ,
   RELEASE,
+  HALT,
+  NOTE_WAITING,
+  RELEASE_NODE,
   SELECT_OPERATION,
   SKIP_DOWN,
+  STEPS_OF,
 } from "./operations-sql.js";
+import { readReadyCounts } from "./ready-counts.js";
+import { blockedRestart, type GateInput, type RestartImpact } from "./rolling-gate.js";
 import { followOperation } from "./operation-follow.js";
 import type { ClusterOperationKind, ClusterOperationLine, ClusterOperationView } from "./operation-types.js";
 
@@ -33,6 +39,10 @@ export interface StepExecutor {
   run(kind: ClusterOperationKind, components: string[]): Promise<OperationResult>;
   /** False while the daemon recovers or shuts down: steps wait for a later pass. */
   ready(): boolean;
+  /** What one node's restart of `components` ([] = all) may take down of each component (cluster/rolling-gate). */
+  restartImpact(components: string[]): Map<string, RestartImpact>;
+  /** Each component's `min_available`. */
+  minAvailable: ReadonlyMap<string, number>;
 }
 
 export interface EngineOptions {
@@ -49,6 +59,7 @@ interface OpenOperation {
   kind: ClusterOperationKind;
   state: "requested" | "running";
   maxUnavailable: number | null;
+  components: string[];
 }
 
 interface MyStep {
@@ -92,6 +103,35 @@ export class ClusterOperations {
     await this.#notify();
     this.kick();
     return id;
+  }
+
+  /**
+   * Why a restart could not keep every `min_available` even before anything restarts: the first
+   * node (in step order) whose own restart would break one with today's ready replicas.
+   */
+  async refusal(
+    kind: ClusterOperationKind,
+    components: string[],
+  ): Promise<{ node: string; reason: string } | undefined> {
+    if (kind !== "restart" || !this.#executor) return undefined;
+    const nodes = this.#o.membership.nodes
+      .filter((n) => n.state === "up" || n.state === "suspect")
+      .map((n) => n.name)
+      .sort();
+    const gate = await this.#gate(components, nodes);
+    for (const node of nodes) {
+      const reason = blockedRestart(node, [], gate);
+      if (reason) return { node, reason };
+    }
+    return undefined;
+  }
+
+  async #gate(components: string[], nodes: string[]): Promise<GateInput> {
+    return {
+      impact: this.#executor!.restartImpact(components),
+      minAvailable: this.#executor!.minAvailable,
+      ready: await readReadyCounts(this.#pool, nodes),
+    };
   }
 
   /** Asks, then follows the operation (lines to `send`) until it has ended on every node. */
@@ -208,14 +248,45 @@ export class ClusterOperations {
         op.maxUnavailable = max;
         this.#o.log("info", `cluster: operation ${op.kind} ${op.id} taken (epoch ${epoch})`);
       }
-      const limit = op.kind === "restart" ? (op.maxUnavailable ?? 1) : ALL_AT_ONCE;
       changed += (await this.#pool.query(SKIP_DOWN, fence)).rowCount ?? 0;
-      changed += (await this.#pool.query(RELEASE, [...fence, limit])).rowCount ?? 0;
+      if (op.kind === "restart") changed += await this.#driveRolling(fence, op);
+      else changed += (await this.#pool.query(RELEASE, [...fence, ALL_AT_ONCE])).rowCount ?? 0;
       const finished = (await this.#pool.query(FINISH, fence)).rowCount ?? 0;
       if (finished > 0) this.#o.log("info", `cluster: operation ${op.kind} ${op.id} finished`);
       changed += finished;
     }
     return changed;
+  }
+
+  /**
+   * A restart goes node by node: at most `max_unavailable` steps under way, the next node released
+   * only past the rolling gate (`min_available` counted over the cluster), and nothing more once a
+   * step failed. A waiting step says why it waits. Returns rows changed.
+   */
+  async #driveRolling(fence: unknown[], op: OpenOperation): Promise<number> {
+    const { rows: steps } = await this.#pool.query<{ node: string; state: string; outcome: string | null }>(
+      STEPS_OF,
+      [op.id],
+    );
+    const failed = steps.find((s) => s.state === "failed");
+    if (failed) {
+      const why = `not run: the restart halted after ${failed.node}'s step failed; the nodes not yet restarted keep serving`;
+      return (await this.#pool.query(HALT, [...fence, why])).rowCount ?? 0;
+    }
+    const busy = steps.filter((s) => s.state === "released" || s.state === "running").map((s) => s.node);
+    const next = steps.find((s) => s.state === "waiting");
+    if (!next || busy.length >= (op.maxUnavailable ?? 1) || !this.#executor) return 0;
+    const counted = this.#o.membership.nodes.filter((n) => n.state === "up" || n.state === "suspect");
+    const gate = await this.#gate(
+      op.components,
+      counted.map((n) => n.name),
+    );
+    const blocked = blockedRestart(next.node, busy, gate);
+    if (blocked !== undefined) {
+      const note = `waits: ${blocked}`;
+      return (await this.#pool.query(NOTE_WAITING, [...fence, next.node, note])).rowCount ?? 0;
+    }
+    return (await this.#pool.query(RELEASE_NODE, [...fence, next.node])).rowCount ?? 0;
   }
 
   /** This node's part: claim each released step (or one an earlier daemon left running) and run it. */

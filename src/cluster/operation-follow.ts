@@ -36,7 +36,7 @@ export async function followOperation(
         send({ type: "cluster-operation", operation: op });
       }
       for (const step of op.steps) {
-        const key = `${step.state} ${step.runs}`;
+        const key = `${step.state} ${step.runs} ${step.outcome ?? ""}`; // a waiting step's reason may change
         if (seen.get(step.node) === key) continue;
         seen.set(step.node, key);
         send({ type: "cluster-step", id, kind: op.kind, step });

@@ -6,7 +6,8 @@
  * - any node **asks**: it inserts the operation as `requested` (a request, not a cluster decision);
  * - the **primary** decides, fenced on its epoch: it takes a request (`running`, one step per
  *   node: `waiting`, or `skipped` for a node that is down), releases steps (all at once for
- *   start/stop, `max_unavailable` at a time for restart), skips the waiting step of a node that
+ *   start/stop; for restart `max_unavailable` nodes at a time, each only past the rolling gate of
+ *   cluster/rolling-gate, and none after a step failed), skips the waiting step of a node that
  *   is down when its turn comes, and finishes the operation once every step has ended;
  * - each **node** runs its own released steps: `running` under its daemon session, then `done` or
  *   `failed` with the outcome. A step `running` under an older session (the daemon died) is run
@@ -110,6 +111,28 @@ WHERE operation_id = $3 AND node IN (
                                WHERE operation_id = $3 AND state IN ('released', 'running'))))
   AND ${FENCE}`;
 
+/** A restart's steps in order, for the primary's rolling gate. `$1` operation. */
+export const STEPS_OF = `
+SELECT node, state, outcome FROM steward_cluster.operation_steps WHERE operation_id = $1 ORDER BY seq`;
+
+/** Fenced: releases the waiting step of node `$4` (a restart's next node, past the rolling gate). `$3` operation. */
+export const RELEASE_NODE = `
+UPDATE steward_cluster.operation_steps SET state = 'released', outcome = NULL
+WHERE operation_id = $3 AND node = $4 AND state = 'waiting' AND ${FENCE}`;
+
+/** Fenced: says on a waiting step why it waits (`$5`), when that changed. `$3` operation, `$4` node. */
+export const NOTE_WAITING = `
+UPDATE steward_cluster.operation_steps SET outcome = $5
+WHERE operation_id = $3 AND node = $4 AND state = 'waiting' AND outcome IS DISTINCT FROM $5 AND ${FENCE}`;
+
+/**
+ * Fenced: a restart halts at its first failed step — the waiting steps are skipped with `$4` as
+ * the reason, so the nodes not yet restarted keep serving as they are. `$3` operation.
+ */
+export const HALT = `
+UPDATE steward_cluster.operation_steps SET state = 'skipped', outcome = $4, finished_at = clock_timestamp()
+WHERE operation_id = $3 AND state = 'waiting' AND ${FENCE}`;
+
 /**
  * Fenced: once no step is open, the operation ends `failed` if one failed, else `done`; `driver`
  * and `epoch` then name the primary that finished it (another than the one that took it after a failover).
@@ -130,7 +153,7 @@ WHERE o.id = $3 AND o.state = 'running'
 export const PASS_READ = `
 SELECT
   coalesce((SELECT json_agg(json_build_object('id', id, 'kind', kind, 'state', state,
-     'maxUnavailable', max_unavailable) ORDER BY asked_at, id)
+     'maxUnavailable', max_unavailable, 'components', components) ORDER BY asked_at, id)
    FROM steward_cluster.operations WHERE state IN ('requested', 'running')), '[]'::json) AS open,
   coalesce((SELECT json_agg(json_build_object('id', s.operation_id, 'kind', o.kind,
      'components', o.components) ORDER BY o.asked_at, o.id)

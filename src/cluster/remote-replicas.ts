@@ -5,8 +5,8 @@
  * address. The nodes and their states come from the last heartbeat (no round trip); the replicas
  * from each node's schema in **one** statement for all nodes.
  */
-import pg from "pg";
-import { nodeSchemaName } from "./schema-name.js";
+import type pg from "pg";
+import { queryReplicaTables } from "./node-schemas.js";
 import type { NodeState } from "./types.js";
 
 /** A node as the last heartbeat saw it. */
@@ -39,29 +39,19 @@ export async function readRemoteReplicas(
 ): Promise<RemoteReplicaRecord[]> {
   const others = nodes.filter((n) => n.name !== self && n.state === "up");
   if (others.length === 0 || components.length === 0) return [];
-  const select = (list: readonly HeartbeatNode[]): string =>
-    list
-      .map(
-        (n) =>
-          `SELECT ${pg.escapeLiteral(n.name)} AS node, component, replica_index, port ` +
-          `FROM ${pg.escapeIdentifier(nodeSchemaName(n.name))}.replicas ` +
-          `WHERE state = 'ready' AND port IS NOT NULL AND component = ANY($1::text[])`,
-      )
-      .join(" UNION ALL ");
-  let rows: { node: string; component: string; replica_index: number; port: number }[];
-  try {
-    ({ rows } = await db.query(select(others), [components]));
-  } catch (err) {
-    if ((err as { code?: string }).code !== "42P01") throw err; // undefined_table: a node still booting
-    const present = await db.query<{ s: string }>(
-      "SELECT s FROM unnest($1::text[]) AS s WHERE to_regclass(quote_ident(s) || '.replicas') IS NOT NULL",
-      [others.map((n) => nodeSchemaName(n.name))],
-    );
-    const have = new Set(present.rows.map((r) => r.s));
-    const ready = others.filter((n) => have.has(nodeSchemaName(n.name)));
-    if (ready.length === 0) return [];
-    ({ rows } = await db.query(select(ready), [components]));
-  }
+  const rows = await queryReplicaTables<{
+    node: string;
+    component: string;
+    replica_index: number;
+    port: number;
+  }>(
+    db,
+    others.map((n) => n.name),
+    (node, table) =>
+      `SELECT ${node} AS node, component, replica_index, port FROM ${table} ` +
+      `WHERE state = 'ready' AND port IS NOT NULL AND component = ANY($1::text[])`,
+    [components],
+  );
   const address = new Map(others.map((n) => [n.name, n.advertise]));
   return rows.map((r) => ({
     component: r.component,

@@ -16,6 +16,7 @@ import type {
 } from "../cluster/operation-types.js";
 import { readRemoteReplicas, type RemoteReplicaRecord } from "../cluster/remote-replicas.js";
 import type { ClusterView, MembershipStatus } from "../cluster/types.js";
+import { RollingRefusedError } from "../cluster/errors.js";
 import type { CompiledTopology } from "../topology/types.js";
 import type { DaemonPlacement } from "./placement-wiring.js";
 
@@ -84,6 +85,17 @@ export class DaemonCluster {
     });
   }
 
+  /**
+   * How long another node's edge may go on routing to one of this node's replicas after it left
+   * `ready`: its next heartbeat's read, plus slack for the read itself. 0 with no other node up.
+   */
+  remoteRoutingLagMs(): number {
+    const m = this.membership;
+    const others = m.nodes.some((n) => n.name !== m.node && (n.state === "up" || n.state === "suspect"));
+    const beat = m.heartbeatMs;
+    return others ? beat + Math.max(200, beat / 2) : 0;
+  }
+
   /** `steward <kind> --cluster`: asked of the primary through the journal, followed until it has ended. */
   operate(
     kind: ClusterOperationKind,
@@ -91,6 +103,12 @@ export class DaemonCluster {
     send: (line: ClusterOperationLine) => void,
   ): Promise<ClusterOperationView> {
     return this.operations!.operate(kind, components, send);
+  }
+
+  /** Refuses (RollingRefusedError) a restart that could not keep a `min_available` from the start. */
+  async checkOperation(kind: ClusterOperationKind, components: string[]): Promise<void> {
+    const refusal = await this.operations!.refusal(kind, components);
+    if (refusal) throw new RollingRefusedError(kind, refusal.node, refusal.reason);
   }
 
   async leave(): Promise<void> {

@@ -47,6 +47,7 @@ import { DaemonPatching, downRefusal } from "./patch-wiring.js";
 import type { DaemonEdge } from "./edge-wiring.js";
 import { assemble, type RecoverySummary } from "./assemble.js";
 import { joinCluster, withCluster, type DaemonCluster } from "./cluster-wiring.js";
+import { clusterStepExecutor } from "./cluster-steps.js";
 
 /** How often replica logs are checked for rotation. */
 const ROTATE_EVERY_MS = 10_000;
@@ -153,6 +154,7 @@ export class Daemon {
         for (const [name, want] of desired) supervisor.desired.set(name, want);
         cluster.placement = new DaemonPlacement(topology, cluster, supervisor, log);
       }
+      if (cluster && edge) edge.remoteLagMs = () => cluster!.remoteRoutingLagMs();
       if (cluster && edge)
         cluster.followRemoteReplicas(
           edge.routedComponents,
@@ -187,10 +189,12 @@ export class Daemon {
       }
       await daemon.#listen();
       // This node's `--cluster` steps run through `run`, the path of `steward start|stop|restart`.
-      cluster?.operations?.start({
-        run: (kind, names) => daemon.run(kind, names),
-        ready: () => daemon.state === "active",
-      });
+      cluster?.operations?.start(
+        clusterStepExecutor(topology, supervisor, edge?.surge ?? (() => false), {
+          run: (kind, names) => daemon.run(kind, names),
+          ready: () => daemon.state === "active",
+        }),
+      );
       daemon.#rotateTimer = setInterval(() => daemon.#rotateLogs(), ROTATE_EVERY_MS).unref();
       log(
         "info",

@@ -64,10 +64,28 @@ export class DaemonEdge {
   surge = (component: string): boolean =>
     this.#routed.has(component) && this.#topology.components.some((c) => c.name === component && c.usesPort);
 
-  /** For the stop budget: the drain of a routed replica. */
+  /**
+   * In a cluster: how long other nodes' edges may still send new requests to a replica after it
+   * left `ready` here (they read this node's replicas once per heartbeat). 0 on a single node.
+   */
+  remoteLagMs: () => number = () => 0;
+
+  /**
+   * For the stop budget: the drain of a routed replica. In a cluster it also waits out the other
+   * nodes' edges, which stop routing to it at their next heartbeat, not at once.
+   */
   routing = (component: string, index: number): RoutingDrain | undefined =>
     this.#routed.has(component)
-      ? { drain: (timeoutMs) => this.table.drain(component, index, timeoutMs) }
+      ? {
+          drain: async (timeoutMs) => {
+            const lag = Math.min(this.remoteLagMs(), timeoutMs);
+            const [local] = await Promise.all([
+              this.table.drain(component, index, timeoutMs),
+              new Promise((r) => setTimeout(r, lag)),
+            ]);
+            return { ...local, waitedMs: Math.max(local.waitedMs, lag) };
+          },
+        }
       : undefined;
 
   /** Keep the table in step with replica transitions; `offline` components answer their code. */
