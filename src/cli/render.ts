@@ -9,6 +9,7 @@ import type { OperationResult } from "../lifecycle/supervisor.js";
 import type { PhaseResult } from "../patching/cycle.js";
 import type { MembershipStatus } from "../cluster/types.js";
 import { renderPlacement } from "../cluster/placement-view.js";
+import { renderReseeds } from "../cluster/reseed-view.js";
 
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
@@ -77,7 +78,11 @@ export function renderStatus(s: StatusDocument, now = Date.now()): string {
     ...routes,
     ...patching,
     ...(s.cluster
-      ? [clusterLine(s.cluster), ...renderPlacement(s.cluster.placement ?? [], s.cluster.node)]
+      ? [
+          clusterLine(s.cluster),
+          ...renderPlacement(s.cluster.placement ?? [], s.cluster.node),
+          ...renderReseeds(s.cluster.reseeds ?? []),
+        ]
       : []),
   ];
   return `${head}${took}\n${table(rows)}${tail.length > 0 ? `\n${tail.join("\n")}` : ""}`;

@@ -36,8 +36,12 @@ interface HolderRow {
   allowed_misses: number;
 }
 
-/** @throws NodeNameTakenError (STW-5001) naming the live daemon that holds the name. */
-export async function claimNode(client: pg.ClientBase, c: Claim): Promise<void> {
+/**
+ * Returns how long the node had been away: the age of its previous heartbeat (or of its leave) by
+ * the database's clock, or undefined when the name is new to the cluster.
+ * @throws NodeNameTakenError (STW-5001) naming the live daemon that holds the name.
+ */
+export async function claimNode(client: pg.ClientBase, c: Claim): Promise<number | undefined> {
   await client.query("BEGIN");
   try {
     await client.query("SELECT pg_advisory_xact_lock($1)", [CLUSTER_LOCK_KEY]);
@@ -66,6 +70,7 @@ export async function claimNode(client: pg.ClientBase, c: Claim): Promise<void> 
       c.allowedMisses,
     ]);
     await client.query("COMMIT");
+    return holder?.age_ms;
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw err;

@@ -13,6 +13,7 @@
 
 import { OPERATIONS_MIGRATION } from "./operations-sql.js";
 import { PLACEMENT_MIGRATION } from "./placement-sql.js";
+import { RESEED_MIGRATION } from "./reseed-sql.js";
 
 /** Numbered like the store's migrations; recorded in `steward_cluster.schema_migrations`. */
 export const CLUSTER_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -65,6 +66,7 @@ CREATE VIEW steward_cluster.node_view AS
   },
   OPERATIONS_MIGRATION,
   PLACEMENT_MIGRATION,
+  RESEED_MIGRATION,
 ];
 
 /** The advisory lock cluster migrations and name claims hold: `STWC` in ASCII. */

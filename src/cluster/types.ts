@@ -9,6 +9,7 @@
  * - **heartbeat**: a node's periodic proof of life, judged by the database's clock.
  */
 import type { ComponentPlacement } from "./placement-view.js";
+import type { ReseedStatus } from "./reseed.js";
 
 /**
  * A node's state as every reader derives it from its last heartbeat (database clock):
@@ -83,4 +84,6 @@ export interface MembershipStatus {
   terms: { acquired: number; steppedDown: number; lastStepDown: string | null };
   /** This node's part of each placed component (cluster/placement-view). */
   placement?: ComponentPlacement[];
+  /** Each component's latest reseed on this node, and one under way (cluster/reseed). */
+  reseeds?: ReseedStatus[];
 }

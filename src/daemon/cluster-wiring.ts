@@ -16,6 +16,7 @@ import type {
 } from "../cluster/operation-types.js";
 import { readRemoteReplicas, type RemoteReplicaRecord } from "../cluster/remote-replicas.js";
 import type { ClusterView, MembershipStatus } from "../cluster/types.js";
+import type { Reseeds } from "../cluster/reseed.js";
 import { RollingRefusedError } from "../cluster/errors.js";
 import type { CompiledTopology } from "../topology/types.js";
 import type { DaemonPlacement } from "./placement-wiring.js";
@@ -39,9 +40,17 @@ export class DaemonCluster {
   /** Acting on placement (daemon/placement-wiring), once the supervisor exists. */
   placement: DaemonPlacement | undefined;
 
+  /** Re-seeding from a peer (daemon/reseed-wiring), when a component has `reseed`. */
+  reseeds: Reseeds | undefined;
+
   status(): MembershipStatus {
     const placement = this.placement?.status();
-    return { ...this.membership.status(), ...(placement?.length ? { placement } : {}) };
+    const reseeds = this.reseeds?.status();
+    return {
+      ...this.membership.status(),
+      ...(placement?.length ? { placement } : {}),
+      ...(reseeds?.length ? { reseeds } : {}),
+    };
   }
 
   /** Every node, the primary, and every node's replicas (status reads use a pool of their own). */
@@ -118,6 +127,7 @@ export class DaemonCluster {
   async close(): Promise<void> {
     await this.operations?.close();
     await this.placement?.close();
+    await this.reseeds?.close();
     await this.membership.close();
     await this.#reads.end().catch(() => undefined);
   }

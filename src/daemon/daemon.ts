@@ -152,6 +152,9 @@ export class Daemon {
         const { DaemonPlacement } = await import("./placement-wiring.js");
         // After a crash, what the operator last asked: replicas placed here later start only if `running`.
         for (const [name, want] of desired) supervisor.desired.set(name, want);
+        // After adoption, before any start: a long absence owes a reseed from a peer first.
+        const { attachReseeds } = await import("./reseed-wiring.js");
+        cluster.reseeds = await attachReseeds(topology, cluster, supervisor, log);
         cluster.placement = new DaemonPlacement(topology, cluster, supervisor, log);
       }
       if (cluster && edge) edge.remoteLagMs = () => cluster!.remoteRoutingLagMs();

@@ -40,6 +40,15 @@ export interface ReplicaDeps {
    * @throws EditionLayoutError when the editions are not set up
    */
   runEdition?: () => string;
+  /**
+   * Runs before each launch, ahead of `recover`: in a cluster, a reseed this node owes the
+   * component (cluster/reseed). Undefined when nothing is owed; a rejection fails the start.
+   */
+  beforeStart?: (
+    component: string,
+    signal: AbortSignal,
+    env: () => Promise<HookEnv>,
+  ) => Promise<void> | undefined;
 }
 
 export type { PhaseJournal } from "./replica-stop.js";
@@ -213,7 +222,7 @@ export class Replica {
     );
   }
 
-  /** Spawn (after `recover` when invalidated), then wait for readiness. Never throws. */
+  /** Spawn (after a reseed owed and `recover` when invalidated), then wait for readiness. Never throws. */
   #launch(): void {
     let spawned!: () => void;
     this.#launching = new Promise<void>((resolve) => (spawned = resolve));
@@ -221,6 +230,7 @@ export class Replica {
     void (async () => {
       this.#setState("starting", { reason: null });
       try {
+        await this.#deps.beforeStart?.(this.component, abort, () => this.#reseedEnv());
         const { recover } = this.#spec;
         if (this.#record.invalidated && recover)
           await runRecover(this.#rendered(recover)!, this.#spec.ready?.withinMs ?? 60_000, this.#hookEnv());
@@ -375,6 +385,13 @@ export class Replica {
 
   #env(vars: ReplicaVars): NodeJS.ProcessEnv {
     return replicaEnv(this.#place(), vars);
+  }
+
+  /** A reseed's environment: this replica's, so its edition and port are settled first. */
+  async #reseedEnv(): Promise<HookEnv> {
+    if (this.#spec.editionCwd !== undefined) this.#edition ??= this.#deps.runEdition?.();
+    await this.#vars();
+    return this.#hookEnv();
   }
 
   #hookEnv(): HookEnv {

@@ -63,6 +63,11 @@ export class Supervisor {
    * a start leaves the others alone. Every replica runs without a cluster.
    */
   placed: (component: string, index: number) => boolean = () => true;
+  /**
+   * Before each replica launch (lifecycle/replica `beforeStart`): in a cluster, the reseed a
+   * component owes on this node (cluster/reseed). Nothing without a cluster.
+   */
+  beforeStart: ReplicaDeps["beforeStart"];
   /** What the last operation asked of each component (`running`, `stopped`, `offline`). */
   readonly desired = new Map<string, DesiredState>();
 
@@ -95,6 +100,7 @@ export class Supervisor {
       bus: deps.bus,
       ...(deps.routing ? { routing: deps.routing } : {}),
       ...(deps.runEdition ? { runEdition: deps.runEdition } : {}),
+      beforeStart: (component, signal, env) => this.beforeStart?.(component, signal, env),
     };
     for (const spec of topology.components) {
       const slots = new ReplicaSlots(spec, replicaDeps, records, preferred.get(spec.name));

@@ -2,7 +2,8 @@
  * @module topology/checks
  * Checks that span keys, run on the interpolated data whether or not the schema passed, so that
  * every problem is reported at once: names, `depends_on` and route targets that point at nothing,
- * `min_available` above `replicas`, duplicate routes, `cluster` without a PostgreSQL store, `patching.exclude`
+ * `min_available` above `replicas`, duplicate routes, `cluster` without a PostgreSQL store, `reseed`
+ * without a `cluster`, `patching.exclude`
  * patterns written as absolute paths inside `patching.root`.
  */
 import { excludeRootChecks } from "./exclude-pattern.js";
@@ -66,6 +67,16 @@ export function crossChecks(data: unknown): PathIssue[] {
         message: `\`min_available\` (${minAvailable}) is more than \`replicas\` (${replicas})`,
       });
     }
+  }
+
+  for (const [name, c] of components) {
+    if (isRecord(c) && c.reseed !== undefined && data.cluster === undefined)
+      issues.push({
+        path: ["components", name, "reseed"],
+        at: "key",
+        message:
+          "`reseed` copies a node's data from a peer node after a long outage, and this topology has no `cluster:` section, so it would never run: add `cluster:` (with a PostgreSQL `store`) or remove `reseed`",
+      });
   }
 
   if (Array.isArray(data.routes)) issues.push(...routeChecks(data.routes, names, jobNames));

@@ -107,6 +107,15 @@ function compileComponent(name: string, c: ComponentInput, d: Defaults, dir: str
       timeoutMs: drain.timeout ?? DEFAULTS.drain.timeoutMs,
     },
     ...(c.recover !== undefined ? { recover: c.recover } : {}),
+    ...(c.reseed !== undefined
+      ? {
+          reseed: {
+            command: c.reseed.command,
+            afterMs: c.reseed.after ?? DEFAULTS.reseed.afterMs,
+            timeoutMs: c.reseed.timeout ?? DEFAULTS.reseed.timeoutMs,
+          },
+        }
+      : {}),
     restart: {
       policy: restart.policy ?? DEFAULTS.restart.policy,
       backoffInitialMs: restart.backoff?.initialMs ?? DEFAULTS.restart.backoffInitialMs,

@@ -23,6 +23,8 @@ export const DEFAULTS = {
   route: { address: "0.0.0.0", maxBodyBytes: 10 * 1024 * 1024, timeoutMs: 60_000 },
   /** docs/edge.md "Limits": why these values. */
   edge: { maxConnections: 10_000, maxConnectionsPerClient: 256, headTimeoutMs: 10_000, reservedFds: 256 },
+  /** `reseed`: the manual's "long outage" of one hour; a copy may take a while. */
+  reseed: { afterMs: 3_600_000, timeoutMs: 1_800_000 },
   replicas: 1,
   minAvailable: 1,
   home: ".steward",

@@ -6,7 +6,7 @@
  */
 import { resolve } from "node:path";
 import { DEFAULTS } from "./defaults.js";
-import { interpolate, SPAWN_VARIABLES, type SpawnVariable } from "./interpolate.js";
+import { interpolate, type SpawnVariable } from "./interpolate.js";
 import type { PathIssue } from "./locate.js";
 
 export interface ExpandOptions {
@@ -42,13 +42,16 @@ interface Mode {
   spawn: readonly SpawnVariable[];
 }
 const PLAIN: Mode = { template: false, spawn: [] };
-const COMPONENT_TEMPLATE: Mode = { template: true, spawn: SPAWN_VARIABLES };
+const COMPONENT_TEMPLATE: Mode = { template: true, spawn: ["port", "replica", "edition"] };
 const EDITION_TEMPLATE: Mode = { template: true, spawn: ["edition"] };
+/** `reseed.command` runs once per component and node, from a peer: no port or replica of its own. */
+const RESEED_TEMPLATE: Mode = { template: true, spawn: ["peer", "peer_port", "peer_node"] };
 
 /** How the string at `path` is interpolated. */
 export function modeOf(path: readonly PropertyKey[]): Mode {
   const [section, name, key] = path;
   if (section === "components" && key !== undefined) {
+    if (key === "reseed") return path[3] === "command" ? RESEED_TEMPLATE : PLAIN;
     return COMPONENT_PLAIN.has(String(key)) ? PLAIN : COMPONENT_TEMPLATE;
   }
   if (section === "defaults" && name === "drain") return COMPONENT_TEMPLATE;

@@ -12,8 +12,8 @@
  * what the shell sees is exactly `${`.
  */
 
-/** Steward values rendered per replica at spawn time. */
-export const SPAWN_VARIABLES = ["port", "replica", "edition"] as const;
+/** Steward values rendered at spawn time: per replica, and the peer of a `reseed` (cluster/reseed). */
+export const SPAWN_VARIABLES = ["port", "replica", "edition", "peer", "peer_port", "peer_node"] as const;
 export type SpawnVariable = (typeof SPAWN_VARIABLES)[number];
 
 /** Steward values interpolated at load time. */
@@ -42,6 +42,9 @@ const WHERE_ALLOWED: Record<SpawnVariable, string> = {
   port: "a component's command, env, ready, health, drain and recover",
   replica: "a component's command, env, ready, health, drain and recover",
   edition: "commands, env, probes, hooks and `patching`",
+  peer: "a component's `reseed.command`",
+  peer_port: "a component's `reseed.command`",
+  peer_node: "a component's `reseed.command`",
 };
 
 /**

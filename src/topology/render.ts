@@ -30,9 +30,23 @@ export interface TemplateVars {
   node?: string;
   /** Directory of the edition the replica runs from; required when the template mentions `${edition}`. */
   edition?: string;
+  /** A `reseed` command's peer (cluster/reseed): its node's advertised address, its port, its node. */
+  peer?: string;
+  peerPort?: number;
+  peerNode?: string;
 }
 
-const TEMPLATE_VARS: readonly string[] = ["port", "replica", "edition", "home", "node"];
+/** Each template name → its field in {@link TemplateVars}. */
+const TEMPLATE_VARS: Readonly<Record<string, keyof TemplateVars>> = {
+  port: "port",
+  replica: "replica",
+  edition: "edition",
+  home: "home",
+  node: "node",
+  peer: "peer",
+  peer_port: "peerPort",
+  peer_node: "peerNode",
+};
 
 /**
  * Renders the spawn-time placeholders of a template and turns `$${` into `${`. Other `${...}` are
@@ -43,8 +57,9 @@ const TEMPLATE_VARS: readonly string[] = ["port", "replica", "edition", "home", 
 export function renderTemplate(s: string, vars: TemplateVars): string {
   return s.replace(/\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string | undefined) => {
     if (name === undefined) return "${";
-    if (!TEMPLATE_VARS.includes(name)) return whole;
-    const v = vars[name as keyof TemplateVars];
+    const field = Object.hasOwn(TEMPLATE_VARS, name) ? TEMPLATE_VARS[name] : undefined;
+    if (field === undefined) return whole;
+    const v = vars[field];
     if (v === undefined) throw new Error(`cannot render \`${s}\`: no value for \`\${${name}}\``);
     return String(v);
   });

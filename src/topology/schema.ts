@@ -68,6 +68,16 @@ export const restartSchema = z.strictObject({
   limit: restartLimit.optional(),
 });
 
+/**
+ * `reseed`: in a cluster, the command that copies this component's data from a peer node's ready
+ * replica before its first start on a node that was away longer than `after` (cluster/reseed).
+ */
+export const reseedSchema = z.strictObject({
+  command,
+  after: duration.optional(),
+  timeout: duration.optional(),
+});
+
 export const logsSchema = z.strictObject({ max_size: size.optional(), keep: integer(0).optional() });
 
 /** `depends_on`: a mapping name → condition, or a list of names (each meaning `ready`). */
@@ -92,6 +102,7 @@ export const componentSchema = z.strictObject({
   stop: stopSchema.optional(),
   drain: drainSchema.optional(),
   recover: command.optional(),
+  reseed: reseedSchema.optional(),
   restart: restartSchema.optional(),
   offline_code: leaf<string>((v) =>
     typeof v === "string" && /^[A-Za-z0-9_]+$/.test(v)

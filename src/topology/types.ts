@@ -93,6 +93,19 @@ export interface LogSpec {
   keep: number;
 }
 
+/**
+ * `reseed:` compiled. On a node whose daemon registers after more than `afterMs` without a
+ * heartbeat (database clock), `command` runs before the component's first start there, with
+ * `${peer}`, `${peer_port}` and `${peer_node}` naming a ready replica on another `up` node.
+ */
+export interface ReseedSpec {
+  command: CommandSpec;
+  /** @default 3600000 (1 h, the manual's "long outage") */
+  afterMs: number;
+  /** Longest the command may run; then it is killed and the reseed failed. @default 1800000 (30 min) */
+  timeoutMs: number;
+}
+
 export interface Dependency {
   component: string;
   condition: DependencyCondition;
@@ -122,6 +135,8 @@ export interface CompiledComponent {
   drain: DrainSpec;
   /** Runs before the next start when the last stop had to SIGKILL (the replica is invalidated). */
   recover?: CommandSpec;
+  /** In a cluster: copy the data from a peer before the first start after a long absence (cluster/reseed). */
+  reseed?: ReseedSpec;
   restart: RestartSpec;
   /** Error code the edge answers with while the component is offline. @default `<NAME>_OFFLINE` */
   offlineCode: string;

@@ -49,7 +49,7 @@ describe("loadTopology: every problem at file:line:column with its key path", ()
         9,
         5,
         "components.engine.frobnicate",
-        "unknown key `frobnicate`; valid keys here: command, cwd, env, replicas, depends_on, ready, health, stop, drain, recover, restart, offline_code, min_available, logs, placement",
+        "unknown key `frobnicate`; valid keys here: command, cwd, env, replicas, depends_on, ready, health, stop, drain, recover, reseed, restart, offline_code, min_available, logs, placement",
       ],
     ]);
   });
