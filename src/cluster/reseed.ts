@@ -121,7 +121,14 @@ export class Reseeds {
     if (r.#specs.size === 0) return r;
     await o.db.query(INTERRUPTED_RESEEDS, [o.node]);
     for (const [component, spec] of r.#specs) {
-      if (awayMs === undefined || awayMs <= spec.afterMs) continue;
+      if (awayMs === undefined) continue;
+      if (awayMs <= spec.afterMs) {
+        o.log(
+          "info",
+          `reseed ${component}: node ${o.node} was away ${formatMs(awayMs)} (not more than ${formatMs(spec.afterMs)}): no reseed`,
+        );
+        continue;
+      }
       if (alive(component)) {
         o.log(
           "info",
@@ -212,13 +219,13 @@ export class Reseeds {
       const at = `${peer.node} (${peer.host}:${peer.port})`;
       this.#now.set(component, `copying from ${at}`);
       log("info", `reseed ${component}: copying from ${at}`);
-      const begun = await this.#o.db.query<{ id: string }>(BEGIN_RESEED, [
-        node,
-        component,
-        peer.node,
-        peer.host,
-        peer.port,
-      ]);
+      const begun = await this.#o.db
+        .query<{ id: string }>(BEGIN_RESEED, [node, component, peer.node, peer.host, peer.port])
+        .catch((err: unknown) => {
+          throw new Error(
+            `cannot record the reseed from ${peer.node} in the store (${(err as Error).message}); the next start tries again`,
+          );
+        });
       const id = begun.rows[0]?.id;
       const command = renderCommand(spec.command, {
         replica: 0,
@@ -233,13 +240,19 @@ export class Reseeds {
       const how = result.timedOut
         ? `timed out after ${formatMs(spec.timeoutMs)}`
         : `exited with ${result.exitCode ?? result.signal}`;
-      const { rows } = await this.#o.db.query<Row>(END_RESEED, [
-        id,
-        ok ? "done" : "failed",
-        result.durationMs,
-        result.exitCode,
-        ok ? null : how,
-      ]);
+      const { rows } = await this.#o.db
+        .query<Row>(END_RESEED, [
+          id,
+          ok ? "done" : "failed",
+          result.durationMs,
+          result.exitCode,
+          ok ? null : how,
+        ])
+        .catch((err: unknown) => {
+          throw new Error(
+            `reseed from ${peer.node} ${how}, but the store could not record it (${(err as Error).message}); the next start reseeds again`,
+          );
+        });
       if (rows[0]) this.#latest.set(component, record(rows[0]));
       if (ok) {
         log("info", `reseed ${component}: done from ${at} in ${formatMs(result.durationMs)}`);

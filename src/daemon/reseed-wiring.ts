@@ -56,6 +56,9 @@ export async function attachReseeds(
     return reseeds;
   } catch (err) {
     await db.end().catch(() => undefined);
-    throw err;
+    throw new Error(
+      `cluster: cannot read or record this node's reseeds in the store (${(err as Error).message}); the daemon does not start, so that no component starts on data a reseed should replace; check that the database answers and start it again`,
+      { cause: err },
+    );
   }
 }

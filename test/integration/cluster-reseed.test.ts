@@ -20,7 +20,9 @@ afterEach(async () => {
   await c?.close();
 });
 
-const AFTER_MS = 3000;
+// Long enough that a node SIGKILLed and started again at once is back well within it, even on a
+// loaded machine (about 1.3 s here), short enough to keep the test quick.
+const AFTER_MS = 5000;
 const STORE = `  store:
     command: ${node("seed-store.js", "serve", "${home}/data")}
     env: { PORT: "\${port}" }
@@ -69,6 +71,18 @@ async function lose(name: string): Promise<number> {
   signalNode(c.node(name).dir, "SIGKILL");
   await waitFor("its processes gone", () => markedPids(c.node(name).dir).length === 0, 5000);
   return t0;
+}
+
+/** On failure, the node's daemon log goes with the error (what it was doing instead). */
+async function explained<T>(name: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    const log = fs.readFileSync(path.join(homeOf(c.node(name).dir), "logs", "daemon.log"), "utf8");
+    throw new Error(
+      `${(err as Error).message}\n${name}'s daemon log ends:\n${log.split("\n").slice(-40).join("\n")}`,
+    );
+  }
 }
 
 describe("reseed", () => {
@@ -138,7 +152,13 @@ describe("reseed", () => {
     expect(records("n2")).toBe("r1\nr2\nr3\nn2-only\n");
     expect(replicaOf(await c.status("n2"), "store").state).toBe("ready");
     expect((await steward(c.node("n2").dir, "status")).stdout).not.toContain("reseed store");
-    console.log(`[figure] short outage: n2 back (no reseed) in ${quick.ms} ms`);
+    const said = /reseed store: node n2 was away (\S+) \(not more than 5s\): no reseed/.exec(
+      fs.readFileSync(path.join(homeOf(c.node("n2").dir), "logs", "daemon.log"), "utf8"),
+    );
+    expect(said).not.toBeNull();
+    console.log(
+      `[figure] short outage: n2 away ${said![1]} (database clock), back (no reseed) in ${quick.ms} ms`,
+    );
   }, 180_000);
 
   it("a failed reseed keeps the store from starting; with no ready peer the start waits", async () => {
@@ -177,15 +197,18 @@ describe("reseed", () => {
     lostAt = await lose("n3");
     await sleep(Math.max(0, lostAt + AFTER_MS + 500 - Date.now()));
     const pending = stewardWith({ timeoutMs: 60_000 }, c.node("n3").dir, "up");
-    const waiting = await waitFor(
-      "n3 waiting for a peer",
-      async () => {
-        const s = await c.status("n3").catch(() => undefined);
-        const now = s?.cluster?.reseeds?.[0]?.now;
-        return now?.startsWith("waiting for a peer") && now;
-      },
-      20_000,
-      100,
+    const waiting = await explained(
+      "n3",
+      waitFor(
+        "n3 waiting for a peer",
+        async () => {
+          const s = await c.status("n3").catch(() => undefined);
+          const now = s?.cluster?.reseeds?.[0]?.now;
+          return now?.startsWith("waiting for a peer") && now;
+        },
+        20_000,
+        100,
+      ),
     );
     expect(waiting).toContain("no ready replica of store on another up node");
     expect((await steward(c.node("n3").dir, "status")).stdout).toContain(
