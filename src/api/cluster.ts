@@ -1,13 +1,15 @@
 /**
  * @module api/cluster
- * `GET /v1/cluster` (the view `steward cluster status` prints), `POST /v1/cluster/leave` and
- * `POST /v1/cluster/operations` (api/cluster-operation). A daemon that is not a cluster node
+ * `GET /v1/cluster` (the view `steward cluster status` prints), `POST /v1/cluster/leave`,
+ * `POST /v1/cluster/operations` (api/cluster-operation) and `POST /v1/cluster/drain|undrain`
+ * (api/cluster-drain). A daemon that is not a cluster node
  * answers each with 409 STW-5003.
  */
 import type { Hono } from "hono";
 import { NotInClusterError } from "../cluster/errors.js";
 import type { ClusterView } from "../cluster/types.js";
 import { clusterOperationRoute, type ClusterOperationControl } from "./cluster-operation.js";
+import { clusterDrainRoutes, type DrainApi } from "./cluster-drain.js";
 
 export interface ClusterControl {
   /** The topology file the daemon loaded. */
@@ -21,6 +23,7 @@ export interface ClusterControl {
         leave(): Promise<void>;
         operate: ClusterOperationControl["operate"];
         checkOperation: ClusterOperationControl["check"];
+        drains?: DrainApi | undefined;
       }
     | undefined;
 }
@@ -34,6 +37,11 @@ export function clusterRoutes(app: Hono, daemon: ClusterControl): void {
   app.post("/v1/cluster/leave", async (c) => {
     await cluster().leave();
     return c.json({ left: true });
+  });
+  clusterDrainRoutes(app, () => {
+    const node = cluster(); // not a cluster node: 409 before anything is read or asked
+    if (!node.drains) throw new NotInClusterError(daemon.topologyFile);
+    return node.drains;
   });
   clusterOperationRoute(app, () => {
     const node = cluster(); // not a cluster node: 409 before anything is read or asked

@@ -1,6 +1,7 @@
 /**
  * @module cli/cluster
- * `steward cluster status [--json]` and `steward cluster leave [--drain]` (docs/cluster.md), and
+ * `steward cluster status [--json]`, `steward cluster leave [--drain]` and `steward cluster
+ * drain|undrain NODE` (docs/cluster.md), and
  * the one line `steward status` prints about the cluster.
  */
 import type { Command } from "commander";
@@ -46,6 +47,24 @@ export function registerCluster(program: Command, deps: ClusterCliDeps): void {
       await call(resolve(t.home, "steward.sock"), "POST", "/v1/cluster/leave", {});
       out("left the cluster: this node no longer heartbeats and holds no lease; its replicas keep running");
     });
+  registerDrain(cluster, deps);
+}
+
+function registerDrain(cluster: Command, deps: ClusterCliDeps): void {
+  for (const kind of ["drain", "undrain"] as const)
+    cluster
+      .command(`${kind} <node>`)
+      .description(
+        kind === "drain"
+          ? "take a node out: other edges route around it, its `nodes: any` replicas are placed elsewhere first, then its replicas stop through their stop budgets"
+          : "bring a drained node back: it starts what the drain stopped, and is routed again once ready",
+      )
+      .option("-f, --file <path>", "topology file")
+      .action(async (node: string, _opts: unknown, cmd: Command) => {
+        const t = await deps.homeOf(cmd);
+        const { clusterDrain } = await import("./cluster-drain.js");
+        await clusterDrain(t, kind, node, deps.out);
+      });
 }
 
 export function renderClusterView(v: ClusterView): string {
@@ -57,7 +76,7 @@ export function renderClusterView(v: ClusterView): string {
   for (const n of v.nodes)
     rows.push([
       n.name + (n.name === v.self ? " (this)" : ""),
-      n.state,
+      n.drain ? `${n.state} (${n.drain})` : n.state,
       n.advertise,
       `${n.heartbeatAgeMs} ms ago`,
       n.instance === null ? "-" : String(n.instance),

@@ -64,3 +64,24 @@ export class RollingRefusedError extends StewardError {
     );
   }
 }
+
+/** `steward cluster drain|undrain` of a node the cluster does not have. Nothing was asked. */
+export class UnknownNodeError extends StewardError {
+  constructor(node: string, known: string[]) {
+    super(
+      "STW-5005",
+      `no node \`${node}\` in the cluster; its nodes are ${known.join(", ") || "(none)"} (see \`steward cluster status\`)`,
+      { httpStatus: 404, details: { node, known } },
+    );
+  }
+}
+
+/** A drain or undrain that cannot be done as asked (with the numbers). Nothing was asked. */
+export class DrainRefusedError extends StewardError {
+  constructor(kind: "drain" | "undrain", node: string, reason: string) {
+    super("STW-5006", `cluster ${kind} ${node} refused: ${reason}`, {
+      httpStatus: 409,
+      details: { kind, node, reason },
+    });
+  }
+}

@@ -17,6 +17,7 @@ import { claimNode } from "./claim.js";
 import { PrimaryLease, type LeaseRole, type StepDownReason } from "./lease.js";
 import { migrateCluster } from "./migrate.js";
 import { redactUrl, types } from "../store/postgres/pool.js";
+import type { DrainState } from "./drain-sql.js";
 import { nodeSchemaName } from "./schema-name.js";
 import type { MembershipStatus, NodeState } from "./types.js";
 
@@ -36,7 +37,17 @@ interface HeartbeatRow {
   epoch: number;
   lease_left_ms: number;
   lease_written: number;
-  nodes: { name: string; state: NodeState; advertise: string; ageMs: number; digest: string }[] | null;
+  nodes:
+    | {
+        name: string;
+        state: NodeState;
+        advertise: string;
+        ageMs: number;
+        digest: string;
+        /** Taken out by `steward cluster drain` (cluster/drain-sql). */
+        drain: DrainState | null;
+      }[]
+    | null;
 }
 
 /** pg connection settings for membership: short timeouts, so a silent store is noticed within a beat or two. */
@@ -50,6 +61,9 @@ export function clusterClientConfig(url: string, c: CompiledCluster): pg.ClientC
     keepAlive: true,
     application_name: `steward-cluster ${c.node}`,
     types, // BIGINT (epoch, ages in ms) as numbers
+    // Our statements touch a handful of rows, but on tables without statistics the planner's guess
+    // can pass jit_above_cost, and compiling then takes 0.3 s (seen: every heartbeat stalled).
+    options: "-c jit=off",
   };
 }
 

@@ -24,6 +24,7 @@ import {
   type PlanNode,
 } from "./placement-plan.js";
 import { writePlacement } from "./placement-store.js";
+import { drainOf } from "./drain-sql.js";
 import type { NodeState } from "./types.js";
 
 export interface PlacementAgentOptions {
@@ -48,7 +49,8 @@ const POLL = `SELECT
   (SELECT json_agg(json_build_object('component', component, 'node', node, 'replicas', replicas))
    FROM steward_cluster.placements) AS rows,
   (SELECT json_agg(json_build_object('name', name, 'state', derived_state, 'ageMs', age_ms,
-     'heartbeatMs', heartbeat_ms, 'allowedMisses', allowed_misses)) FROM steward_cluster.node_view) AS nodes`;
+     'heartbeatMs', heartbeat_ms, 'allowedMisses', allowed_misses, 'drain', ${drainOf("v")}))
+   FROM steward_cluster.node_view v) AS nodes`;
 
 interface PollRow {
   own_age: number | null;

@@ -10,7 +10,12 @@
  * - The missing replicas go one at a time to the `up` node running the fewest of the component
  *   (then by name), never above `max_per_node`. A node that comes back gets nothing taken from
  *   others: no rebalancing, so a return never makes N + 1.
+ * - A node being **drained** (`steward cluster drain`) gets nothing new. While it drains it keeps
+ *   what it has, and its replicas are placed a second time on the others (make before break: the
+ *   count never drops); once `drained` its share is 0. A singleton is the exception: never placed
+ *   twice, it moves only once the drained node has stopped it.
  */
+import type { DrainState } from "./drain-sql.js";
 import type { NodeState } from "./types.js";
 
 export interface PlacedComponent {
@@ -30,6 +35,8 @@ export interface PlanNode {
   ageMs: number;
   heartbeatMs: number;
   allowedMisses: number;
+  /** Taken out by `steward cluster drain` (cluster/drain-sql); null or absent when not. */
+  drain?: DrainState | null;
 }
 
 /** component → node → replicas */
@@ -54,7 +61,7 @@ export function singletonReleaseMs(
 }
 
 function keeps(c: PlacedComponent, n: PlanNode | undefined): boolean {
-  if (n === undefined) return false;
+  if (n === undefined || n.drain === "drained") return false;
   if (c.singleton) return n.ageMs <= singletonReleaseMs(n, c.stopBudgetMs);
   return n.state === "up" || n.state === "suspect";
 }
@@ -67,19 +74,24 @@ export function planPlacement(
 ): Assignment {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const up = nodes
-    .filter((n) => n.state === "up")
+    .filter((n) => n.state === "up" && !n.drain)
     .map((n) => n.name)
     .sort();
+  const draining = new Set(nodes.filter((n) => n.drain).map((n) => n.name));
   const out: Assignment = new Map();
   for (const c of components) {
     const now = current.get(c.name) ?? new Map<string, number>();
     const next = new Map<string, number>();
     for (const [node, count] of now)
       next.set(node, keeps(c, byName.get(node)) ? Math.min(count, c.maxPerNode) : 0);
-    let total = [...next.values()].reduce((a, b) => a + b, 0);
+    // A draining node's replicas still run but are placed again elsewhere — except a singleton's.
+    const counts = (node: string): boolean => c.singleton || !draining.has(node);
+    let total = [...next].reduce((a, [node, k]) => a + (counts(node) ? k : 0), 0);
     // Too many (the count was lowered): take from the nodes with the most.
     while (total > c.replicas) {
-      const [node, count] = [...next].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1))[0]!;
+      const [node, count] = [...next]
+        .filter(([n, k]) => counts(n) && k > 0)
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1))[0]!;
       next.set(node, count - 1);
       total -= 1;
     }

@@ -5,6 +5,8 @@
  * epoch (`writePlacement`); every node reads its rows after each heartbeat.
  */
 
+import { drainOf } from "./drain-sql.js";
+
 export const PLACEMENT_MIGRATION = {
   version: 3,
   name: "placement",
@@ -33,8 +35,9 @@ export const LOCK_NODES = `SELECT name FROM steward_cluster.nodes ORDER BY name 
 export const FENCE_CHECK = `SELECT 1 FROM steward_cluster.primary_lease
 WHERE id = 1 AND holder = $1 AND epoch = $2 AND expires_at > clock_timestamp() FOR SHARE`;
 
-export const SELECT_PLAN_NODES = `SELECT name, derived_state AS state, age_ms, heartbeat_ms, allowed_misses
-FROM steward_cluster.node_view`;
+export const SELECT_PLAN_NODES = `SELECT name, derived_state AS state, age_ms, heartbeat_ms, allowed_misses,
+  ${drainOf("v")} AS drain
+FROM steward_cluster.node_view v`;
 
 export const UPSERT_PLACEMENT = `
 INSERT INTO steward_cluster.placements (component, node, replicas, epoch, written_at)

@@ -12,6 +12,7 @@ import {
   SELECT_PLAN_NODES,
   UPSERT_PLACEMENT,
 } from "./placement-sql.js";
+import type { DrainState } from "./drain-sql.js";
 import {
   planPlacement,
   samePlacement,
@@ -56,6 +57,7 @@ export async function writePlacement(
         age_ms: number;
         heartbeat_ms: number;
         allowed_misses: number;
+        drain: DrainState | null;
       }>(SELECT_PLAN_NODES)
     ).rows.map((r): PlanNode => ({
       name: r.name,
@@ -63,6 +65,7 @@ export async function writePlacement(
       ageMs: Number(r.age_ms),
       heartbeatMs: r.heartbeat_ms,
       allowedMisses: r.allowed_misses,
+      drain: r.drain,
     }));
     const current = await readPlacement(client);
     const next = planPlacement(components, nodes, current);

@@ -1,12 +1,13 @@
 /**
  * @module cluster/remote-replicas
  * What an edge needs to route to the other nodes' replicas (design §7): the ready replicas, with a
- * port, of the routed components on every `up` node but this one, at the node's advertised
+ * port, of the routed components on every `up` node but this one (and but those being drained), at the node's advertised
  * address. The nodes and their states come from the last heartbeat (no round trip); the replicas
  * from each node's schema in **one** statement for all nodes.
  */
 import type pg from "pg";
 import { queryReplicaTables } from "./node-schemas.js";
+import type { DrainState } from "./drain-sql.js";
 import type { NodeState } from "./types.js";
 
 /** A node as the last heartbeat saw it. */
@@ -14,6 +15,8 @@ export interface HeartbeatNode {
   name: string;
   state: NodeState;
   advertise: string;
+  /** A node being drained (or drained) gets no request from other nodes' edges. */
+  drain?: DrainState | null;
 }
 
 /** One replica of another node that may receive requests. */
@@ -37,7 +40,7 @@ export async function readRemoteReplicas(
   nodes: readonly HeartbeatNode[],
   components: readonly string[],
 ): Promise<RemoteReplicaRecord[]> {
-  const others = nodes.filter((n) => n.name !== self && n.state === "up");
+  const others = nodes.filter((n) => n.name !== self && n.state === "up" && !n.drain);
   if (others.length === 0 || components.length === 0) return [];
   const rows = await queryReplicaTables<{
     node: string;

@@ -8,6 +8,7 @@
  *   fenced on the lease's **epoch**.
  * - **heartbeat**: a node's periodic proof of life, judged by the database's clock.
  */
+import type { DrainState } from "./drain-sql.js";
 import type { ComponentPlacement } from "./placement-view.js";
 import type { ReseedStatus } from "./reseed.js";
 
@@ -42,6 +43,8 @@ export interface NodeView {
   topologyDigest: string;
   /** Its topology digest differs from the primary's. */
   drift: boolean;
+  /** Taken out by `steward cluster drain`: `draining`, `drained`, `undraining`; null when not. */
+  drain: DrainState | null;
   primary: boolean;
   /** Its schema holding its state records. */
   schema: string;

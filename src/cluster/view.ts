@@ -6,6 +6,7 @@
  */
 import pg from "pg";
 import { SELECT_VIEW } from "./cluster-sql.js";
+import type { DrainState } from "./drain-sql.js";
 import type { ClusterView, NodeReplica, NodeState, NodeView } from "./types.js";
 
 interface ViewRow {
@@ -21,6 +22,7 @@ interface ViewRow {
   allowed_misses: number;
   state: NodeState;
   age_ms: number;
+  drain: DrainState | null;
   holder: string | null;
   epoch: number;
   lease_live: boolean;
@@ -54,6 +56,7 @@ export async function readClusterView(db: pg.Pool | pg.ClientBase, self: string)
       heartbeatMs: r.heartbeat_ms,
       allowedMisses: r.allowed_misses,
       topologyDigest: r.topology_digest,
+      drain: r.drain,
       drift: r.primary_digest !== null && r.topology_digest !== r.primary_digest,
       primary: r.name === primary,
       schema: r.schema_name,

@@ -3,10 +3,11 @@
  * What a node's `--cluster` steps run through (the path of `steward start|stop|restart` on this
  * node), and what the primary's rolling gate (cluster/rolling-gate) needs from the topology: what
  * one node's restart of some components may take down, read from this node's own restart plan so
- * the gate and the restart can never disagree.
+ * the gate and the restart can never disagree; and what a drained node runs its part through.
  */
 import type { RestartImpact } from "../cluster/rolling-gate.js";
 import type { StepExecutor } from "../cluster/operation-engine.js";
+import type { DrainHost } from "../cluster/node-drain.js";
 import type { Supervisor } from "../lifecycle/supervisor.js";
 import type { CompiledTopology } from "../topology/types.js";
 
@@ -27,5 +28,18 @@ export function clusterStepExecutor(
           impact.set(c, phase.action === "replace" ? (surge(c) ? "none" : "one") : "all");
       return impact;
     },
+  };
+}
+
+/** This node's part, through the daemon's own operations. */
+export function drainHost(
+  topology: CompiledTopology,
+  desired: ReadonlyMap<string, string>,
+  daemon: Pick<DrainHost, "run" | "ready">,
+): DrainHost {
+  return {
+    running: () => topology.components.filter((c) => desired.get(c.name) === "running").map((c) => c.name),
+    run: daemon.run,
+    ready: daemon.ready,
   };
 }

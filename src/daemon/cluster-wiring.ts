@@ -20,12 +20,17 @@ import type { Reseeds } from "../cluster/reseed.js";
 import { RollingRefusedError } from "../cluster/errors.js";
 import type { CompiledTopology } from "../topology/types.js";
 import type { DaemonPlacement } from "./placement-wiring.js";
+import type { DaemonDrains } from "./drain-wiring.js";
+
+const READ_TIMEOUT_MS = 5_000;
 
 export class DaemonCluster {
   readonly membership: Membership;
   readonly #reads: pg.Pool;
   /** `--cluster` operations (cluster/operation-engine); this node's steps run once the daemon starts it. */
   operations: ClusterOperations | undefined;
+  /** `steward cluster drain|undrain` (daemon/drain-wiring): asking, and this node's part once started. */
+  drains: DaemonDrains | undefined;
 
   constructor(membership: Membership, reads: pg.Pool) {
     this.membership = membership;
@@ -125,6 +130,7 @@ export class DaemonCluster {
   }
 
   async close(): Promise<void> {
+    await this.drains?.close();
     await this.operations?.close();
     await this.placement?.close();
     await this.reseeds?.close();
@@ -167,11 +173,20 @@ export async function joinCluster(
     "info",
     `cluster: node ${cluster.node} registered (advertises ${cluster.advertise}, state in schema ${membership.schema})`,
   );
-  const reads = new pg.Pool({ ...clusterClientConfig(url, cluster), max: 1, idleTimeoutMillis: 10_000 });
+  // Status and routing reads are no liveness decision: a busy machine gets 5 s, not a heartbeat's.
+  const reads = new pg.Pool({
+    ...clusterClientConfig(url, cluster),
+    query_timeout: READ_TIMEOUT_MS,
+    statement_timeout: READ_TIMEOUT_MS,
+    max: 1,
+    idleTimeoutMillis: 10_000,
+  });
   reads.on("error", () => undefined);
   const joined = new DaemonCluster(membership, reads);
   const { ClusterOperations } = await import("../cluster/operation-engine.js");
   joined.operations = new ClusterOperations({ url, cluster, membership, log });
+  const { joinDrains } = await import("./drain-wiring.js");
+  joined.drains = joinDrains(topology, url, membership, log);
   return joined;
 }
 

@@ -47,7 +47,7 @@ import { DaemonPatching, downRefusal } from "./patch-wiring.js";
 import type { DaemonEdge } from "./edge-wiring.js";
 import { assemble, type RecoverySummary } from "./assemble.js";
 import { joinCluster, withCluster, type DaemonCluster } from "./cluster-wiring.js";
-import { clusterStepExecutor } from "./cluster-steps.js";
+import { clusterStepExecutor, drainHost } from "./cluster-steps.js";
 
 /** How often replica logs are checked for rotation. */
 const ROTATE_EVERY_MS = 10_000;
@@ -194,6 +194,12 @@ export class Daemon {
       // This node's `--cluster` steps run through `run`, the path of `steward start|stop|restart`.
       cluster?.operations?.start(
         clusterStepExecutor(topology, supervisor, edge?.surge ?? (() => false), {
+          run: (kind, names) => daemon.run(kind, names),
+          ready: () => daemon.state === "active",
+        }),
+      );
+      cluster?.drains?.node.start(
+        drainHost(topology, supervisor.desired, {
           run: (kind, names) => daemon.run(kind, names),
           ready: () => daemon.state === "active",
         }),

@@ -69,4 +69,19 @@ describe("placement plan (nodes: any)", () => {
     const late = planPlacement([cron], [node("n1", "down", release + 1), node("n2", "up")], held);
     expect(plain(late)).toEqual({ cron: { n1: 0, n2: 1 } });
   });
+
+  it("a draining node keeps its replicas while they are placed again elsewhere; drained, its share is 0; a singleton moves only then", () => {
+    const d = (drain: PlanNode["drain"]): PlanNode[] => [
+      node("n1", "up"),
+      { ...node("n2", "up"), drain },
+      node("n3", "up"),
+    ];
+    const now = table({ work: { n1: 1, n2: 1, n3: 1 }, cron: { n2: 1 } });
+    const draining = planPlacement([work, cron], d("draining"), now);
+    expect(plain(draining)).toEqual({ work: { n1: 2, n2: 1, n3: 1 }, cron: { n2: 1 } });
+    const drained = planPlacement([work, cron], d("drained"), draining);
+    expect(plain(drained)).toEqual({ work: { n1: 2, n2: 0, n3: 1 }, cron: { n1: 1, n2: 0 } });
+    // Undrained: nothing is taken back from the others (no rebalancing).
+    expect(plain(planPlacement([work, cron], d(null), drained))).toEqual(plain(drained));
+  });
 });

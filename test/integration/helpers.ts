@@ -366,7 +366,8 @@ async function cleanup(p: Project): Promise<string[]> {
   if (mine.length > 0 && problems.length === 0)
     problems.push(`left behind by the test (killed by the cleanup):\n    ${describeProcs(mine)}`);
   if (survivors.length > 0) problems.push(`survived SIGKILL:\n    ${describeProcs(survivors)}`);
-  fs.rmSync(dir, { recursive: true, force: true });
+  // STEWARD_TEST_KEEP=1 keeps the homes to read their logs after a failure.
+  if (!process.env.STEWARD_TEST_KEEP) fs.rmSync(dir, { recursive: true, force: true });
   return problems;
 }
 
