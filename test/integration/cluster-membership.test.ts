@@ -7,7 +7,7 @@ import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { TestCluster } from "../cluster/nodes.js";
 import type { ClusterView } from "../../src/cluster/types.js";
-import { api, project, steward, waitFor } from "./helpers.js";
+import { api, freePort, node, project, steward, waitFor } from "./helpers.js";
 
 let c: TestCluster;
 // Runs before the helpers' own cleanup (hooks run in reverse order): nodes down, database dropped.
@@ -110,23 +110,56 @@ describe("three nodes on one store", () => {
     );
   });
 
-  it("shows drift for a node whose topology differs from the primary's; leave frees the lease at once", async () => {
-    await threeUp();
+  it("drift: none for per-node keys and routes on the node's own address; a changed replicas on one node only", async () => {
+    c = await TestCluster.create(
+      "members",
+      3,
+      `  web:
+    command: ${node("node-echo.js")}
+    env: { PORT: "\${port}" }
+    replicas: 2
+    ready: { log: "listening on", within: 10s }
+`,
+    );
+    // Each node's route listens on its own advertised address: each file differs from the others
+    // in cluster.node, cluster.advertise and that listen address (wildcards: the unit test).
+    const port = await freePort();
+    for (const n of c.nodes)
+      fs.appendFileSync(
+        `${n.dir}/steward.yaml`,
+        `routes:\n  - { listen: "${n.advertise}:${port}", to: web }\n`,
+      );
+    const ups = await Promise.all(c.nodes.map((n) => c.up(n.name)));
+    for (const u of ups) expect(u.code, u.stdout + u.stderr).toBe(0);
+    const healthy = await waitFor("all three up and one primary in every view", async () => {
+      const vs = await Promise.all(c.nodes.map((n) => c.view(n.name)));
+      return (
+        vs.every((v) => v.primary !== null && v.nodes.filter((x) => x.state === "up").length === 3) && vs
+      );
+    });
+    for (const v of healthy)
+      expect(v.nodes.map((n) => [n.name, n.drift])).toEqual([
+        ["n1", false],
+        ["n2", false],
+        ["n3", false],
+      ]);
+    for (const n of c.nodes) expect((await steward(n.dir, "cluster", "status")).stdout).not.toMatch(/drift/);
+
     const { holder } = await c.lease();
     const odd = c.nodes.find((n) => n.name !== holder)!;
-    // The same file on every node but for node-local keys: no drift. A changed component: drift.
+    // A key that must be alike on every node, changed on one: that node drifts, and only it.
     const file = `${odd.dir}/steward.yaml`;
-    fs.writeFileSync(
-      file,
-      fs.readFileSync(file, "utf8").replace("replicas: 2", "replicas: 2\n    min_available: 1"),
-    );
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("replicas: 2", "replicas: 3"));
     const restart = await steward(odd.dir, "daemon", "restart");
     expect(restart.code, restart.stdout + restart.stderr).toBe(0);
-    const v = await waitFor("drift seen", async () => {
-      const view = await c.view(holder!);
-      return view.nodes.find((n) => n.name === odd.name)?.drift === true && view;
+    await waitFor("drift seen on every node", async () => {
+      const vs = await Promise.all(c.nodes.map((n) => c.view(n.name)));
+      return vs.every((v) => v.nodes.find((n) => n.name === odd.name)?.drift === true);
     });
-    expect(v.nodes.filter((n) => n.drift).map((n) => n.name)).toEqual([odd.name]);
+    for (const n of c.nodes) {
+      const v = await c.view(n.name);
+      expect(v.nodes.filter((x) => x.drift).map((x) => x.name)).toEqual([odd.name]);
+    }
     expect((await steward(odd.dir, "cluster", "status")).stdout).toMatch(
       new RegExp(`${odd.name} \\(this\\).*drift`),
     );
