@@ -11,6 +11,7 @@ import type { OperationResult } from "../lifecycle/supervisor.js";
 import type { StatusDocument } from "../daemon/status.js";
 import { jobRoutes, type JobsControl } from "./jobs.js";
 import { patchRoutes, type PatchControl } from "./patch.js";
+import { patchValidateRoute } from "./patch-validate.js";
 import { clusterRoutes, type ClusterControl } from "./cluster.js";
 import { ndjsonStream } from "./ndjson.js";
 import { bodyLimitMiddleware, checkWhole, DURATION_MS } from "./limits.js";
@@ -115,6 +116,7 @@ export function createApp(daemon: DaemonControl): Hono {
 
   jobRoutes(app, daemon);
   patchRoutes(app, daemon);
+  patchValidateRoute(app, daemon);
   clusterRoutes(app, daemon);
 
   app.get("/v1/verify", async (c) => c.json(await daemon.verify()));

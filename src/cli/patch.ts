@@ -18,6 +18,7 @@ import { formatMs } from "../process/duration.js";
 import { call, stream } from "./client.js";
 import { whileRecovering } from "./recovery.js";
 import { ProgressPrinter } from "./render.js";
+import { registerPatchValidate } from "./patch-validate.js";
 
 export interface PatchCliDeps {
   out: (line: string) => void;
@@ -113,6 +114,8 @@ export function registerPatch(program: Command, deps: PatchCliDeps): void {
       out,
     ),
   );
+
+  registerPatchValidate(patch, deps);
 
   phase("finalize", "run every verify command and compute the cutover plan").action(
     async (_o, cmd: Command) => run(cmd, "finalize", {}),

@@ -57,10 +57,11 @@ export class EditionLayout {
   }
 
   /**
-   * Which edition each link names; repairs a swap a crash cut in half.
+   * Which edition each link names; repairs a swap a crash cut in half (with `repair: false`, as
+   * `patch validate` reads it, such a swap is reported instead and nothing is written).
    * @throws EditionLayoutError naming what is missing or wrong, and what to do
    */
-  read(): { run: EditionName; patch: EditionName } {
+  read(opts: { repair?: boolean } = {}): { run: EditionName; patch: EditionName } {
     const { root } = this.paths;
     if (!existsSync(root))
       this.#fail("does not exist; create the editions with `steward patch init --from DIR`");
@@ -71,6 +72,10 @@ export class EditionLayout {
     let patch = this.#link("patch");
     if (run === patch) {
       patch = run === "fs1" ? "fs2" : "fs1";
+      if (opts.repair === false)
+        this.#fail(
+          `\`run\` and \`patch\` both point at ${run}: a swap was cut in half; the next patch phase (or \`steward patch status\`) points \`patch\` at ${patch}`,
+        );
       this.#point("patch", patch);
     }
     return { run, patch };
