@@ -4,7 +4,8 @@
  * `requires` not met, a session where neither prepare nor cutover can start, a half-done swap and
  * a stopped daemon each exit 1 saying why; a missing path exits 2 — and nothing changes: the
  * editions (every file, the links), the patch sessions and what each edition holds are identical
- * before and after. On a cluster, a node whose daemon was killed is named.
+ * before and after. On a cluster: a node whose daemon was killed, a node on another topology (drift)
+ * and a store cut off are each named.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -234,7 +235,7 @@ describe("patch validate on a cluster", () => {
     await c?.close();
   });
 
-  it("every node up and on the primary's digest; a killed node is named with its state", async () => {
+  it("every node up and on the primary's digest; a node in drift, a killed node and a store cut off are named", async () => {
     // `patching:` closes the components the cluster fixture writes: the same section on every node.
     c = await TestCluster.create(
       "pvalidate",
@@ -256,6 +257,24 @@ describe("patch validate on a cluster", () => {
     expect(ok.stdout).toMatch(/ok {3}cluster nodes: 3 up: n1, n2, n3/);
     expect(ok.stdout).toMatch(/ok {3}topology digest: every node on the primary n\d's topology/);
 
+    // n2 restarted on a different topology: in drift from the primary, named.
+    const n2 = c.node("n2");
+    expect((await steward(n2.dir, "down")).code).toBe(0);
+    const yaml = fs.readFileSync(path.join(n2.dir, "steward.yaml"), "utf8");
+    fs.writeFileSync(path.join(n2.dir, "steward.yaml"), yaml.replace('PORT: "0"', 'PORT: "0", EXTRA: "1"'));
+    expect((await c.up("n2")).code).toBe(0);
+    await waitFor("n2 up again", async () => {
+      const v = await c!.view("n1").catch(() => undefined);
+      return v?.nodes.find((n) => n.name === "n2")?.state === "up";
+    });
+    const drift = await steward(c.node("n1").dir, "patch", "validate");
+    expect(drift.code, drift.stdout + drift.stderr).toBe(1);
+    expect(drift.stdout).toMatch(
+      /FAIL topology digest: n2 \([0-9a-f]{12}\) not on the primary n\d's topology/,
+    );
+    expect(drift.stdout.match(/^FAIL/gm)).toHaveLength(1);
+    fs.writeFileSync(path.join(n2.dir, "steward.yaml"), yaml);
+
     process.kill(daemonPid(c.node("n3").dir)!, "SIGKILL");
     await waitFor("n3 down", async () => {
       const v = await c!.view("n1").catch(() => undefined);
@@ -266,6 +285,14 @@ describe("patch validate on a cluster", () => {
     expect(r.stdout).toMatch(
       /FAIL cluster nodes: n3 is down \(last heartbeat \d+\.\d s ago\); every node must be up/,
     );
-    expect(r.stdout.match(/^FAIL/gm)).toHaveLength(1);
+    expect(r.stdout).toMatch(/FAIL topology digest: n2 /);
+
+    // n1's store cut off: the store check fails within its 5 s, and says so.
+    c.node("n1").relay.cut();
+    const cut = await steward(c.node("n1").dir, "patch", "validate");
+    c.node("n1").relay.restore();
+    expect(cut.code, cut.stdout + cut.stderr).toBe(1);
+    expect(cut.stdout).toMatch(/FAIL store: .*`steward status` shows the store's state/);
+    expect(cut.stdout).toMatch(/FAIL cluster nodes: cannot read the cluster's nodes/);
   });
 });
