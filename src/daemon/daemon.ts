@@ -466,6 +466,9 @@ export class Daemon {
   down(resumed?: OperationLog): Promise<OperationResult> {
     this.#down ??= (async () => {
       this.#state = "stopping";
+      // A store gone for good must not hold the shutdown: while it is unreachable, the journal's
+      // writes stay queued (retried until the daemon exits) and nobody waits for them.
+      this.#writer.stopWaiting();
       // A cutover still waiting its turn cannot run after `down`: refused now, nothing changed. One
       // running finishes first (`down` waits its turn), and its answer is out before the socket closes.
       this.queue.withdraw((t) => t.kind === "cutover", downRefusal);
@@ -503,17 +506,52 @@ export class Daemon {
       );
       if (groups.length > 0) log("warn", `down: ${groups.length} orphan process group(s) stopped`);
       await this.#writer.flush();
-      await this.#store.clearVolatile();
       this.#record = { ...this.#record, state: "stopped", updatedAt: Date.now() };
-      await this.#store.commit({ daemon: this.#record });
-      await this.#cluster
-        ?.leave()
-        .catch((err: unknown) => log("warn", `cluster: leave failed: ${String(err)}`));
+      const recorded = await this.#recordStopped();
+      if (this.#cluster) await this.#leaveCluster(this.#cluster, recorded);
       // Let the `down` response finish streaming before the socket closes.
       setImmediate(() => void this.#close());
       return result;
     })();
     return this.#down;
+  }
+
+  /**
+   * `down`'s last state writes (volatile records deleted, the daemon `stopped`). False when the
+   * store could not take them: the next daemon then boots as after a crash, and finds nothing running.
+   */
+  async #recordStopped(): Promise<boolean> {
+    if (this.#writer.unreachable) {
+      log(
+        "warn",
+        "down: the state store is unreachable; the daemon's stop is not recorded (the next boot recovers as after a crash)",
+      );
+      return false;
+    }
+    try {
+      await this.#store.clearVolatile();
+      await this.#store.commit({ daemon: this.#record });
+      return true;
+    } catch (err) {
+      log(
+        "warn",
+        `down: the daemon's stop could not be recorded in the state store: ${String(err)}; the next boot recovers as after a crash`,
+      );
+      return false;
+    }
+  }
+
+  /** Leaves the cluster; the store away, says that the leave was not recorded and what that means. */
+  async #leaveCluster(cluster: DaemonCluster, storeAnswered: boolean): Promise<void> {
+    try {
+      await cluster.leave();
+    } catch (err) {
+      const heard = storeAnswered ? "did not answer" : "was unreachable";
+      log(
+        "warn",
+        `cluster: the store ${heard} (${(err as Error).message}); leaving the cluster was not recorded: node ${cluster.membership.node} will be seen down once its heartbeats are missed, and the primary lease, if it held it, lapses at its term`,
+      );
+    }
   }
 
   /**

@@ -69,6 +69,8 @@ export class StateWriter {
   #draining = false;
   /** When the first commit that could not reach the store failed; undefined while it answers. */
   #outageSince: number | undefined;
+  /** Set by `stopWaiting()`: while the store is unreachable, callers no longer wait for their writes. */
+  #noWait = false;
 
   constructor(store: StateStore, onError: (err: unknown) => void, options: StateWriterOptions = {}) {
     this.#store = store;
@@ -150,12 +152,32 @@ export class StateWriter {
     return this.#committing?.done ?? Promise.resolve();
   }
 
+  /**
+   * For an orderly shutdown (`down`): from now on, while the store is unreachable, whoever awaits a
+   * write (or `flush`) goes on at once — the writes stay queued and are retried as before, but a
+   * store gone for good no longer holds the shutdown forever. A store that answers is waited for.
+   * @returns whether the store is unreachable now
+   */
+  stopWaiting(): boolean {
+    this.#noWait = true;
+    if (this.#outageSince === undefined) return false;
+    this.#queued.settle();
+    this.#committing?.settle();
+    return true;
+  }
+
+  /** True from a commit that could not reach the store until one that did. */
+  get unreachable(): boolean {
+    return this.#outageSince !== undefined;
+  }
+
   #schedule(): Promise<void> {
     const done = this.#queued.done;
     if (!this.#draining) {
       this.#draining = true;
       void this.#drain();
     }
+    if (this.#noWait && this.#outageSince !== undefined) this.#queued.settle();
     return done;
   }
 
@@ -185,6 +207,7 @@ export class StateWriter {
         }
         batch.absorb(this.#queued); // newer changes go behind the held batch
         this.#queued = batch;
+        if (this.#noWait) batch.settle();
         await sleep(backoff);
         backoff = Math.min(backoff * 2, this.#retryMaxMs);
         continue;

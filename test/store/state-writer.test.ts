@@ -323,6 +323,39 @@ describe("StateWriter", () => {
       expect(await store.listReplicas()).toStrictEqual([last0, last1]);
     });
 
+    it("after stopWaiting (down), nobody waits for it — the writes stay queued and reach it when it answers", async () => {
+      const { store, writer } = setup();
+      store.down = true;
+      const held = writer.putReplica(replicaRecord({ index: 0, state: "stopping" }));
+      await sleep(30);
+      expect(writer.unreachable).toBe(true);
+      expect(await settled(held)).toBe(false);
+
+      expect(writer.stopWaiting()).toBe(true);
+      expect(await settled(held)).toBe(true);
+      expect(await settled(writer.putStep(stepRecord({ seq: 1 })))).toBe(true);
+      expect(await settled(writer.flush())).toBe(true);
+      expect(store.commits).toStrictEqual([]);
+
+      store.down = false;
+      await sleep(60);
+      expect(writer.unreachable).toBe(false);
+      expect(store.commits.at(-1)!.steps).toStrictEqual([stepRecord({ seq: 1 })]);
+      expect((await store.listReplicas()).map((r) => r.state)).toStrictEqual(["stopping"]);
+    });
+
+    it("stopWaiting with the store answering: writes are committed before they resolve; once it is lost, no wait", async () => {
+      const { store, writer } = setup();
+      expect(writer.stopWaiting()).toBe(false);
+      await writer.putReplica(replicaRecord({ index: 0 }));
+      expect(store.commits).toHaveLength(1);
+      store.down = true;
+      const lost = writer.putReplica(replicaRecord({ index: 1 }));
+      expect(await settled(lost)).toBe(true); // released by the first commit that could not reach it
+      expect(store.attempts.at(-1)!.down).toBe(true);
+      expect(store.commits).toHaveLength(1);
+    });
+
     it("waits longer each time, doubling up to the longest wait", async () => {
       const { store, writer } = setup({ retryInitialMs: 10, retryMaxMs: 40 });
       store.down = true;
