@@ -61,33 +61,42 @@ export function clusterOperationRoute(app: Hono, control: () => ClusterOperation
     const ctl = control();
     ctl.resolve(body.components); // unknown names: refused here, nothing asked
     await ctl.check(body.kind, body.components);
-    const encoder = new TextEncoder();
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        let open = true;
-        const send = (line: ClusterOperationLine): void => {
-          if (!open) return;
-          try {
-            controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
-          } catch {
-            open = false; // the client went away; the operation goes on
-          }
-        };
-        ctl
-          .operate(body.kind, body.components, send)
-          .then(
-            (operation) => send({ type: "cluster-result", operation }),
-            (err: unknown) => {
-              const e = err instanceof StewardError ? err : new StewardError("STW-1999", String(err));
-              send({ type: "error", error: e.toJSON().error });
-            },
-          )
-          .finally(() => {
-            if (open) controller.close();
-            open = false;
-          });
-      },
-    });
-    return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+    return clusterStream((send) => ctl.operate(body.kind, body.components, send));
   });
+}
+
+/**
+ * NDJSON of a cluster operation followed until it has ended: each line as `operate` sends it, then
+ * `cluster-result` (or an error). A client that goes away does not stop the operation.
+ */
+export function clusterStream(
+  operate: (send: (line: ClusterOperationLine) => void) => Promise<ClusterOperationView>,
+): Response {
+  const encoder = new TextEncoder();
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let open = true;
+      const send = (line: ClusterOperationLine): void => {
+        if (!open) return;
+        try {
+          controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+        } catch {
+          open = false; // the client went away; the operation goes on
+        }
+      };
+      operate(send)
+        .then(
+          (operation) => send({ type: "cluster-result", operation }),
+          (err: unknown) => {
+            const e = err instanceof StewardError ? err : new StewardError("STW-1999", String(err));
+            send({ type: "error", error: e.toJSON().error });
+          },
+        )
+        .finally(() => {
+          if (open) controller.close();
+          open = false;
+        });
+    },
+  });
+  return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
 }

@@ -2,7 +2,7 @@
  * @module api/cluster
  * `GET /v1/cluster` (the view `steward cluster status` prints), `POST /v1/cluster/leave`,
  * `POST /v1/cluster/operations` (api/cluster-operation) and `POST /v1/cluster/drain|undrain`
- * (api/cluster-drain). A daemon that is not a cluster node
+ * (api/cluster-drain), `POST /v1/cluster/patch/<phase>` (api/cluster-patch). A daemon that is not a cluster node
  * answers each with 409 STW-5003.
  */
 import type { Hono } from "hono";
@@ -10,6 +10,7 @@ import { NotInClusterError } from "../cluster/errors.js";
 import type { ClusterView } from "../cluster/types.js";
 import { clusterOperationRoute, type ClusterOperationControl } from "./cluster-operation.js";
 import { clusterDrainRoutes, type DrainApi } from "./cluster-drain.js";
+import { clusterPatchRoutes, type ClusterPatchApi } from "./cluster-patch.js";
 
 export interface ClusterControl {
   /** The topology file the daemon loaded. */
@@ -24,6 +25,7 @@ export interface ClusterControl {
         operate: ClusterOperationControl["operate"];
         checkOperation: ClusterOperationControl["check"];
         drains?: DrainApi | undefined;
+        patch?: ClusterPatchApi | undefined;
       }
     | undefined;
 }
@@ -42,6 +44,11 @@ export function clusterRoutes(app: Hono, daemon: ClusterControl): void {
     const node = cluster(); // not a cluster node: 409 before anything is read or asked
     if (!node.drains) throw new NotInClusterError(daemon.topologyFile);
     return node.drains;
+  });
+  clusterPatchRoutes(app, () => {
+    const node = cluster();
+    if (!node.patch) throw new NotInClusterError(daemon.topologyFile);
+    return node.patch;
   });
   clusterOperationRoute(app, () => {
     const node = cluster(); // not a cluster node: 409 before anything is read or asked

@@ -12,14 +12,25 @@ import type { ClusterOperationLine, ClusterOperationView } from "../cluster/oper
 import type { StreamLine } from "../api/app.js";
 import { stream } from "./client.js";
 
-export async function clusterOperation(
+export function clusterOperation(
   t: { home: string },
   kind: "start" | "stop" | "restart",
   components: string[],
   out: (line: string) => void,
 ): Promise<void> {
-  const started = Date.now();
   const label = `${kind} ${components.join(" ") || "(all)"}`;
+  return followCluster(t, "/v1/cluster/operations", { kind, components }, label, out);
+}
+
+/** Asks the local daemon at `path` and prints each node's step until the cluster operation ended. */
+export async function followCluster(
+  t: { home: string },
+  path: string,
+  body: Record<string, unknown>,
+  label: string,
+  out: (line: string) => void,
+): Promise<void> {
+  const started = Date.now();
   let result: ClusterOperationView | undefined;
   let error: string | undefined;
   const onLine = (raw: StreamLine): void => {
@@ -36,10 +47,10 @@ export async function clusterOperation(
     else if (line.type === "error") error = line.error.message;
     else if (line.type === "cluster-result") result = line.operation;
   };
-  await stream(resolve(t.home, "steward.sock"), "/v1/cluster/operations", { kind, components }, onLine);
+  await stream(resolve(t.home, "steward.sock"), path, body, onLine);
   if (error !== undefined) throw new StewardError("STW-1009", error);
   if (!result)
-    throw new StewardError("STW-1009", `${kind} --cluster: the daemon closed the stream without a result`);
+    throw new StewardError("STW-1009", `${label} --cluster: the daemon closed the stream without a result`);
   const done = result.steps.filter((s) => s.state === "done").length;
   const took = formatMs(Date.now() - started);
   if (done === result.steps.length) {

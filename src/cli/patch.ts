@@ -47,8 +47,26 @@ export function registerPatch(program: Command, deps: PatchCliDeps): void {
     .description("online patching: prepare, apply, finalize, cutover, cleanup (docs/patching.md)");
   const phase = (name: string, description: string): Command =>
     patch.command(name).description(description).option("-f, --file <path>", "topology file");
+  /** A phase that a cluster runs on every node (unless `--this-node`). */
+  const clusterPhase = (name: string, description: string): Command =>
+    phase(name, description).option(
+      "--this-node",
+      "in a cluster, run the phase on this node only (the primary drives every node otherwise)",
+    );
 
   const run = async (cmd: Command, name: string, body: Record<string, unknown>): Promise<void> => {
+    const thisNode = (cmd.opts() as { thisNode?: boolean }).thisNode === true;
+    if (!thisNode && name !== "init" && (await deps.topologyOf(cmd)).cluster) {
+      const t = await deps.homeOf(cmd);
+      const { followCluster } = await import("./cluster-operation.js");
+      await followCluster(t, `/v1/cluster/patch/${name}`, body, `patch ${name}`, out);
+      return;
+    }
+    if (body.strategy !== undefined)
+      throw new StewardError(
+        "STW-1006",
+        "--strategy is for a cluster's cutover; this node is not in a cluster or --this-node was given",
+      );
     const t = await deps.homeOf(cmd);
     const printer = new ProgressPrinter(out);
     const started = Date.now();
@@ -80,14 +98,14 @@ export function registerPatch(program: Command, deps: PatchCliDeps): void {
       out(`components now start from ${layout.paths.runLink}; next: \`steward patch prepare\``);
     });
 
-  phase("prepare", "open a patch cycle: sync the patch edition from run, run custom_sync, hold jobs")
+  clusterPhase("prepare", "open a patch cycle: sync the patch edition from run, run custom_sync, hold jobs")
     .option("--skip-sync-errors", "retry a sync patch that failed, with its errors tolerated")
     .action(async (opts: { skipSyncErrors?: boolean }, cmd: Command) =>
       run(cmd, "prepare", { skipSyncErrors: opts.skipSyncErrors === true }),
     );
 
   limitOptions(
-    phase("apply", "apply patches (directories or .tar.gz) to the patch edition, in order")
+    clusterPhase("apply", "apply patches (directories or .tar.gz) to the patch edition, in order")
       .argument("<patch...>", "patch directories or .tar.gz files")
       .option("--merge", "apply every patch's files first, then every step"),
   ).action(async (patches: string[], opts: LimitFlags & { merge?: boolean }, cmd: Command) =>
@@ -117,47 +135,65 @@ export function registerPatch(program: Command, deps: PatchCliDeps): void {
 
   registerPatchValidate(patch, deps);
 
-  phase("finalize", "run every verify command and compute the cutover plan").action(
+  clusterPhase("finalize", "run every verify command and compute the cutover plan").action(
     async (_o, cmd: Command) => run(cmd, "finalize", {}),
   );
 
-  phase("cutover", "make the patch edition the run edition; roll back if it does not come up ready")
+  clusterPhase("cutover", "make the patch edition the run edition; roll back if it does not come up ready")
     .option("--wait-jobs <duration>", "wait at most this long for running jobs (default 10m)")
     .option("--cancel-jobs", "cancel jobs still running after --wait-jobs instead of refusing")
+    .option(
+      "--strategy <strategy>",
+      "in a cluster: rolling (node by node, min_available kept over the cluster) or together (every node at once)",
+    )
     .option(
       "--no-restart",
       "stop the components, switch the editions, and leave them stopped for manual steps",
     )
-    .action(async (opts: { waitJobs?: string; cancelJobs?: boolean; restart: boolean }, cmd: Command) => {
-      let waitJobs: number | undefined;
-      if (opts.waitJobs !== undefined) {
-        const { tryParseDuration } = await import("../topology/duration.js");
-        const parsed = tryParseDuration(opts.waitJobs);
-        if (!parsed.ok)
+    .action(
+      async (
+        opts: { waitJobs?: string; cancelJobs?: boolean; restart: boolean; strategy?: string },
+        cmd: Command,
+      ) => {
+        let waitJobs: number | undefined;
+        if (opts.waitJobs !== undefined) {
+          const { tryParseDuration } = await import("../topology/duration.js");
+          const parsed = tryParseDuration(opts.waitJobs);
+          if (!parsed.ok)
+            throw new StewardError(
+              "STW-1006",
+              `--wait-jobs expects a duration like 30s or 5m: ${parsed.reason}`,
+            );
+          waitJobs = parsed.value;
+        }
+        if (opts.strategy !== undefined && opts.strategy !== "rolling" && opts.strategy !== "together")
           throw new StewardError(
             "STW-1006",
-            `--wait-jobs expects a duration like 30s or 5m: ${parsed.reason}`,
+            `--strategy expects rolling or together, got \`${opts.strategy}\``,
           );
-        waitJobs = parsed.value;
-      }
-      await run(cmd, "cutover", {
-        noRestart: !opts.restart,
-        cancelJobs: opts.cancelJobs === true,
-        ...(waitJobs !== undefined ? { waitJobs } : {}),
-      });
-    });
+        await run(cmd, "cutover", {
+          noRestart: !opts.restart,
+          cancelJobs: opts.cancelJobs === true,
+          ...(waitJobs !== undefined ? { waitJobs } : {}),
+          ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
+        });
+      },
+    );
 
-  phase("cleanup", "remove what the old edition left behind; prune old session logs")
+  clusterPhase("cleanup", "remove what the old edition left behind; prune old session logs")
     .option("--mode <mode>", "quick | standard | full", "standard")
     .action(async (opts: { mode: string }, cmd: Command) => run(cmd, "cleanup", { mode: opts.mode }));
 
-  phase("abort", "close the open cycle before cutover; the patch edition is resynced at the next prepare")
+  clusterPhase(
+    "abort",
+    "close the open cycle before cutover; the patch edition is resynced at the next prepare",
+  )
     .option("--cleanup", "also run a full cleanup")
     .action(async (opts: { cleanup?: boolean }, cmd: Command) =>
       run(cmd, "abort", { cleanup: opts.cleanup === true }),
     );
 
-  phase("fs-clone", "copy the run edition over the patch edition (resumes a failed copy)")
+  clusterPhase("fs-clone", "copy the run edition over the patch edition (resumes a failed copy)")
     .option("--force", "start the copy over instead of resuming it")
     .action(async (opts: { force?: boolean }, cmd: Command) =>
       run(cmd, "fs-clone", { force: opts.force === true }),

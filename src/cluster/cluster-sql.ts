@@ -15,6 +15,7 @@ import { OPERATIONS_MIGRATION } from "./operations-sql.js";
 import { DRAIN_MIGRATION, drainOf } from "./drain-sql.js";
 import { PLACEMENT_MIGRATION } from "./placement-sql.js";
 import { RESEED_MIGRATION } from "./reseed-sql.js";
+import { PATCH_MIGRATION } from "./patch-sql.js";
 
 /** Numbered like the store's migrations; recorded in `steward_cluster.schema_migrations`. */
 export const CLUSTER_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -69,6 +70,7 @@ CREATE VIEW steward_cluster.node_view AS
   PLACEMENT_MIGRATION,
   RESEED_MIGRATION,
   DRAIN_MIGRATION,
+  PATCH_MIGRATION,
 ];
 
 /** The advisory lock cluster migrations and name claims hold: `STWC` in ASCII. */

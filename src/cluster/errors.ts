@@ -85,3 +85,14 @@ export class DrainRefusedError extends StewardError {
     });
   }
 }
+
+/** A cluster patch phase while a node's topology differs from the primary's. Nothing was asked. */
+export class PatchDriftError extends StewardError {
+  constructor(phase: string, drifted: string[], primary: string) {
+    super(
+      "STW-5009",
+      `patch ${phase} refused: ${drifted.join(", ")} ${drifted.length === 1 ? "is" : "are"} in drift (topology differs from the primary ${primary}'s); make the topology files the same on every node, restart those daemons (\`steward daemon restart\`), then run it again — \`steward cluster status\` shows DRIFT`,
+      { httpStatus: 409, details: { phase, drifted, primary } },
+    );
+  }
+}

@@ -31,18 +31,25 @@ import {
 import { readReadyCounts } from "./ready-counts.js";
 import { blockedRestart, type GateInput, type RestartImpact } from "./rolling-gate.js";
 import { followOperation } from "./operation-follow.js";
-import type { ClusterOperationKind, ClusterOperationLine, ClusterOperationView } from "./operation-types.js";
+import type {
+  ClusterOperationKind,
+  ClusterOperationLine,
+  ClusterOperationView,
+  PatchOperationArgs,
+} from "./operation-types.js";
 
 /** What a node needs from its daemon to run its steps. */
 export interface StepExecutor {
   /** The local operation, exactly as `steward <kind> [component...]` runs it. */
-  run(kind: ClusterOperationKind, components: string[]): Promise<OperationResult>;
+  run(kind: Exclude<ClusterOperationKind, "patch">, components: string[]): Promise<OperationResult>;
   /** False while the daemon recovers or shuts down: steps wait for a later pass. */
   ready(): boolean;
   /** What one node's restart of `components` ([] = all) may take down of each component (cluster/rolling-gate). */
   restartImpact(components: string[]): Map<string, RestartImpact>;
   /** Each component's `min_available`. */
   minAvailable: ReadonlyMap<string, number>;
+  /** A `patch` operation's phase on this node (cluster/patch-step); `outcome` says what it did. */
+  patch(args: PatchOperationArgs): Promise<{ ok: boolean; outcome: string }>;
 }
 
 export interface EngineOptions {
@@ -60,14 +67,25 @@ interface OpenOperation {
   state: "requested" | "running";
   maxUnavailable: number | null;
   components: string[];
+  args: PatchOperationArgs | null;
 }
 
 interface MyStep {
   id: string;
   kind: ClusterOperationKind;
   components: string[];
+  args: PatchOperationArgs | null;
 }
-const VERB: Record<ClusterOperationKind, string> = { start: "ready", stop: "stopped", restart: "ready" };
+const VERB: Record<Exclude<ClusterOperationKind, "patch">, string> = {
+  start: "ready",
+  stop: "stopped",
+  restart: "ready",
+};
+
+/** Node by node past the rolling gate: a restart, and a patch cutover unless asked `together`. */
+const rolling = (op: { kind: ClusterOperationKind; args: PatchOperationArgs | null }): boolean =>
+  op.kind === "restart" ||
+  (op.kind === "patch" && op.args?.phase === "cutover" && op.args.strategy !== "together");
 
 export class ClusterOperations {
   readonly #o: EngineOptions;
@@ -97,9 +115,15 @@ export class ClusterOperations {
   }
 
   /** Asks for an operation (any node may); the primary takes it. Returns its id. */
-  async ask(kind: ClusterOperationKind, components: string[]): Promise<string> {
+  async ask(kind: ClusterOperationKind, components: string[], args?: PatchOperationArgs): Promise<string> {
     const id = randomUUID();
-    await this.#pool.query(ASK, [id, kind, JSON.stringify(components), this.#o.membership.node]);
+    await this.#pool.query(ASK, [
+      id,
+      kind,
+      JSON.stringify(components),
+      this.#o.membership.node,
+      args ? JSON.stringify(args) : null,
+    ]);
     await this.#notify();
     this.kick();
     return id;
@@ -112,8 +136,9 @@ export class ClusterOperations {
   async refusal(
     kind: ClusterOperationKind,
     components: string[],
+    args?: PatchOperationArgs,
   ): Promise<{ node: string; reason: string } | undefined> {
-    if (kind !== "restart" || !this.#executor) return undefined;
+    if (!rolling({ kind, args: args ?? null }) || !this.#executor) return undefined;
     const nodes = this.#o.membership.nodes
       .filter((n) => n.state === "up" || n.state === "suspect")
       .map((n) => n.name)
@@ -139,8 +164,9 @@ export class ClusterOperations {
     kind: ClusterOperationKind,
     components: string[],
     send: (line: ClusterOperationLine) => void,
+    args?: PatchOperationArgs,
   ): Promise<ClusterOperationView> {
-    const id = await this.ask(kind, components);
+    const id = await this.ask(kind, components, args);
     return followOperation(this, id, this.#o.cluster.heartbeatMs, send);
   }
 
@@ -249,7 +275,7 @@ export class ClusterOperations {
         this.#o.log("info", `cluster: operation ${op.kind} ${op.id} taken (epoch ${epoch})`);
       }
       changed += (await this.#pool.query(SKIP_DOWN, fence)).rowCount ?? 0;
-      if (op.kind === "restart") changed += await this.#driveRolling(fence, op);
+      if (rolling(op)) changed += await this.#driveRolling(fence, op);
       else changed += (await this.#pool.query(RELEASE, [...fence, ALL_AT_ONCE])).rowCount ?? 0;
       const finished = (await this.#pool.query(FINISH, fence)).rowCount ?? 0;
       if (finished > 0) this.#o.log("info", `cluster: operation ${op.kind} ${op.id} finished`);
@@ -270,7 +296,8 @@ export class ClusterOperations {
     );
     const failed = steps.find((s) => s.state === "failed");
     if (failed) {
-      const why = `not run: the restart halted after ${failed.node}'s step failed; the nodes not yet restarted keep serving`;
+      const what = op.kind === "patch" ? `patch ${op.args?.phase ?? ""}` : op.kind;
+      const why = `not run: the ${what} halted after ${failed.node}'s step failed; the nodes not yet done keep serving as they are`;
       return (await this.#pool.query(HALT, [...fence, why])).rowCount ?? 0;
     }
     const busy = steps.filter((s) => s.state === "released" || s.state === "running").map((s) => s.node);
@@ -310,6 +337,10 @@ export class ClusterOperations {
     let state: "done" | "failed";
     let outcome: string;
     try {
+      if (step.kind === "patch") {
+        const r = await this.#executor!.patch(step.args!);
+        return await this.#end(step, r.ok ? "done" : "failed", r.outcome);
+      }
       const r = await this.#executor!.run(step.kind, step.components);
       state = r.ok ? "done" : "failed";
       const n = r.components.length;
@@ -323,8 +354,12 @@ export class ClusterOperations {
       state = "failed";
       outcome = (err as Error).message;
     }
+    await this.#end(step, state, outcome);
+  }
+
+  /** Writes a step's end (the store may be away: the outcome is kept until it is written). */
+  async #end(step: MyStep, state: "done" | "failed", outcome: string): Promise<void> {
     const m = this.#o.membership;
-    // The store may be away: the outcome is kept until it is written.
     while (!this.#closed) {
       try {
         await this.#pool.query(END_STEP, [step.id, m.node, m.session, state, outcome]);

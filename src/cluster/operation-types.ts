@@ -4,7 +4,16 @@
  * journal with one **step** per node, driven by the primary (cluster/operations-sql).
  */
 
-export type ClusterOperationKind = "start" | "stop" | "restart";
+export type ClusterOperationKind = "start" | "stop" | "restart" | "patch";
+
+/** What a `patch` operation runs on every node (cluster/patch-sql): a phase, its options, and how a cutover goes. */
+export interface PatchOperationArgs {
+  phase: string;
+  /** The phase's options, as `POST /v1/patch/<phase>` takes them; `apply`'s patches as store blobs. */
+  body: Record<string, unknown>;
+  /** A cutover: `rolling` (node by node, past the rolling gate) or `together`. */
+  strategy?: "rolling" | "together";
+}
 
 /**
  * `waiting` for the primary to release it; `released` for its node to run; `running` on its node
@@ -25,6 +34,8 @@ export interface ClusterStepView {
 export interface ClusterOperationView {
   id: string;
   kind: ClusterOperationKind;
+  /** A `patch` operation's phase and options. */
+  args: PatchOperationArgs | null;
   /** The components named ([] = all). */
   components: string[];
   /** `requested` until the primary takes it; `done` or `failed` once every step has ended. */

@@ -52,9 +52,9 @@ CREATE INDEX operation_steps_open ON steward_cluster.operation_steps (node) WHER
 
 export const OPS_CHANNEL = "steward_cluster_ops";
 
-/** A node asks: `$1` id, `$2` kind, `$3` components (JSON), `$4` node. */
-export const ASK = `INSERT INTO steward_cluster.operations (id, kind, components, asked_by, state, asked_at)
-VALUES ($1, $2, $3::jsonb, $4, 'requested', clock_timestamp())`;
+/** A node asks: `$1` id, `$2` kind, `$3` components (JSON), `$4` node, `$5` args (JSON, a patch's phase). */
+export const ASK = `INSERT INTO steward_cluster.operations (id, kind, components, asked_by, state, asked_at, args)
+VALUES ($1, $2, $3::jsonb, $4, 'requested', clock_timestamp(), $5::jsonb)`;
 
 /** The fence (as in cluster-sql): `$1` holder, `$2` epoch. */
 const FENCE = `EXISTS (SELECT 1 FROM steward_cluster.primary_lease
@@ -153,10 +153,10 @@ WHERE o.id = $3 AND o.state = 'running'
 export const PASS_READ = `
 SELECT
   coalesce((SELECT json_agg(json_build_object('id', id, 'kind', kind, 'state', state,
-     'maxUnavailable', max_unavailable, 'components', components) ORDER BY asked_at, id)
+     'maxUnavailable', max_unavailable, 'components', components, 'args', args) ORDER BY asked_at, id)
    FROM steward_cluster.operations WHERE state IN ('requested', 'running')), '[]'::json) AS open,
   coalesce((SELECT json_agg(json_build_object('id', s.operation_id, 'kind', o.kind,
-     'components', o.components) ORDER BY o.asked_at, o.id)
+     'components', o.components, 'args', o.args) ORDER BY o.asked_at, o.id)
    FROM steward_cluster.operation_steps s JOIN steward_cluster.operations o ON o.id = s.operation_id
    WHERE s.node = $1 AND (s.state = 'released' OR (s.state = 'running' AND s.session IS DISTINCT FROM $2))),
    '[]'::json) AS mine`;
@@ -176,7 +176,7 @@ WHERE operation_id = $1 AND node = $2 AND session = $3 AND state = 'running'`;
 
 /** An operation and its steps, for the node that follows it for the CLI. `$1` id. */
 export const SELECT_OPERATION = `
-SELECT o.id, o.kind, o.components, o.state, o.driver, o.epoch,
+SELECT o.id, o.kind, o.components, o.args, o.state, o.driver, o.epoch,
   coalesce((SELECT json_agg(json_build_object('node', s.node, 'state', s.state, 'outcome', s.outcome,
      'runs', s.runs) ORDER BY s.seq) FROM steward_cluster.operation_steps s WHERE s.operation_id = o.id),
      '[]'::json) AS steps

@@ -15,11 +15,12 @@ export function clusterStepExecutor(
   topology: CompiledTopology,
   supervisor: Supervisor,
   surge: (component: string) => boolean,
-  daemon: Pick<StepExecutor, "run" | "ready">,
+  daemon: Pick<StepExecutor, "run" | "ready" | "patch">,
 ): StepExecutor {
   return {
     run: daemon.run,
     ready: daemon.ready,
+    patch: daemon.patch,
     minAvailable: new Map(topology.components.map((c) => [c.name, c.minAvailable])),
     restartImpact(components) {
       const impact = new Map<string, RestartImpact>();

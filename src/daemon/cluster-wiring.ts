@@ -21,6 +21,7 @@ import { RollingRefusedError } from "../cluster/errors.js";
 import type { CompiledTopology } from "../topology/types.js";
 import type { DaemonPlacement } from "./placement-wiring.js";
 import type { DaemonDrains } from "./drain-wiring.js";
+import type { ClusterPatchApi } from "../api/cluster-patch.js";
 
 const READ_TIMEOUT_MS = 5_000;
 
@@ -44,6 +45,12 @@ export class DaemonCluster {
 
   /** Acting on placement (daemon/placement-wiring), once the supervisor exists. */
   placement: DaemonPlacement | undefined;
+
+  /** `steward patch <phase>` asked of every node (daemon/cluster-patch), once patching is attached. */
+  patch: ClusterPatchApi | undefined;
+
+  /** Patch blobs going to and from the store (cluster/patch-blobs): a pool of its own, connected on first use. */
+  blobs: pg.Pool | undefined;
 
   /** Re-seeding from a peer (daemon/reseed-wiring), when a component has `reseed`. */
   reseeds: Reseeds | undefined;
@@ -134,6 +141,7 @@ export class DaemonCluster {
     await this.operations?.close();
     await this.placement?.close();
     await this.reseeds?.close();
+    await this.blobs?.end().catch(() => undefined);
     await this.membership.close();
     await this.#reads.end().catch(() => undefined);
   }
@@ -185,6 +193,15 @@ export async function joinCluster(
   const joined = new DaemonCluster(membership, reads);
   const { ClusterOperations } = await import("../cluster/operation-engine.js");
   joined.operations = new ClusterOperations({ url, cluster, membership, log });
+  // A blob chunk is 1 MiB: a slow link gets a minute per statement, not a heartbeat's limit.
+  joined.blobs = new pg.Pool({
+    ...clusterClientConfig(url, cluster),
+    query_timeout: 60_000,
+    statement_timeout: 60_000,
+    max: 1,
+    idleTimeoutMillis: 10_000,
+  });
+  joined.blobs.on("error", () => undefined);
   const { joinDrains } = await import("./drain-wiring.js");
   joined.drains = joinDrains(topology, url, membership, log);
   return joined;

@@ -48,6 +48,8 @@ import type { DaemonEdge } from "./edge-wiring.js";
 import { assemble, type RecoverySummary } from "./assemble.js";
 import { joinCluster, withCluster, type DaemonCluster } from "./cluster-wiring.js";
 import { clusterStepExecutor, drainHost } from "./cluster-steps.js";
+import { patchStepRunner } from "./patch-step.js";
+import { ClusterPatchControl } from "./cluster-patch.js";
 
 /** How often replica logs are checked for rotation. */
 const ROTATE_EVERY_MS = 10_000;
@@ -196,8 +198,21 @@ export class Daemon {
         clusterStepExecutor(topology, supervisor, edge?.surge ?? (() => false), {
           run: (kind, names) => daemon.run(kind, names),
           ready: () => daemon.state === "active",
+          patch: patchStepRunner({
+            patching: daemon.patching,
+            pool: () => cluster!.blobs!,
+            node: cluster?.membership.node ?? "",
+          }),
         }),
       );
+      if (cluster?.operations && cluster.blobs)
+        cluster.patch = new ClusterPatchControl({
+          membership: cluster.membership,
+          operations: cluster.operations,
+          blobs: cluster.blobs,
+          patching: daemon.patching,
+          topologyFile: topology.file,
+        });
       cluster?.drains?.node.start(
         drainHost(topology, supervisor.desired, {
           run: (kind, names) => daemon.run(kind, names),

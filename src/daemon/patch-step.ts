@@ -1,0 +1,92 @@
+/**
+ * @module daemon/patch-step
+ * This node's part of a cluster patch operation (cluster/operation-engine, kind `patch`): the
+ * phase runs here exactly as `steward patch <phase>` runs it on one node (api/patch-phases, under
+ * the phase lock). `apply` first reads each patch from the store (cluster/patch-blobs) into
+ * `fs_ne/cluster-patches/` and checks its SHA-256 here. A phase this node has already done — a
+ * cluster phase run again after another node failed — is not run twice: the step says so and is done.
+ */
+import { writeFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type pg from "pg";
+import type { PatchOperationArgs } from "../cluster/operation-types.js";
+import { fetchPatchBlob, type PatchBlobRef } from "../cluster/patch-blobs.js";
+import { PHASES, checkPhaseBody } from "../api/patch-phases.js";
+import type { PatchSessionRecord } from "../store/records.js";
+import type { DaemonPatching } from "./patch-wiring.js";
+
+export interface PatchStepDeps {
+  patching: DaemonPatching | undefined;
+  /** A pool on the cluster's store, for the patch blobs. */
+  pool: () => pg.Pool;
+  node: string;
+}
+
+/** Where a patch read from the store lives on this node, and its mark once applied in a session. */
+const blobDir = (p: DaemonPatching): string => join(p.layout.paths.root, "fs_ne", "cluster-patches");
+const appliedMark = (p: DaemonPatching, ref: PatchBlobRef, session: number): string =>
+  join(blobDir(p), ref.sha256, `applied-in-session-${session}`);
+
+/** Why `phase` needs no run here: this node's newest session already did it and nothing after it began. */
+async function alreadyDone(
+  p: DaemonPatching,
+  phase: string,
+  refs: PatchBlobRef[],
+): Promise<string | undefined> {
+  const newest: PatchSessionRecord | undefined = (await p.sessions.list(1))[0];
+  if (!newest || newest.kind !== "cycle") return undefined;
+  const ph = newest.phases;
+  const open = newest.status === "open" || newest.status === "cutover-rolled-back";
+  const here = `already done on this node (session ${newest.id})`;
+  if (phase === "prepare" && open && ph.prepare?.state === "done" && !ph.apply) return here;
+  if (phase === "apply" && open && ph.apply?.state === "done" && !ph.finalize && refs.length > 0) {
+    const marked = await Promise.all(
+      refs.map((r) =>
+        stat(appliedMark(p, r, newest.id)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    if (marked.every(Boolean)) return here;
+  }
+  if (phase === "finalize" && open && ph.finalize?.state === "done" && !ph.cutover) return here;
+  if (phase === "cutover" && ph.cutover?.state === "done" && !ph.cleanup) return here;
+  return undefined;
+}
+
+export function patchStepRunner(
+  deps: PatchStepDeps,
+): (args: PatchOperationArgs) => Promise<{ ok: boolean; outcome: string }> {
+  return async (args) => {
+    const p = deps.patching;
+    if (!p) return { ok: false, outcome: "this node's topology has no `patching` section" };
+    const spec = PHASES[args.phase];
+    if (!spec) return { ok: false, outcome: `no patch phase \`${args.phase}\`` };
+    const refs = (args.body.blobs as PatchBlobRef[] | undefined) ?? [];
+    const done = await alreadyDone(p, args.phase, refs);
+    if (done) return { ok: true, outcome: done };
+    const { blobs: _blobs, ...rest } = args.body;
+    if (args.phase === "apply") {
+      const files: string[] = [];
+      for (const ref of refs) files.push(await fetchPatchBlob(deps.pool(), ref, blobDir(p), deps.node));
+      rest.patches = files;
+    }
+    const body = checkPhaseBody(args.phase, rest);
+    const release = p.lock.claim(args.phase);
+    try {
+      const r = await spec.run(p, body);
+      if (r.ok && args.phase === "apply")
+        await Promise.all(refs.map((ref) => writeFile(appliedMark(p, ref, r.session), "")));
+      const last = r.lines.at(-1) ?? "";
+      return {
+        ok: r.ok,
+        outcome: r.ok
+          ? `${args.phase} done (session ${r.session})${last ? `: ${last}` : ""}; next: ${r.next}`
+          : `${args.phase} failed (session ${r.session}): ${r.lines.join("; ")}`,
+      };
+    } finally {
+      release();
+    }
+  };
+}
