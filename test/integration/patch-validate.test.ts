@@ -1,11 +1,11 @@
 /**
  * `steward patch validate [patch…]` (issue 12 §3) with a real daemon and real editions on disk:
  * every check listed and exit 0 when all is well; a manifest typo located with did-you-mean, a
- * `requires` not met, a session where neither prepare nor cutover can start, a half-done swap and
- * a stopped daemon each exit 1 saying why; a missing path exits 2 — and nothing changes: the
- * editions (every file, the links), the patch sessions and what each edition holds are identical
- * before and after. On a cluster: a node whose daemon was killed, a node on another topology (drift)
- * and a store cut off are each named.
+ * `requires` not met, a session where neither prepare nor cutover can start, a phase running, a
+ * half-done swap and a stopped daemon each exit 1 saying why; a missing path exits 2 (the API
+ * answers 400) — and nothing changes: the editions (every file, the links), the patch sessions and
+ * what each edition holds are identical before and after. On a cluster: a node whose daemon was
+ * killed, a node on another topology (drift) and a store cut off are each named.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -14,7 +14,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { daemonPid, TestCluster } from "../cluster/nodes.js";
 import { editionApp, type EditionApp } from "./edition-app.js";
-import { fixture, project, steward, waitFor } from "./helpers.js";
+import { api, fixture, project, steward, waitFor } from "./helpers.js";
 
 /** Writes a patch directory `<dir>/patches/<id>` with `patch.yaml` as given and returns its path. */
 function patchDir(dir: string, id: string, yaml: string, files: Record<string, string> = {}): string {
@@ -146,6 +146,18 @@ describe("patch validate", () => {
       },
     ]);
 
+    // The API refuses a body it cannot use with 400, checking nothing.
+    for (const [body, message] of [
+      ['{"patches": ["patches/v2"]}', /patch patches\/v2: expected an absolute path/],
+      ['{"patch": []}', /unknown key `patch`; it takes patches/],
+      ['{"patches": [1]}', /`patches` must be a list of non-empty strings/],
+      [`{"patches": [${JSON.stringify(path.join(a.dir, "nope"))}]}`, /no such file or directory/],
+    ] as const) {
+      const res = await api(a.dir, "POST", "/v1/patch/validate", body);
+      expect(res.status, res.body).toBe(400);
+      expect(res.body).toMatch(message);
+    }
+
     // Bad input: a path that does not exist exits 2, asking the daemon nothing.
     const missing = await steward(a.dir, "patch", "validate", "patches/nope");
     expect(missing.code).toBe(2);
@@ -208,6 +220,29 @@ describe("patch validate", () => {
       /FAIL editions: patching root .*: `run` and `patch` both point at fs1: a swap was cut in half/,
     );
     expect(fs.readlinkSync(link)).toBe("fs1");
+  });
+
+  it("beside a running phase it takes no lock, and says which phase runs", async () => {
+    const a = await editionApp({ name: "locked", readyWithin: "5s" });
+    const slow = patchDir(a.dir, "slow", 'id: slow\ndescription: a slow step\nsteps: ["sleep 4"]\n');
+    expect((await steward(a.dir, "patch", "prepare")).code).toBe(0);
+    const apply = steward(a.dir, "patch", "apply", slow);
+    await waitFor("apply running", async () => {
+      const s = await steward(a.dir, "patch", "status", "--json");
+      const open = (JSON.parse(s.stdout) as { open: { phases: Record<string, { state: string }> } | null })
+        .open;
+      return open?.phases.apply?.state === "running";
+    });
+    const r = await steward(a.dir, "patch", "validate");
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain(
+      "FAIL phase lock: `patch apply` is running; wait for it to finish (`steward patch status` shows its progress)",
+    );
+    expect(r.ms).toBeLessThan(4000);
+    const applied = await apply;
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const after = await steward(a.dir, "patch", "validate");
+    expect(after.stdout).toContain("ok   phase lock: free: no patch phase is running");
   });
 
   it("without patching configured, or without a daemon, it says so and exits 1", async () => {
