@@ -13,6 +13,7 @@ import type {
   ClusterOperationView,
   PatchOperationArgs,
 } from "../cluster/operation-types.js";
+import type { NodePatchState } from "../cluster/patch-status.js";
 import { checkPhaseBody, PHASES } from "./patch-phases.js";
 import { clusterStream } from "./cluster-operation.js";
 
@@ -24,6 +25,8 @@ export interface ClusterPatchApi {
     args: PatchOperationArgs,
     send: (line: ClusterOperationLine) => void,
   ): Promise<ClusterOperationView>;
+  /** Each node's newest patch session (`patch status`). */
+  nodes(): Promise<NodePatchState[]>;
 }
 
 const STRATEGIES = ["rolling", "together"];

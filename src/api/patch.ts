@@ -12,6 +12,7 @@ import type { DaemonPatching } from "../daemon/patch-wiring.js";
 import { PatchingNotConfiguredError } from "../patching/errors.js";
 import { nextPhase, isOpen } from "../patching/phase-order.js";
 import { ndjsonStream } from "./ndjson.js";
+import type { NodePatchState } from "../cluster/patch-status.js";
 import { checkPhaseBody, PHASES } from "./patch-phases.js";
 
 export interface PatchControl {
@@ -19,6 +20,8 @@ export interface PatchControl {
   patching: DaemonPatching | undefined;
   topologyFile: string;
   admit(operation: "patch"): void;
+  /** In a cluster: each node's newest patch session. */
+  patchNodes?: (() => Promise<NodePatchState[] | undefined>) | undefined;
 }
 
 export function patchRoutes(app: Hono, daemon: PatchControl): void {
@@ -47,6 +50,7 @@ export function patchRoutes(app: Hono, daemon: PatchControl): void {
           .filter((st) => st.index === null)
           .map((st) => ({ name: st.name, component: st.component, status: st.status, detail: st.detail }))
       : [];
+    const nodes = await daemon.patchNodes?.();
     return c.json({
       root: p.layout.paths.root,
       links,
@@ -56,6 +60,7 @@ export function patchRoutes(app: Hono, daemon: PatchControl): void {
       next: nextPhase(open ?? undefined),
       cutoverSteps,
       history: sessions,
+      ...(nodes ? { nodes } : {}),
     });
   });
 

@@ -18,6 +18,7 @@ import { formatMs } from "../process/duration.js";
 import { call, stream } from "./client.js";
 import { whileRecovering } from "./recovery.js";
 import { ProgressPrinter } from "./render.js";
+import { renderNodePatchStates, type NodePatchState } from "../cluster/patch-status.js";
 import { registerPatchValidate } from "./patch-validate.js";
 
 export interface PatchCliDeps {
@@ -34,6 +35,8 @@ interface StatusAnswer {
   applications: PatchApplicationRecord[];
   next: string;
   history: PatchSessionRecord[];
+  /** In a cluster: each node's newest session. */
+  nodes?: NodePatchState[];
   /** The cutover's journaled sub-steps (of the open session, else the newest). */
   cutoverSteps: { name: string; component: string; status: string; detail: string | null }[];
 }
@@ -342,6 +345,7 @@ export function renderPatchStatus(s: StatusAnswer): string {
       );
   }
   lines.push(`next: steward patch ${s.next}`);
+  lines.push(...renderNodePatchStates(s.nodes ?? []));
   const past = s.history.filter((h) => h !== s.open && h.id !== s.open?.id);
   if (past.length > 0) {
     lines.push("history:");

@@ -16,6 +16,7 @@ import type {
   ClusterOperationView,
   PatchOperationArgs,
 } from "../cluster/operation-types.js";
+import { readNodePatchStates, type NodePatchState } from "../cluster/patch-status.js";
 import { storePatchBlob, type PatchBlobRef } from "../cluster/patch-blobs.js";
 import { PatchDriftError, RollingRefusedError } from "../cluster/errors.js";
 import { PatchingNotConfiguredError } from "../patching/errors.js";
@@ -49,6 +50,11 @@ export class ClusterPatchControl implements ClusterPatchApi {
     }
     const refusal = await operations.refusal("patch", [], args);
     if (refusal) throw new RollingRefusedError(`patch cutover`, refusal.node, refusal.reason);
+  }
+
+  async nodes(): Promise<NodePatchState[]> {
+    const nodes = this.#p.membership.nodes.filter((n) => n.state !== "left");
+    return readNodePatchStates(this.#p.blobs, nodes);
   }
 
   async operate(

@@ -256,6 +256,7 @@ export class Daemon {
       jobs: this.jobs,
       store: this.#store,
       patching: this.patching,
+      patchNodes: async () => this.#cluster?.patch?.nodes(),
       handover: () => this.handover(),
       cluster: this.#cluster,
       status: () =>

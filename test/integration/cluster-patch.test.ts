@@ -1,0 +1,165 @@
+/**
+ * The patch cycle on every node (issue 12 §3) — 3 real daemons on a real PostgreSQL, each with its
+ * own editions: `steward patch prepare|apply|finalize|cutover` run from one node are driven by the
+ * primary on all three; the patch exists only on n1's disk and reaches n2 and n3 through the store
+ * (checksummed there); a rolling cutover under a request loop through two nodes' edges fails no
+ * request and leaves every node serving the new edition. Refused: a phase while a node is in
+ * drift, with nothing asked.
+ */
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { TestCluster } from "../cluster/nodes.js";
+import { fixture, freePort, steward, waitFor } from "./helpers.js";
+
+let c: TestCluster;
+afterEach(async () => {
+  await c?.close();
+});
+
+const components = `  web:
+    command: node server.js
+    replicas: 2
+    env: { PORT: "\${port}" }
+    ready: { http: /healthz, within: 5s }
+    stop: { grace: 3s }
+    drain: { timeout: 3s }
+`;
+
+function get(host: string, port: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host, port, path: "/", agent: false, timeout: 5000 }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on("error", reject);
+      })
+      .on("error", reject)
+      .on("timeout", function (this: http.ClientRequest) {
+        this.destroy(new Error("timeout"));
+      });
+  });
+}
+
+/** Writes a patch directory under `dir` and returns its path. */
+function writePatch(dir: string, id: string, files: Record<string, string>): string {
+  const p = path.join(dir, "patches", id);
+  fs.mkdirSync(path.join(p, "files"), { recursive: true });
+  fs.writeFileSync(path.join(p, "patch.yaml"), `id: ${id}\ndescription: test patch ${id}\n`);
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(p, "files", name), text);
+  return p;
+}
+
+describe("the patch cycle on every node", () => {
+  it("prepare → apply → finalize → rolling cutover on 3 nodes under load: 0 failed, every node on the new edition", async () => {
+    c = await TestCluster.create("patch", 3, components);
+    const port = await freePort();
+    for (const n of c.nodes) {
+      fs.appendFileSync(
+        path.join(n.dir, "steward.yaml"),
+        `routes:\n  - { listen: "${n.advertise}:${port}", to: web }\npatching:\n  root: editions\n`,
+      );
+      fs.cpSync(fixture("edition-app"), path.join(n.dir, "app"), { recursive: true });
+      const init = await steward(n.dir, "patch", "init", "--from", "app");
+      expect(init.code, init.stderr).toBe(0);
+    }
+    const ups = await Promise.all(c.nodes.map((n) => c.up(n.name)));
+    for (const u of ups) expect(u.code, u.stdout + u.stderr).toBe(0);
+    await waitFor(
+      "every node's edge routing to 6 web replicas",
+      async () => {
+        for (const n of c.nodes) {
+          const web = (await c.status(n.name)).routing?.find((x) => x.component === "web");
+          const local = (web?.replicas ?? []).filter((r) => r.state === "in").length;
+          const remote = (web?.remote ?? []).filter((r) => r.state === "in").length;
+          if (local + remote !== 6) return false;
+        }
+        return true;
+      },
+      20_000,
+      100,
+    );
+
+    let stop = false;
+    const results: { ok: boolean; version: string; error?: string }[] = [];
+    const loop = async (host: string): Promise<void> => {
+      while (!stop) {
+        try {
+          const r = await get(host, port);
+          results.push(
+            r.status === 200
+              ? { ok: true, version: r.body.split(" ")[0]! }
+              : { ok: false, version: "", error: `${r.status} ${r.body}` },
+          );
+        } catch (err) {
+          results.push({ ok: false, version: "", error: (err as Error).message });
+        }
+      }
+    };
+    const running = [loop("127.0.0.1"), loop("127.0.0.1"), loop("127.0.0.2"), loop("127.0.0.3")];
+
+    const phase = async (from: string, ...args: string[]): Promise<string> => {
+      const t0 = Date.now();
+      const r = await steward(c.node(from).dir, "patch", ...args);
+      console.log(`[figure] patch ${args[0]} from ${from}: ${Date.now() - t0} ms\n${r.stdout}`);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const prepared = await phase("n2", "prepare");
+    for (const n of ["n1", "n2", "n3"]) expect(prepared).toMatch(new RegExp(`${n}: patch prepare … done`));
+    // The patch exists on n1's disk only: n2 and n3 read it from the store.
+    const v2 = writePatch(c.node("n1").dir, "v2", { "version.txt": "2\n" });
+    const applied = await phase("n1", "apply", v2);
+    expect(applied).toMatch(/patch v2\.tar\.gz stored for every node: sha256 [0-9a-f]{12}/);
+    for (const n of c.nodes)
+      expect(fs.readFileSync(path.join(n.dir, "editions", "fs2", "version.txt"), "utf8").trim()).toBe("2");
+    await phase("n3", "finalize");
+    const t0 = Date.now();
+    const cut = await phase("n2", "cutover");
+    const cutMs = Date.now() - t0;
+    expect(cut).toMatch(/patch cutover done on 3 nodes/);
+
+    for (const n of c.nodes) {
+      expect(fs.readlinkSync(path.join(n.dir, "editions", "run"))).toBe("fs2");
+    }
+    await waitFor(
+      "only v2 answers through every edge",
+      async () => results.slice(-20).every((r) => r.version === "v2"),
+      15_000,
+      100,
+    );
+    stop = true;
+    await Promise.all(running);
+    const failed = results.filter((r) => !r.ok);
+    const seen = [...new Set(results.map((r) => r.version))];
+    console.log(
+      `[figure] cluster patch cycle, rolling cutover ${cutMs} ms: ${results.length} requests through n1, n2, n3, ${failed.length} failed ${JSON.stringify(failed.slice(0, 5))}; versions seen ${JSON.stringify(seen)}`,
+    );
+    expect(failed).toEqual([]);
+
+    // patch status shows each node.
+    const st = await steward(c.node("n3").dir, "patch", "status");
+    console.log(st.stdout);
+    expect(st.code, st.stderr).toBe(0);
+    for (const n of ["n1", "n2", "n3"]) expect(st.stdout).toMatch(new RegExp(`${n}\\s+.*cutover done`));
+
+    // A node in drift: the next phase is refused, nothing asked.
+    fs.appendFileSync(path.join(c.node("n3").dir, "steward.yaml"), "# drift\n");
+    const yaml = fs.readFileSync(path.join(c.node("n3").dir, "steward.yaml"), "utf8");
+    fs.writeFileSync(path.join(c.node("n3").dir, "steward.yaml"), yaml.replace("replicas: 2", "replicas: 3"));
+    expect((await steward(c.node("n3").dir, "daemon", "restart")).code).toBe(0);
+    await waitFor(
+      "n3 in drift",
+      async () => (await c.view("n1")).nodes.find((n) => n.name === "n3")?.drift === true,
+      15_000,
+      100,
+    );
+    const refused = await steward(c.node("n1").dir, "patch", "prepare");
+    console.log(`[figure] drift refusal: ${refused.stderr.trim()}`);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/patch prepare refused: n3 is in drift/);
+  }, 240_000);
+});
