@@ -19,23 +19,10 @@ import { InsufficientDiskError, MissingRequirementError, PatchingNotConfiguredEr
 import type { EditionLayout, EditionName } from "./layout.js";
 import { assertCanRun, nextPhase, runningPhase } from "./phase-order.js";
 import type { Sessions } from "./sessions.js";
+import { fail, ok, timed, type CheckRecord } from "./check-record.js";
+import { clusterChecks, type ValidateNode } from "./validate-cluster.js";
 
-/** One check's outcome, printed as one line. */
-export interface CheckRecord {
-  check: string;
-  ok: boolean;
-  /** The numbers when it passed; the reason and what to do when it failed. */
-  detail: string;
-}
-
-/** A node as the cluster view has it (cluster/types NodeView; only what validate reads). */
-export interface ValidateNode {
-  name: string;
-  state: string;
-  heartbeatAgeMs: number;
-  drift: boolean;
-  topologyDigest: string;
-}
+export type { CheckRecord, ValidateNode };
 
 export interface ValidateDeps {
   topologyFile: string;
@@ -56,24 +43,7 @@ export interface ValidateDeps {
   checkPatch(source: string, stage: string): Promise<CheckedPatch>;
 }
 
-/** How long a store or cluster read may take before validate calls it unreachable. */
-const READ_TIMEOUT_MS = 5_000;
-
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
-const age = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-const ok = (check: string, detail: string): CheckRecord => ({ check, ok: true, detail });
-const fail = (check: string, detail: string): CheckRecord => ({ check, ok: false, detail });
-
-function timed<T>(what: string, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} did not answer within ${READ_TIMEOUT_MS / 1000} s`)),
-      READ_TIMEOUT_MS,
-    );
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Every check, in order: the daemon, patching, the editions, disk space, the store, the session
@@ -95,8 +65,9 @@ export async function validatePatching(deps: ValidateDeps, sources: string[]): P
     records.push(ok("patching", `root ${p.layout.paths.root}, sync ${p.config.sync}`));
     const links = readLinks(p.layout, records);
     if (links) records.push(await diskSpace(p.layout, p.config, links.run));
-    const open = await sessionState(p, records, sources.length > 0);
-    have = await held(p.sessions, links, open);
+    const state = await sessionState(p, records, sources.length > 0);
+    // A store that did not answer is not asked again (each read would wait out its timeout).
+    if (state.reachable) have = await held(p.sessions, links, state.open);
   }
   await checkPatches(deps, p?.layout, sources, have, records);
   if (deps.cluster) records.push(...(await clusterChecks(deps.cluster)));
@@ -139,12 +110,12 @@ async function diskSpace(
   }
 }
 
-/** The store, the phase lock and the phase order; returns the open session (if any). */
+/** The store, the phase lock and the phase order; returns whether the store answered, and the open session. */
 async function sessionState(
   p: NonNullable<ValidateDeps["patching"]>,
   records: CheckRecord[],
   patchesNamed: boolean,
-): Promise<PatchSessionRecord | undefined> {
+): Promise<{ reachable: boolean; open?: PatchSessionRecord | undefined }> {
   let open: PatchSessionRecord | undefined;
   const started = Date.now();
   try {
@@ -159,7 +130,7 @@ async function sessionState(
       ),
     );
     records.push(fail("session", "unknown: the store did not answer"));
-    return undefined;
+    return { reachable: false };
   }
   const running = p.lockedBy() ?? runningPhase(open);
   records.push(
@@ -171,7 +142,7 @@ async function sessionState(
       : ok("phase lock", "free: no patch phase is running"),
   );
   records.push(phaseOrder(open, patchesNamed));
-  return open;
+  return { reachable: true, open };
 }
 
 /** Whether prepare or cutover (or, with patches named, apply) could start now, and which phase is next. */
@@ -284,47 +255,4 @@ function requires(
     earlier.includes(r) ? `${r} (earlier in this list)` : `${r} (held by ${have?.source})`,
   );
   return ok(check, `satisfied: ${by.join(", ")}`);
-}
-
-/** Every node not `left` is `up`, and on the primary's topology digest. */
-async function clusterChecks(
-  read: () => Promise<{ primary: string | null; nodes: ValidateNode[] }>,
-): Promise<CheckRecord[]> {
-  let view: { primary: string | null; nodes: ValidateNode[] };
-  try {
-    view = await timed("the cluster view", read());
-  } catch (err) {
-    return [fail("cluster nodes", `cannot read the cluster's nodes: ${(err as Error).message}`)];
-  }
-  const members = view.nodes.filter((n) => n.state !== "left");
-  const left = view.nodes.filter((n) => n.state === "left").map((n) => n.name);
-  const leftNote = left.length > 0 ? `; ${left.join(", ")} left the cluster (not counted)` : "";
-  const notUp = members.filter((n) => n.state !== "up");
-  const records = [
-    notUp.length > 0
-      ? fail(
-          "cluster nodes",
-          `${notUp.map((n) => `${n.name} is ${n.state} (last heartbeat ${age(n.heartbeatAgeMs)} ago)`).join(", ")}; every node must be up for a patch phase: start its daemon (\`steward up\` on it), or take it out with \`steward cluster leave\` there${leftNote}`,
-        )
-      : ok("cluster nodes", `${members.length} up: ${members.map((n) => n.name).join(", ")}${leftNote}`),
-  ];
-  if (view.primary === null) {
-    records.push(
-      fail(
-        "topology digest",
-        "no node holds the primary lease, so there is no digest to compare with; wait a heartbeat and run validate again",
-      ),
-    );
-    return records;
-  }
-  const drift = members.filter((n) => n.drift);
-  records.push(
-    drift.length > 0
-      ? fail(
-          "topology digest",
-          `${drift.map((n) => `${n.name} (${n.topologyDigest.slice(0, 12)})`).join(", ")} not on the primary ${view.primary}'s topology; make the topology files identical and restart those daemons (\`steward down\`, \`steward up\`)`,
-        )
-      : ok("topology digest", `every node on the primary ${view.primary}'s topology`),
-  );
-  return records;
 }
