@@ -19,6 +19,7 @@ import { migrateCluster } from "./migrate.js";
 import { redactUrl, types } from "../store/postgres/pool.js";
 import type { DrainState } from "./drain-sql.js";
 import { nodeSchemaName } from "./schema-name.js";
+import type { FencedOutcome, FencedWriter } from "./fenced-write.js";
 import type { MembershipStatus, NodeState } from "./types.js";
 
 export interface MembershipOptions {
@@ -127,7 +128,15 @@ export class Membership {
       leaseHolder: null,
       nodes: { up: 0, suspect: 0, down: 0, left: 0 },
       heartbeats: { ok: 0, failed: 0, lastOkAgoMs: null },
-      fencedWrites: { accepted: 0, rejected: 0 },
+      fencedWrites: {
+        accepted: 0,
+        rejected: 0,
+        by: {
+          record: { accepted: 0, rejected: 0 },
+          placement: { accepted: 0, rejected: 0 },
+          operations: { accepted: 0, rejected: 0 },
+        },
+      },
       terms: { acquired: 0, steppedDown: 0, lastStepDown: null },
     };
   }
@@ -195,6 +204,14 @@ export class Membership {
     return this.#nodes ?? [];
   }
 
+  /** Counts one write made as primary through the fence (`unchanged` is not counted). */
+  fencedWrite(writer: FencedWriter, outcome: FencedOutcome): void {
+    if (outcome === "unchanged") return;
+    const w = this.#status.fencedWrites;
+    w[outcome] += 1;
+    w.by[writer][outcome] += 1;
+  }
+
   /** Called after each successful heartbeat (the edge refreshes other nodes' replicas then). */
   onBeat(listener: () => void): () => void {
     this.#beatListeners.add(listener);
@@ -241,11 +258,8 @@ export class Membership {
     const epoch = this.#lease.epochNow();
     if (epoch === null) return;
     const r = await client.query(FENCED_PUBLISH, [this.node, epoch, this.#o.topologyDigest]);
-    if (r.rowCount === 1) this.#status.fencedWrites.accepted += 1;
-    else {
-      this.#status.fencedWrites.rejected += 1;
-      this.#lease.stepDown("held by another node");
-    }
+    this.fencedWrite("record", r.rowCount === 1 ? "accepted" : "rejected");
+    if (r.rowCount !== 1) this.#lease.stepDown("held by another node");
   }
 
   async #connected(): Promise<pg.Client> {

@@ -28,6 +28,7 @@ import {
   SKIP_DOWN,
   STEPS_OF,
 } from "./operations-sql.js";
+import { outcomeOf, withOutcome } from "./fenced-write.js";
 import { readReadyCounts } from "./ready-counts.js";
 import { blockedRestart, type GateInput, type RestartImpact } from "./rolling-gate.js";
 import { followOperation } from "./operation-follow.js";
@@ -269,15 +270,17 @@ export class ClusterOperations {
       if (op.state === "requested") {
         const max = this.#o.cluster.maxUnavailable;
         const r = await this.#pool.query<{ created: number }>(CREATE, [...fence, max]);
-        if (r.rows[0]?.created !== 1) return changed; // fenced out: no longer primary
+        const taken = r.rows[0]?.created === 1;
+        this.#o.membership.fencedWrite("operations", taken ? "accepted" : "rejected");
+        if (!taken) return changed; // fenced out: no longer primary
         changed += 1;
         op.maxUnavailable = max;
         this.#o.log("info", `cluster: operation ${op.kind} ${op.id} taken (epoch ${epoch})`);
       }
-      changed += (await this.#pool.query(SKIP_DOWN, fence)).rowCount ?? 0;
+      changed += await this.#fenced(SKIP_DOWN, fence);
       if (rolling(op)) changed += await this.#driveRolling(fence, op);
-      else changed += (await this.#pool.query(RELEASE, [...fence, ALL_AT_ONCE])).rowCount ?? 0;
-      const finished = (await this.#pool.query(FINISH, fence)).rowCount ?? 0;
+      else changed += await this.#fenced(RELEASE, [...fence, ALL_AT_ONCE]);
+      const finished = await this.#fenced(FINISH, fence);
       if (finished > 0) this.#o.log("info", `cluster: operation ${op.kind} ${op.id} finished`);
       changed += finished;
     }
@@ -298,7 +301,7 @@ export class ClusterOperations {
     if (failed) {
       const what = op.kind === "patch" ? `patch ${op.args?.phase ?? ""}` : op.kind;
       const why = `not run: the ${what} halted after ${failed.node}'s step failed; the nodes not yet done keep serving as they are`;
-      return (await this.#pool.query(HALT, [...fence, why])).rowCount ?? 0;
+      return this.#fenced(HALT, [...fence, why]);
     }
     const busy = steps.filter((s) => s.state === "released" || s.state === "running").map((s) => s.node);
     const next = steps.find((s) => s.state === "waiting");
@@ -311,9 +314,16 @@ export class ClusterOperations {
     const blocked = blockedRestart(next.node, busy, gate);
     if (blocked !== undefined) {
       const note = `waits: ${blocked}`;
-      return (await this.#pool.query(NOTE_WAITING, [...fence, next.node, note])).rowCount ?? 0;
+      return this.#fenced(NOTE_WAITING, [...fence, next.node, note]);
     }
-    return (await this.#pool.query(RELEASE_NODE, [...fence, next.node])).rowCount ?? 0;
+    return this.#fenced(RELEASE_NODE, [...fence, next.node]);
+  }
+
+  /** One of the primary's fenced updates, counted in the membership status; returns rows changed. */
+  async #fenced(update: string, params: unknown[]): Promise<number> {
+    const { rows } = await this.#pool.query<{ changed: number; held: boolean }>(withOutcome(update), params);
+    this.#o.membership.fencedWrite("operations", outcomeOf(rows[0]));
+    return rows[0]?.changed ?? 0;
   }
 
   /** This node's part: claim each released step (or one an earlier daemon left running) and run it. */

@@ -23,7 +23,7 @@ import {
   type PlacedComponent,
   type PlanNode,
 } from "./placement-plan.js";
-import { writePlacement } from "./placement-store.js";
+import { writePlacement, type PlacementWrite } from "./placement-store.js";
 import { drainOf } from "./drain-sql.js";
 import type { NodeState } from "./types.js";
 
@@ -38,6 +38,8 @@ export interface PlacementAgentOptions {
   changed: () => void;
   /** The singletons must stop now; `late`: past the time their stop budget should have ended. */
   fence: (late: boolean) => void;
+  /** Each fenced write of the table, counted in the membership status (`fencedWrites`). */
+  fencedWrite: (outcome: PlacementWrite) => void;
   /** After every read that got through (the fence keeper is told the new deadline then). */
   read?: () => void;
   log: (level: "info" | "warn" | "error", message: string) => void;
@@ -71,7 +73,6 @@ export class PlacementAgent {
   /** Monotonic ms until which singletons may run here. */
   #runUntil = 0;
   #fenced = true;
-  readonly writes = { accepted: 0, rejected: 0 };
 
   constructor(o: PlacementAgentOptions) {
     this.#o = o;
@@ -178,9 +179,7 @@ export class PlacementAgent {
   async #primary(client: pg.Client, row: PollRow, epoch: number): Promise<void> {
     const planned = planPlacement(this.#o.components, row.nodes ?? [], this.#table);
     if (samePlacement(this.#table, planned)) return;
-    const outcome = await writePlacement(client, this.#o.cluster.node, epoch, this.#o.components);
-    if (outcome === "accepted") this.writes.accepted += 1;
-    if (outcome === "rejected") this.writes.rejected += 1;
+    this.#o.fencedWrite(await writePlacement(client, this.#o.cluster.node, epoch, this.#o.components));
   }
 
   async #connected(): Promise<pg.Client> {

@@ -8,6 +8,7 @@
  *   fenced on the lease's **epoch**.
  * - **heartbeat**: a node's periodic proof of life, judged by the database's clock.
  */
+import type { FencedWriter } from "./fenced-write.js";
 import type { DrainState } from "./drain-sql.js";
 import type { ComponentPlacement } from "./placement-view.js";
 import type { ReseedStatus } from "./reseed.js";
@@ -66,6 +67,12 @@ export interface ClusterView {
 }
 
 /** This node's own membership, for `steward status` (no store round trip). */
+/** Fenced writes accepted and rejected. */
+export interface FencedWriteCounts {
+  accepted: number;
+  rejected: number;
+}
+
 export interface MembershipStatus {
   node: string;
   advertise: string;
@@ -81,8 +88,11 @@ export interface MembershipStatus {
   /** Counts from the last heartbeat's view. */
   nodes: Record<NodeState, number>;
   heartbeats: { ok: number; failed: number; lastOkAgoMs: number | null };
-  /** Writes this node made as primary: accepted by the fence, or rejected by it. */
-  fencedWrites: { accepted: number; rejected: number };
+  /**
+   * Writes this node made as primary — its record, placement, cluster operations' decisions —
+   * accepted by the fence or rejected by it, in total and by writer (cluster/fenced-write).
+   */
+  fencedWrites: FencedWriteCounts & { by: Record<FencedWriter, FencedWriteCounts> };
   /** Times this node became primary, and stepped down (with the last reason). */
   terms: { acquired: number; steppedDown: number; lastStepDown: string | null };
   /** This node's part of each placed component (cluster/placement-view). */

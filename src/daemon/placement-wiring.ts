@@ -70,6 +70,7 @@ export class DaemonPlacement {
       components,
       changed: () => this.#reconcile(),
       fence: (late) => this.#fence(late),
+      fencedWrite: (outcome) => cluster.membership.fencedWrite("placement", outcome),
       read: () => this.#guard(),
       log,
     });

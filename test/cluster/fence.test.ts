@@ -7,7 +7,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLUSTER_MIGRATIONS, FENCED_PUBLISH, HEARTBEAT } from "../../src/cluster/cluster-sql.js";
 import { PrimaryLease } from "../../src/cluster/lease.js";
+import { outcomeOf, withOutcome } from "../../src/cluster/fenced-write.js";
 import { migrateCluster } from "../../src/cluster/migrate.js";
+import { FINISH } from "../../src/cluster/operations-sql.js";
 import { types } from "../../src/store/postgres/pool.js";
 import { createDatabase, dropDatabase, pgUrl } from "../store/fixtures/postgres.js";
 
@@ -83,6 +85,34 @@ describe("the fence", () => {
       beat: 0,
       lease_written: 0,
     });
+  });
+});
+
+describe("a fenced update's outcome (cluster/fenced-write)", () => {
+  it("tells accepted (rows changed), unchanged (fence held, nothing to do) and rejected (fence did not hold) apart", async () => {
+    const finish = async (node: string, epoch: number, op: string): Promise<string> =>
+      outcomeOf(
+        (await client.query<{ changed: number; held: boolean }>(withOutcome(FINISH), [node, epoch, op]))
+          .rows[0],
+      );
+    await client.query(
+      `INSERT INTO steward_cluster.operations (id, kind, components, asked_by, state, asked_at)
+       VALUES ('op-a', 'start', '[]', 'n1', 'running', clock_timestamp()),
+              ('op-b', 'start', '[]', 'n1', 'running', clock_timestamp())`,
+    );
+    await setLease("n1", 7, 10_000);
+    expect(await finish("n1", 7, "op-a")).toBe("accepted");
+    expect(await finish("n1", 7, "op-a")).toBe("unchanged"); // already finished
+    expect(await finish("n1", 6, "op-b")).toBe("rejected"); // an old epoch
+    await setLease("n2", 8, 10_000);
+    expect(await finish("n1", 7, "op-b")).toBe("rejected"); // another holder
+    await setLease("n2", 8, -1);
+    expect(await finish("n2", 8, "op-b")).toBe("rejected"); // expired
+    const states = await client.query("SELECT id, state FROM steward_cluster.operations ORDER BY id");
+    expect(states.rows).toEqual([
+      { id: "op-a", state: "done" },
+      { id: "op-b", state: "running" },
+    ]);
   });
 });
 

@@ -4,17 +4,17 @@
  * misses (down after 600 ms), lease 2 s. Figures measured are printed for the report.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { daemonPid, TestCluster, TIMING } from "../cluster/nodes.js";
+import { daemonPid, defaultComponents, TestCluster, TIMING } from "../cluster/nodes.js";
 import { pgAdmin } from "../store/fixtures/postgres.js";
-import { alive, sleep, waitFor } from "./helpers.js";
+import { alive, node, sleep, steward, waitFor } from "./helpers.js";
 
 let c: TestCluster;
 afterEach(async () => {
   await c?.close();
 });
 
-async function threeUp(label: string): Promise<{ primary: string; epoch: number }> {
-  c = await TestCluster.create(label, 3);
+async function threeUp(label: string, components?: string): Promise<{ primary: string; epoch: number }> {
+  c = await TestCluster.create(label, 3, components);
   const ups = await Promise.all(c.nodes.map((n) => c.up(n.name)));
   for (const u of ups) expect(u.code, u.stdout + u.stderr).toBe(0);
   return waitFor("a primary", async () => {
@@ -64,11 +64,24 @@ describe("primary failover", () => {
   });
 
   it("a paused primary (SIGSTOP past its lease) wakes up without writing as primary", async () => {
-    const before = await threeUp("failpause");
+    // A placed component and a cluster operation: the primary's placement and operation writes
+    // go through the fence too, and are counted with its record's.
+    const before = await threeUp(
+      "failpause",
+      `${defaultComponents()}  work:
+    command: ${node("forever.js")}
+    placement: { nodes: any, replicas: 2, max_per_node: 1 }
+`,
+    );
     const old = before.primary;
-    await waitFor(
-      "a fenced write accepted",
-      async () => (await c.status(old)).cluster!.fencedWrites.accepted > 0,
+    const op = await steward(c.node(old).dir, "restart", "web", "--cluster");
+    expect(op.code, op.stdout + op.stderr).toBe(0);
+    const counted = await waitFor("fenced writes of every writer accepted", async () => {
+      const w = (await c.status(old)).cluster!.fencedWrites;
+      return w.by.record.accepted > 0 && w.by.placement.accepted > 0 && w.by.operations.accepted > 0 && w;
+    });
+    expect(counted.accepted).toBe(
+      counted.by.record.accepted + counted.by.placement.accepted + counted.by.operations.accepted,
     );
     const pid = daemonPid(c.node(old).dir)!;
     process.kill(pid, "SIGSTOP");
@@ -103,12 +116,19 @@ describe("primary failover", () => {
     const first = await c.status(old);
     expect(first.cluster!.primary).toBe(false);
     const accepted = first.cluster!.fencedWrites.accepted;
+    const acceptedBy = structuredClone(first.cluster!.fencedWrites.by);
+    // Work for a primary while the old one is awake again: a placement to change (the old
+    // primary's replicas of \`work\` elsewhere now) and an operation to drive.
+    const asked = await steward(c.node(old).dir, "start", "--cluster");
+    expect(asked.code, asked.stdout + asked.stderr).toBe(0);
     for (let i = 0; i < 10; i += 1) {
       expect(await record()).toEqual({ node: after.holder, epoch: after.epoch });
       await sleep(TIMING.heartbeatMs);
     }
     const last = await c.status(old);
     expect(last.cluster!.fencedWrites.accepted).toBe(accepted); // 0 accepted after resume
+    for (const w of ["record", "placement", "operations"] as const)
+      expect(last.cluster!.fencedWrites.by[w].accepted, w).toBe(acceptedBy[w].accepted);
     expect(last.cluster!.primary).toBe(false);
     expect(last.cluster!.terms.lastStepDown).toMatch(/term elapsed|held by another|renewal failed/);
     expect(last.cluster!.link).toBe("connected");
