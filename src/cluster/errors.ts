@@ -96,3 +96,10 @@ export class PatchDriftError extends StewardError {
     );
   }
 }
+
+/** A cluster patch phase asked before the one before it completed on every node. Nothing was asked. */
+export class PatchPhaseRefusedError extends StewardError {
+  constructor(phase: string, reason: string) {
+    super("STW-5010", `patch ${phase} refused: ${reason}`, { httpStatus: 409, details: { phase, reason } });
+  }
+}

@@ -25,7 +25,11 @@ export interface PatchBlobRef {
 
 const ARCHIVE = /\.(tar\.gz|tgz)$/;
 
-/** A directory packed as `<dir>.tar.gz` into `tmp` (regular files and directories; anything else is refused). */
+/**
+ * A directory packed as `<dir>.tar.gz` into `tmp` (regular files and directories; anything else is
+ * refused). Entries in name order with their own mtimes: the same tree packs to the same bytes, so
+ * asking again stores nothing new.
+ */
 async function pack(dir: string, tmp: string): Promise<string> {
   const { pack: tarPack } = await import("tar-stream");
   const out = join(tmp, `${basename(dir)}.tar.gz`);
@@ -37,12 +41,12 @@ async function pack(dir: string, tmp: string): Promise<string> {
       const rel = relative(dir, full);
       const st = await lstat(full);
       if (st.isDirectory()) {
-        p.entry({ name: `${rel}/`, type: "directory", mode: st.mode & 0o777 });
+        p.entry({ name: `${rel}/`, type: "directory", mode: st.mode & 0o777, mtime: st.mtime });
         await walk(full);
       } else if (st.isFile()) {
         const body = await readFile(full);
         await new Promise<void>((resolve, reject) =>
-          p.entry({ name: rel, size: body.length, mode: st.mode & 0o777 }, body, (err) =>
+          p.entry({ name: rel, size: body.length, mode: st.mode & 0o777, mtime: st.mtime }, body, (err) =>
             err ? reject(err) : resolve(),
           ),
         );
@@ -59,6 +63,7 @@ async function pack(dir: string, tmp: string): Promise<string> {
   } catch (err) {
     p.destroy(err as Error);
     await written.catch(() => undefined);
+    await rm(out, { force: true });
     throw err;
   }
   await written;

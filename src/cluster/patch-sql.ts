@@ -55,3 +55,10 @@ export const GET_CHUNK = `SELECT bytes FROM steward_cluster.patch_blob_chunks WH
 export const DROP_ORPHAN_CHUNKS = `
 DELETE FROM steward_cluster.patch_blob_chunks c WHERE c.sha256 = $1
   AND NOT EXISTS (SELECT 1 FROM steward_cluster.patch_blobs b WHERE b.sha256 = c.sha256)`;
+
+/** The newest patch operation, with each node's step: the next phase may start only once it is done everywhere. */
+export const LATEST_PATCH_OPERATION = `
+SELECT o.id, o.state, o.args->>'phase' AS phase,
+  coalesce((SELECT json_agg(json_build_object('node', s.node, 'state', s.state, 'outcome', s.outcome) ORDER BY s.seq)
+    FROM steward_cluster.operation_steps s WHERE s.operation_id = o.id), '[]'::json) AS steps
+FROM steward_cluster.operations o WHERE o.kind = 'patch' ORDER BY o.asked_at DESC LIMIT 1`;

@@ -18,7 +18,8 @@ import type {
 } from "../cluster/operation-types.js";
 import { readNodePatchStates, type NodePatchState } from "../cluster/patch-status.js";
 import { storePatchBlob, type PatchBlobRef } from "../cluster/patch-blobs.js";
-import { PatchDriftError, RollingRefusedError } from "../cluster/errors.js";
+import { PatchDriftError, PatchPhaseRefusedError, RollingRefusedError } from "../cluster/errors.js";
+import { LATEST_PATCH_OPERATION } from "../cluster/patch-sql.js";
 import { PatchingNotConfiguredError } from "../patching/errors.js";
 import type { DaemonPatching } from "./patch-wiring.js";
 
@@ -48,8 +49,41 @@ export class ClusterPatchControl implements ClusterPatchApi {
         .map((n) => n.name);
       if (drifted.length > 0) throw new PatchDriftError(args.phase, drifted, primary.name);
     }
+    await this.#checkOrder(args.phase);
     const refusal = await operations.refusal("patch", [], args);
     if (refusal) throw new RollingRefusedError(`patch cutover`, refusal.node, refusal.reason);
+  }
+
+  /**
+   * Each phase completes on every node before the next may start: refused while a patch phase
+   * runs, and after one that ended `done` on some nodes only — except that phase again (nodes that
+   * finished it are not run twice) and `abort`.
+   */
+  async #checkOrder(phase: string): Promise<void> {
+    const last = (
+      await this.#p.blobs.query<{
+        id: string;
+        state: string;
+        phase: string;
+        steps: { node: string; state: string; outcome: string | null }[];
+      }>(LATEST_PATCH_OPERATION)
+    ).rows[0];
+    if (!last) return;
+    if (last.state === "requested" || last.state === "running")
+      throw new PatchPhaseRefusedError(
+        phase,
+        `patch ${last.phase} is still running on the cluster (operation ${last.id}); wait for it — \`steward patch status\` shows each node`,
+      );
+    // Done on some nodes and not on others: the nodes disagree until it is done everywhere. (Failed
+    // everywhere changed nothing anywhere: each node's own phase order decides.)
+    const behind = last.steps.filter((s) => s.state !== "done");
+    if (behind.length === 0 || behind.length === last.steps.length) return;
+    if (phase === last.phase || phase === "abort") return;
+    const which = behind.map((s) => `${s.node}: ${s.state}${s.outcome ? ` (${s.outcome})` : ""}`).join("; ");
+    throw new PatchPhaseRefusedError(
+      phase,
+      `patch ${last.phase} did not complete on every node — ${which}; run \`steward patch ${last.phase}\` again (nodes that finished it are not run twice) or \`steward patch abort\``,
+    );
   }
 
   async nodes(): Promise<NodePatchState[]> {

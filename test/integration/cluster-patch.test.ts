@@ -108,6 +108,11 @@ describe("the patch cycle on every node", () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       return r.stdout;
     };
+    // Out of order on every node: each node's own phase order refuses, and says what is next.
+    const early = await steward(c.node("n1").dir, "patch", "finalize");
+    expect(early.code).toBe(1);
+    for (const n of ["n1", "n2", "n3"])
+      expect(early.stdout).toMatch(new RegExp(`${n}: patch finalize … failed \\(.*no patch cycle is open`));
     const prepared = await phase("n2", "prepare");
     for (const n of ["n1", "n2", "n3"]) expect(prepared).toMatch(new RegExp(`${n}: patch prepare … done`));
     // The patch exists on n1's disk only: n2 and n3 read it from the store.
