@@ -44,7 +44,11 @@ export function clusterPatchRoutes(app: Hono, control: () => ClusterPatchApi): v
         }
       if (typeof json !== "object" || json === null || Array.isArray(json))
         throw new BadRequestError(`bad request body for patch ${phase}: expected a JSON object`);
-      const { strategy, ...rest } = json as Record<string, unknown>;
+      const { strategy, abandon, ...rest } = json as Record<string, unknown>;
+      if (abandon !== undefined && typeof abandon !== "boolean")
+        throw new BadRequestError(`bad request body for patch ${phase}: \`abandon\` must be a boolean`, {
+          key: "abandon",
+        });
       if (strategy !== undefined && (phase !== "cutover" || !STRATEGIES.includes(strategy as string)))
         throw new BadRequestError(
           phase === "cutover"
@@ -56,6 +60,7 @@ export function clusterPatchRoutes(app: Hono, control: () => ClusterPatchApi): v
       const args: PatchOperationArgs = {
         phase,
         body,
+        ...(abandon === false ? { abandon: false } : {}),
         ...(phase === "cutover"
           ? { strategy: (strategy as "rolling" | "together" | undefined) ?? "rolling" }
           : {}),

@@ -52,9 +52,15 @@ export async function followCluster(
   if (!result)
     throw new StewardError("STW-1009", `${label} --cluster: the daemon closed the stream without a result`);
   const done = result.steps.filter((s) => s.state === "done").length;
+  const abandoned = result.steps.filter((s) => s.state === "abandoned");
   const took = formatMs(Date.now() - started);
-  if (done === result.steps.length) {
-    out(`cluster: ${label} done on ${done} node${done === 1 ? "" : "s"} in ${took}`);
+  // Abandoned nodes (a patch phase went on without them) catch up by themselves: not a failure.
+  if (done > 0 && done + abandoned.length === result.steps.length) {
+    for (const s of abandoned) out(`! ${s.node}: ${s.outcome ?? "abandoned"}`);
+    const also = abandoned.length
+      ? `; abandoned: ${abandoned.map((s) => s.node).join(", ")} (marked resync — see \`steward cluster status\`)`
+      : "";
+    out(`cluster: ${label} done on ${done} node${done === 1 ? "" : "s"} in ${took}${also}`);
     return;
   }
   for (const s of result.steps.filter((x) => x.state !== "done"))

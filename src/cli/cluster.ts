@@ -76,7 +76,7 @@ export function renderClusterView(v: ClusterView): string {
   for (const n of v.nodes)
     rows.push([
       n.name + (n.name === v.self ? " (this)" : ""),
-      n.drain ? `${n.state} (${n.drain})` : n.state,
+      n.drain ? `${n.state} (${n.drain})` : n.resync ? `${n.state} (resync)` : n.state,
       n.advertise,
       `${n.heartbeatAgeMs} ms ago`,
       n.instance === null ? "-" : String(n.instance),

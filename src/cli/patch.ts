@@ -52,17 +52,25 @@ export function registerPatch(program: Command, deps: PatchCliDeps): void {
     patch.command(name).description(description).option("-f, --file <path>", "topology file");
   /** A phase that a cluster runs on every node (unless `--this-node`). */
   const clusterPhase = (name: string, description: string): Command =>
-    phase(name, description).option(
-      "--this-node",
-      "in a cluster, run the phase on this node only (the primary drives every node otherwise)",
-    );
+    phase(name, description)
+      .option(
+        "--this-node",
+        "in a cluster, run the phase on this node only (the primary drives every node otherwise)",
+      )
+      .option(
+        "--abandon <yes|no>",
+        "in a cluster, go on without a node that fails or goes down, when the rest keep every min_available (default yes)",
+      );
 
   const run = async (cmd: Command, name: string, body: Record<string, unknown>): Promise<void> => {
-    const thisNode = (cmd.opts() as { thisNode?: boolean }).thisNode === true;
-    if (!thisNode && name !== "init" && (await deps.topologyOf(cmd)).cluster) {
+    const opts = cmd.opts() as { thisNode?: boolean; abandon?: string };
+    if (opts.abandon !== undefined && opts.abandon !== "yes" && opts.abandon !== "no")
+      throw new StewardError("STW-1006", `--abandon expects yes or no, got \`${opts.abandon}\``);
+    if (opts.thisNode !== true && name !== "init" && (await deps.topologyOf(cmd)).cluster) {
       const t = await deps.homeOf(cmd);
       const { followCluster } = await import("./cluster-operation.js");
-      await followCluster(t, `/v1/cluster/patch/${name}`, body, `patch ${name}`, out);
+      const asked = opts.abandon === "no" ? { ...body, abandon: false } : body;
+      await followCluster(t, `/v1/cluster/patch/${name}`, asked, `patch ${name}`, out);
       return;
     }
     if (body.strategy !== undefined)

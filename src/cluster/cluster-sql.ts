@@ -15,7 +15,7 @@ import { OPERATIONS_MIGRATION } from "./operations-sql.js";
 import { DRAIN_MIGRATION, drainOf } from "./drain-sql.js";
 import { PLACEMENT_MIGRATION } from "./placement-sql.js";
 import { RESEED_MIGRATION } from "./reseed-sql.js";
-import { PATCH_MIGRATION } from "./patch-sql.js";
+import { PATCH_MIGRATION, resyncOf } from "./patch-sql.js";
 
 /** Numbered like the store's migrations; recorded in `steward_cluster.schema_migrations`. */
 export const CLUSTER_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -126,7 +126,8 @@ SELECT (SELECT count(*) FROM beat)::int AS beat,
   (extract(epoch FROM l.expires_at - clock_timestamp()) * 1000)::bigint AS lease_left_ms,
   (SELECT count(*) FROM lease)::int AS lease_written,
   (SELECT json_agg(json_build_object('name', v.name, 'state', v.derived_state, 'advertise', v.advertise,
-     'ageMs', v.age_ms, 'digest', v.topology_digest, 'drain', ${drainOf("v")}) ORDER BY v.name COLLATE "C")
+     'ageMs', v.age_ms, 'digest', v.topology_digest, 'drain', ${drainOf("v")},
+     'resync', ${resyncOf("v")}) ORDER BY v.name COLLATE "C")
    FROM steward_cluster.node_view v) AS nodes
 FROM (SELECT holder, epoch, expires_at FROM lease
       UNION ALL
@@ -160,7 +161,7 @@ WHERE name = $1 AND session = $2`;
 /** Every node as every reader sees it, with the lease and the primary's record. */
 export const SELECT_VIEW = `
 SELECT v.name, v.schema_name, v.advertise, v.hostname, v.home, v.pid, v.instance, v.topology_digest,
-  v.heartbeat_ms, v.allowed_misses, v.derived_state AS state, v.age_ms, ${drainOf("v")} AS drain,
+  v.heartbeat_ms, v.allowed_misses, v.derived_state AS state, v.age_ms, ${drainOf("v")} AS drain, ${resyncOf("v")} AS resync,
   l.holder, l.epoch, (l.expires_at > clock_timestamp()) AS lease_live,
   (extract(epoch FROM l.expires_at - clock_timestamp()) * 1000)::bigint AS lease_left_ms,
   p.topology_digest AS primary_digest

@@ -47,6 +47,8 @@ interface HeartbeatRow {
         digest: string;
         /** Taken out by `steward cluster drain` (cluster/drain-sql). */
         drain: DrainState | null;
+        /** Abandoned by a patch phase, not yet caught up (cluster/patch-sql): out of other nodes' routing. */
+        resync: boolean;
       }[]
     | null;
 }

@@ -30,6 +30,7 @@ import {
 } from "./operations-sql.js";
 import { outcomeOf, withOutcome } from "./fenced-write.js";
 import { readReadyCounts } from "./ready-counts.js";
+import { drivePatchRules } from "./patch-drive.js";
 import { blockedRestart, type GateInput, type RestartImpact } from "./rolling-gate.js";
 import { followOperation } from "./operation-follow.js";
 import type {
@@ -277,7 +278,17 @@ export class ClusterOperations {
         op.maxUnavailable = max;
         this.#o.log("info", `cluster: operation ${op.kind} ${op.id} taken (epoch ${epoch})`);
       }
-      changed += await this.#fenced(SKIP_DOWN, fence);
+      if (op.kind === "patch" && this.#executor)
+        changed += await drivePatchRules({
+          pool: this.#pool,
+          fenced: (sql, params) => this.#fenced(sql, params),
+          fence,
+          op,
+          membership: this.#o.membership,
+          minAvailable: this.#executor.minAvailable,
+          log: this.#o.log,
+        });
+      else changed += await this.#fenced(SKIP_DOWN, fence);
       if (rolling(op)) changed += await this.#driveRolling(fence, op);
       else changed += await this.#fenced(RELEASE, [...fence, ALL_AT_ONCE]);
       const finished = await this.#fenced(FINISH, fence);

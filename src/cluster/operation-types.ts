@@ -13,14 +13,17 @@ export interface PatchOperationArgs {
   body: Record<string, unknown>;
   /** A cutover: `rolling` (node by node, past the rolling gate) or `together`. */
   strategy?: "rolling" | "together";
+  /** Whether a node that fails or goes down may be abandoned (cluster/abandon). @default true */
+  abandon?: boolean;
 }
 
 /**
  * `waiting` for the primary to release it; `released` for its node to run; `running` on its node
  * (under a daemon session); `done` / `failed` with the local operation's outcome; `skipped` when
- * its node was down (at the start, or when its turn came).
+ * its node was down (at the start, or when its turn came); `abandoned` (patch operations) when the
+ * primary went on without its node (cluster/abandon), which then catches up by itself.
  */
-export type StepState = "waiting" | "released" | "running" | "done" | "failed" | "skipped";
+export type StepState = "waiting" | "released" | "running" | "done" | "failed" | "skipped" | "abandoned";
 
 export interface ClusterStepView {
   node: string;

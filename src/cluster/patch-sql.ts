@@ -5,6 +5,13 @@
  * **blobs** — content-addressed by SHA-256, cut in chunks of 1 MiB so no statement holds a whole
  * archive — so no node needs a shared file system or ssh. Each node checks the checksum of what it
  * read before using it.
+ *
+ * The **abandon rule**: a node that fails or goes down during a phase, while other nodes did it, is
+ * `abandoned` by the primary (fenced) when the rest keep every `min_available` and the operation
+ * allows it (`--abandon yes`, the default): its step ends `abandoned`, and a `node_resyncs` row
+ * marks the node. Later patch phases skip it (also `abandoned`), other edges leave its replicas
+ * out, and once the cluster has cut over the node catches up by itself (daemon/node-resync) —
+ * abort, prepare, the cycle's patches, finalize, cutover of that node alone — and deletes the row.
  */
 
 export const PATCH_MIGRATION = {
@@ -15,6 +22,19 @@ ALTER TABLE steward_cluster.operations DROP CONSTRAINT operations_kind_check;
 ALTER TABLE steward_cluster.operations ADD CONSTRAINT operations_kind_check
   CHECK (kind IN ('start', 'stop', 'restart', 'patch'));
 ALTER TABLE steward_cluster.operations ADD COLUMN args JSONB;
+ALTER TABLE steward_cluster.operation_steps DROP CONSTRAINT operation_steps_state_check;
+ALTER TABLE steward_cluster.operation_steps ADD CONSTRAINT operation_steps_state_check
+  CHECK (state IN ('waiting', 'released', 'running', 'done', 'failed', 'skipped', 'abandoned'));
+CREATE TABLE steward_cluster.node_resyncs (
+  node         TEXT PRIMARY KEY,
+  operation_id TEXT NOT NULL,
+  phase        TEXT NOT NULL,
+  reason       TEXT NOT NULL,
+  state        TEXT NOT NULL CHECK (state IN ('waiting', 'syncing')),
+  progress     TEXT,
+  since        TIMESTAMPTZ NOT NULL,
+  changed_at   TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE steward_cluster.patch_blobs (
   sha256    TEXT PRIMARY KEY,
   name      TEXT NOT NULL,
@@ -31,6 +51,10 @@ CREATE TABLE steward_cluster.patch_blob_chunks (
 );
 `,
 } as const;
+
+/** Whether the node named by `alias`.name is marked for resync: for the node lists every reader takes. */
+export const resyncOf = (alias: string): string =>
+  `EXISTS (SELECT 1 FROM steward_cluster.node_resyncs r WHERE r.node = ${alias}.name)`;
 
 /** Bytes per chunk. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -62,3 +86,65 @@ SELECT o.id, o.state, o.args->>'phase' AS phase,
   coalesce((SELECT json_agg(json_build_object('node', s.node, 'state', s.state, 'outcome', s.outcome) ORDER BY s.seq)
     FROM steward_cluster.operation_steps s WHERE s.operation_id = o.id), '[]'::json) AS steps
 FROM steward_cluster.operations o WHERE o.kind = 'patch' ORDER BY o.asked_at DESC LIMIT 1`;
+
+/** The fence (as in cluster-sql): `$1` holder, `$2` epoch. */
+const FENCE = `EXISTS (SELECT 1 FROM steward_cluster.primary_lease
+  WHERE id = 1 AND holder = $1::text AND epoch = $2::bigint AND expires_at > clock_timestamp() FOR SHARE)`;
+
+/**
+ * Fenced: abandons node `$4`'s open or failed step of patch operation `$3` with outcome `$5`, and
+ * marks the node for resync (phase `$6`). 1 row when abandoned.
+ */
+export const ABANDON = `
+WITH step AS (
+  UPDATE steward_cluster.operation_steps SET state = 'abandoned', outcome = $5, finished_at = clock_timestamp()
+  WHERE operation_id = $3 AND node = $4 AND state IN ('waiting', 'released', 'running', 'failed', 'skipped') AND ${FENCE}
+  RETURNING node
+), mark AS (
+  INSERT INTO steward_cluster.node_resyncs (node, operation_id, phase, reason, state, since, changed_at)
+  SELECT node, $3, $6, $5, 'waiting', clock_timestamp(), clock_timestamp() FROM step
+  ON CONFLICT (node) DO NOTHING
+  RETURNING node
+)
+SELECT (SELECT count(*) FROM step)::int AS abandoned`;
+
+/** Fenced: the waiting (or skipped: down) steps of patch operation `$3` whose node is marked for resync end `abandoned`. */
+export const SKIP_RESYNC = `
+UPDATE steward_cluster.operation_steps s SET state = 'abandoned', finished_at = clock_timestamp(),
+  outcome = format('not run: %s is marked resync (abandoned in patch %s); it catches up by itself once back and the cluster has cut over', s.node, r.phase)
+FROM steward_cluster.node_resyncs r
+WHERE s.operation_id = $3 AND s.node = r.node AND s.state IN ('waiting', 'skipped') AND ${FENCE}`;
+
+/** Node `$1`'s resync mark, if any. */
+export const SELECT_RESYNC = `
+SELECT node, operation_id, phase, reason, state, progress, since::text AS since
+FROM steward_cluster.node_resyncs WHERE node = $1`;
+
+/** The node says how its catch-up goes: `$2` state, `$3` progress. */
+export const RESYNC_PROGRESS = `
+UPDATE steward_cluster.node_resyncs SET state = $2, progress = $3, changed_at = clock_timestamp() WHERE node = $1`;
+
+/** The node has caught up: the mark goes (other edges route to it again at their next heartbeat). */
+export const RESYNCED = `DELETE FROM steward_cluster.node_resyncs WHERE node = $1`;
+
+/**
+ * The patch operations of the cycle node `$1` was abandoned in, oldest first: from the newest
+ * `prepare` asked before (or as) the operation it was abandoned in, to now.
+ */
+export const CYCLE_OPERATIONS = `
+WITH r AS (SELECT o.asked_at FROM steward_cluster.node_resyncs n
+           JOIN steward_cluster.operations o ON o.id = n.operation_id WHERE n.node = $1),
+start AS (SELECT coalesce(max(o.asked_at), '-infinity') AS at FROM steward_cluster.operations o, r
+          WHERE o.kind = 'patch' AND o.args->>'phase' = 'prepare' AND o.asked_at <= r.asked_at)
+SELECT o.id, o.state, o.args,
+  (SELECT count(*) FROM steward_cluster.operation_steps s WHERE s.operation_id = o.id AND s.state = 'done')::int AS done
+FROM steward_cluster.operations o, start
+WHERE o.kind = 'patch' AND o.asked_at >= start.at ORDER BY o.asked_at, o.id`;
+
+/** Fenced: node `$4`'s open step of operation `$3` fails with `$5` (it went down and may not be abandoned). */
+export const FAIL_STEP = `
+UPDATE steward_cluster.operation_steps SET state = 'failed', outcome = $5, finished_at = clock_timestamp()
+WHERE operation_id = $3 AND node = $4 AND state IN ('waiting', 'released', 'running', 'skipped') AND ${FENCE}`;
+
+/** Every node marked for resync. */
+export const RESYNC_NODES = `SELECT node FROM steward_cluster.node_resyncs`;

@@ -17,6 +17,8 @@ export interface HeartbeatNode {
   advertise: string;
   /** A node being drained (or drained) gets no request from other nodes' edges. */
   drain?: DrainState | null;
+  /** A node abandoned by a patch phase gets none either until it has caught up (cluster/patch-sql). */
+  resync?: boolean;
 }
 
 /** One replica of another node that may receive requests. */
@@ -40,7 +42,7 @@ export async function readRemoteReplicas(
   nodes: readonly HeartbeatNode[],
   components: readonly string[],
 ): Promise<RemoteReplicaRecord[]> {
-  const others = nodes.filter((n) => n.name !== self && n.state === "up" && !n.drain);
+  const others = nodes.filter((n) => n.name !== self && n.state === "up" && !n.drain && !n.resync);
   if (others.length === 0 || components.length === 0) return [];
   const rows = await queryReplicaTables<{
     node: string;

@@ -46,6 +46,8 @@ export interface NodeView {
   drift: boolean;
   /** Taken out by `steward cluster drain`: `draining`, `drained`, `undraining`; null when not. */
   drain: DrainState | null;
+  /** Abandoned by a patch phase and not caught up yet: routed by no other node. */
+  resync: boolean;
   primary: boolean;
   /** Its schema holding its state records. */
   schema: string;

@@ -23,6 +23,7 @@ interface ViewRow {
   state: NodeState;
   age_ms: number;
   drain: DrainState | null;
+  resync: boolean;
   holder: string | null;
   epoch: number;
   lease_live: boolean;
@@ -57,6 +58,7 @@ export async function readClusterView(db: pg.Pool | pg.ClientBase, self: string)
       allowedMisses: r.allowed_misses,
       topologyDigest: r.topology_digest,
       drain: r.drain,
+      resync: r.resync,
       drift: r.primary_digest !== null && r.topology_digest !== r.primary_digest,
       primary: r.name === primary,
       schema: r.schema_name,

@@ -76,7 +76,7 @@ export class ClusterPatchControl implements ClusterPatchApi {
       );
     // Done on some nodes and not on others: the nodes disagree until it is done everywhere. (Failed
     // everywhere changed nothing anywhere: each node's own phase order decides.)
-    const behind = last.steps.filter((s) => s.state !== "done");
+    const behind = last.steps.filter((s) => s.state !== "done" && s.state !== "abandoned");
     if (behind.length === 0 || behind.length === last.steps.length) return;
     if (phase === last.phase || phase === "abort") return;
     const which = behind.map((s) => `${s.node}: ${s.state}${s.outcome ? ` (${s.outcome})` : ""}`).join("; ");

@@ -22,6 +22,7 @@ import type { CompiledTopology } from "../topology/types.js";
 import type { DaemonPlacement } from "./placement-wiring.js";
 import type { DaemonDrains } from "./drain-wiring.js";
 import type { ClusterPatchApi } from "../api/cluster-patch.js";
+import type { NodeResync } from "./node-resync.js";
 
 const READ_TIMEOUT_MS = 5_000;
 
@@ -48,6 +49,9 @@ export class DaemonCluster {
 
   /** `steward patch <phase>` asked of every node (daemon/cluster-patch), once patching is attached. */
   patch: ClusterPatchApi | undefined;
+
+  /** This node catching up after a patch phase abandoned it (daemon/node-resync). */
+  resync: NodeResync | undefined;
 
   /** Patch blobs going to and from the store (cluster/patch-blobs): a pool of its own, connected on first use. */
   blobs: pg.Pool | undefined;
@@ -137,6 +141,7 @@ export class DaemonCluster {
   }
 
   async close(): Promise<void> {
+    this.resync?.close();
     await this.drains?.close();
     await this.operations?.close();
     await this.placement?.close();

@@ -50,6 +50,7 @@ import { joinCluster, withCluster, type DaemonCluster } from "./cluster-wiring.j
 import { clusterStepExecutor, drainHost } from "./cluster-steps.js";
 import { patchStepRunner } from "./patch-step.js";
 import { ClusterPatchControl } from "./cluster-patch.js";
+import { NodeResync } from "./node-resync.js";
 
 /** How often replica logs are checked for rotation. */
 const ROTATE_EVERY_MS = 10_000;
@@ -194,15 +195,16 @@ export class Daemon {
       }
       await daemon.#listen();
       // This node's `--cluster` steps run through `run`, the path of `steward start|stop|restart`.
+      const patchStep = patchStepRunner({
+        patching: daemon.patching,
+        pool: () => cluster!.blobs!,
+        node: cluster?.membership.node ?? "",
+      });
       cluster?.operations?.start(
         clusterStepExecutor(topology, supervisor, edge?.surge ?? (() => false), {
           run: (kind, names) => daemon.run(kind, names),
           ready: () => daemon.state === "active",
-          patch: patchStepRunner({
-            patching: daemon.patching,
-            pool: () => cluster!.blobs!,
-            node: cluster?.membership.node ?? "",
-          }),
+          patch: patchStep,
         }),
       );
       if (cluster?.operations && cluster.blobs)
@@ -213,6 +215,17 @@ export class Daemon {
           patching: daemon.patching,
           topologyFile: topology.file,
         });
+      if (cluster?.blobs && daemon.patching) {
+        cluster.resync = new NodeResync({
+          pool: cluster.blobs,
+          membership: cluster.membership,
+          patching: daemon.patching,
+          run: patchStep,
+          ready: () => daemon.state === "active",
+          log,
+        });
+        cluster.resync.start();
+      }
       cluster?.drains?.node.start(
         drainHost(topology, supervisor.desired, {
           run: (kind, names) => daemon.run(kind, names),

@@ -27,6 +27,19 @@ const blobDir = (p: DaemonPatching): string => join(p.layout.paths.root, "fs_ne"
 const appliedMark = (p: DaemonPatching, ref: PatchBlobRef, session: number): string =>
   join(blobDir(p), ref.sha256, `applied-in-session-${session}`);
 
+/** Whether every patch of `refs` was applied on this node in `session` (by a cluster step). */
+export async function appliedIn(p: DaemonPatching, refs: PatchBlobRef[], session: number): Promise<boolean> {
+  const marked = await Promise.all(
+    refs.map((r) =>
+      stat(appliedMark(p, r, session)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return marked.every(Boolean);
+}
+
 /** Why `phase` needs no run here: this node's newest session already did it and nothing after it began. */
 async function alreadyDone(
   p: DaemonPatching,

@@ -11,7 +11,9 @@ import http from "node:http";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TestCluster } from "../cluster/nodes.js";
-import { fixture, freePort, steward, waitFor } from "./helpers.js";
+import { fixture, freePort, processesOf, steward, waitFor } from "./helpers.js";
+import { daemonPid } from "../cluster/nodes.js";
+import { pgAdmin } from "../store/fixtures/postgres.js";
 
 let c: TestCluster;
 afterEach(async () => {
@@ -53,35 +55,48 @@ function writePatch(dir: string, id: string, files: Record<string, string>): str
   return p;
 }
 
+/** 3 nodes, each with its own editions of the edition-app and a route on its address; up and routing 6 replicas. */
+async function patchCluster(label: string): Promise<number> {
+  c = await TestCluster.create(label, 3, components);
+  const port = await freePort();
+  for (const n of c.nodes) {
+    fs.appendFileSync(
+      path.join(n.dir, "steward.yaml"),
+      `routes:\n  - { listen: "${n.advertise}:${port}", to: web }\npatching:\n  root: editions\n`,
+    );
+    fs.cpSync(fixture("edition-app"), path.join(n.dir, "app"), { recursive: true });
+    const init = await steward(n.dir, "patch", "init", "--from", "app");
+    expect(init.code, init.stderr).toBe(0);
+  }
+  const ups = await Promise.all(c.nodes.map((n) => c.up(n.name)));
+  for (const u of ups) expect(u.code, u.stdout + u.stderr).toBe(0);
+  await waitFor(
+    "every node's edge routing to 6 web replicas",
+    async () => {
+      for (const n of c.nodes) {
+        const web = (await c.status(n.name)).routing?.find((x) => x.component === "web");
+        const local = (web?.replicas ?? []).filter((r) => r.state === "in").length;
+        const remote = (web?.remote ?? []).filter((r) => r.state === "in").length;
+        if (local + remote !== 6) return false;
+      }
+      return true;
+    },
+    20_000,
+    100,
+  );
+
+  return port;
+}
+
+/** web replicas in `from`'s routing that run on `on` (another node). */
+async function routedTo(from: string, on: string): Promise<number> {
+  const web = (await c.status(from)).routing?.find((x) => x.component === "web");
+  return (web?.remote ?? []).filter((r) => r.node === on && r.state === "in").length;
+}
+
 describe("the patch cycle on every node", () => {
   it("prepare → apply → finalize → rolling cutover on 3 nodes under load: 0 failed, every node on the new edition", async () => {
-    c = await TestCluster.create("patch", 3, components);
-    const port = await freePort();
-    for (const n of c.nodes) {
-      fs.appendFileSync(
-        path.join(n.dir, "steward.yaml"),
-        `routes:\n  - { listen: "${n.advertise}:${port}", to: web }\npatching:\n  root: editions\n`,
-      );
-      fs.cpSync(fixture("edition-app"), path.join(n.dir, "app"), { recursive: true });
-      const init = await steward(n.dir, "patch", "init", "--from", "app");
-      expect(init.code, init.stderr).toBe(0);
-    }
-    const ups = await Promise.all(c.nodes.map((n) => c.up(n.name)));
-    for (const u of ups) expect(u.code, u.stdout + u.stderr).toBe(0);
-    await waitFor(
-      "every node's edge routing to 6 web replicas",
-      async () => {
-        for (const n of c.nodes) {
-          const web = (await c.status(n.name)).routing?.find((x) => x.component === "web");
-          const local = (web?.replicas ?? []).filter((r) => r.state === "in").length;
-          const remote = (web?.remote ?? []).filter((r) => r.state === "in").length;
-          if (local + remote !== 6) return false;
-        }
-        return true;
-      },
-      20_000,
-      100,
-    );
+    const port = await patchCluster("patch");
 
     let stop = false;
     const results: { ok: boolean; version: string; error?: string }[] = [];
@@ -166,5 +181,84 @@ describe("the patch cycle on every node", () => {
     console.log(`[figure] drift refusal: ${refused.stderr.trim()}`);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/patch prepare refused: n3 is in drift/);
+  }, 240_000);
+
+  it("abandon: n3 lost during apply — the cycle completes on n1–n2, n3 is marked resync; back, it catches up before it is routed", async () => {
+    const port3 = await patchCluster("abandon");
+    expect((await steward(c.node("n1").dir, "patch", "prepare")).code).toBe(0);
+    const p = path.join(c.node("n1").dir, "patches", "slow-v2");
+    fs.mkdirSync(path.join(p, "files"), { recursive: true });
+    fs.writeFileSync(
+      path.join(p, "patch.yaml"),
+      `id: slow-v2\ndescription: v2, slowly\nsteps: ["sleep 3"]\n`,
+    );
+    fs.writeFileSync(path.join(p, "files", "version.txt"), "2\n");
+    const applying = steward(c.node("n1").dir, "patch", "apply", p);
+    await waitFor(
+      "n3 running its apply step",
+      async () =>
+        (
+          await pgAdmin<{ n: string }>(
+            "SELECT count(*) AS n FROM steward_cluster.operation_steps WHERE node = 'n3' AND state = 'running'",
+            [],
+            c.db,
+          )
+        )[0]!.n === "1",
+      15_000,
+      50,
+    );
+    // A lost machine: n3's daemon and every process of n3 SIGKILLed.
+    const victims = [daemonPid(c.node("n3").dir)!, ...processesOf(c.node("n3").dir).map((x) => x.pid)];
+    for (const pid of new Set(victims))
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    const applied = await applying;
+    console.log(`[figure] apply with n3 lost:\n${applied.stdout}`);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout).toMatch(
+      /n3: .*abandoned: node n3 went down during patch apply \(last heartbeat \d+ ms ago\)/,
+    );
+    expect(applied.stdout).toMatch(/patch apply done on 2 nodes in .*; abandoned: n3/);
+    expect((await c.view("n1")).nodes.find((n) => n.name === "n3")).toMatchObject({
+      state: "down",
+      resync: true,
+    });
+
+    const finalized = await steward(c.node("n2").dir, "patch", "finalize");
+    expect(finalized.code, finalized.stdout + finalized.stderr).toBe(0);
+    expect(finalized.stdout).toMatch(/n3: patch finalize … abandoned \(not run: n3 is marked resync/);
+    const cut = await steward(c.node("n2").dir, "patch", "cutover");
+    expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+    expect(cut.stdout).toMatch(/patch cutover done on 2 nodes/);
+    for (const n of ["n1", "n2"])
+      expect(fs.readlinkSync(path.join(c.node(n).dir, "editions", "run"))).toBe("fs2");
+    expect(fs.readlinkSync(path.join(c.node("n3").dir, "editions", "run"))).toBe("fs1");
+
+    // n3 back: it catches up alone; no other edge routes to it before it runs the new edition.
+    const t0 = Date.now();
+    const up = await c.up("n3");
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    let routedEarly = 0;
+    await waitFor(
+      "n3 routed again by n1",
+      async () => {
+        const routed = await routedTo("n1", "n3");
+        if (routed > 0 && fs.readlinkSync(path.join(c.node("n3").dir, "editions", "run")) !== "fs2")
+          routedEarly += 1;
+        return routed === 2;
+      },
+      60_000,
+      100,
+    );
+    console.log(`[figure] n3 back → caught up and routed again: ${Date.now() - t0} ms`);
+    expect(routedEarly).toBe(0);
+    expect(fs.readlinkSync(path.join(c.node("n3").dir, "editions", "run"))).toBe("fs2");
+    expect((await c.view("n1")).nodes.find((n) => n.name === "n3")?.resync).toBe(false);
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i += 1) seen.add((await get("127.0.0.3", port3)).body.split(" ")[0]!);
+    expect(seen).toEqual(new Set(["v2"]));
   }, 240_000);
 });
