@@ -47,12 +47,22 @@ const SETTINGS = {
   default: { heartbeat: "1s", heartbeatMs: 1000, misses: 2, lease: "10s" },
   fast: { heartbeat: "200ms", heartbeatMs: 200, misses: 2, lease: "2s" },
 };
-const opts = { runs: 1, setting: "default", steady: 6, connections: 4, threads: 1, load: "wrk", keep: false };
+const opts = {
+  runs: 1,
+  setting: "default",
+  steady: 6,
+  connections: 4,
+  threads: 1,
+  load: "wrk",
+  keep: false,
+  probe: false,
+};
 const usage =
-  "usage: node bench/cluster-rolling.mjs [--runs N] [--setting default|fast] [--steady S] [--connections N] [--threads N] [--load wrk|node] [--keep]";
+  "usage: node bench/cluster-rolling.mjs [--runs N] [--setting default|fast] [--steady S] [--connections N] [--threads N] [--load wrk|node] [--probe] [--keep]";
 for (let i = 2; i < process.argv.length; i += 1) {
   const a = process.argv[i];
   if (a === "--keep") opts.keep = true;
+  else if (a === "--probe") opts.probe = true;
   else if (a === "--help") {
     console.log(usage);
     process.exit(0);
@@ -267,6 +277,66 @@ function nodeLoad(host, port) {
   };
 }
 
+/**
+ * With --probe: `GET /v1/status` on each daemon's control socket every 25 ms, one at a time; the
+ * slowest answers tell whether the daemon's event loop (which also runs its edge) stalled, and when.
+ */
+function startProbe(dirs) {
+  let stop = false;
+  const t0 = Date.now();
+  const loops = [...new Set(dirs)].map(async (dir) => {
+    const slow = [];
+    let n = 0;
+    while (!stop) {
+      const s = performance.now();
+      await api(dir, "/v1/status").catch(() => undefined);
+      const ms = performance.now() - s;
+      n += 1;
+      slow.push({ atMs: Date.now() - t0 - round(ms), ms: round(ms) });
+      slow.sort((a, b) => b.ms - a.ms).splice(3);
+      await sleep(25);
+    }
+    return { node: path.basename(dir), probes: n, slowest: slow };
+  });
+  return async () => {
+    stop = true;
+    return Promise.all(loops);
+  };
+}
+
+/**
+ * The longest pause between two consecutive answers in each edge's access log within [from, to]
+ * (epoch ms): under steady load a pause is the edge not answering at all (a stall), whatever wrk
+ * makes of it.
+ */
+function edgePauses(dirs, from, to) {
+  return [...new Set(dirs)].map((dir) => {
+    const logDir = path.join(dir, ".steward", "logs", "edge");
+    const times = [];
+    for (const f of fs.existsSync(logDir) ? fs.readdirSync(logDir) : [])
+      if (f.startsWith("access.log"))
+        for (const m of fs.readFileSync(path.join(logDir, f), "utf8").matchAll(/"time":"([^"]+)"/g)) {
+          const t = Date.parse(m[1]);
+          if (t >= from && t <= to) times.push(t);
+        }
+    times.sort((a, b) => a - b);
+    let longest = { ms: 0, at: null };
+    for (let i = 1; i < times.length; i += 1)
+      if (times[i] - times[i - 1] > longest.ms)
+        longest = { ms: times[i] - times[i - 1], at: new Date(times[i - 1]).toISOString() };
+    // What the daemon logged around a pause of 150 ms or more.
+    const around = [];
+    if (longest.ms >= 150) {
+      const t = Date.parse(longest.at);
+      for (const line of daemonLog(dir, 400).split("\n")) {
+        const lt = Date.parse(line.slice(0, 24));
+        if (lt >= t - 500 && lt <= t + longest.ms + 100) around.push(line);
+      }
+    }
+    return { node: path.basename(dir), answers: times.length, ...longest, daemonLog: around };
+  });
+}
+
 /** Load on every edge at once; `stop()` resolves with the figures summed over the edges. */
 function startLoad(edges, tmp, label) {
   const gens = edges.map((e, i) =>
@@ -275,9 +345,18 @@ function startLoad(edges, tmp, label) {
       : nodeLoad(e.host, e.port),
   );
   const t0 = performance.now();
+  const from = Date.now();
+  const probe = opts.probe ? startProbe(edges.map((e) => e.dir)) : undefined;
   return {
     async stop() {
       const per = await Promise.all(gens.map((g) => g.stop()));
+      const daemonProbe = await probe?.();
+      // Past the first and last 200 ms: the generators start and stop there.
+      const pauses = edgePauses(
+        edges.map((e) => e.dir),
+        from + 200,
+        Date.now() - 200,
+      );
       const sum = (k) => per.reduce((a, r) => a + r[k], 0);
       return {
         seconds: +((performance.now() - t0) / 1000).toFixed(2),
@@ -296,6 +375,9 @@ function startLoad(edges, tmp, label) {
           p99: r.p99,
           max: r.max,
         })),
+        longestPause: Math.max(...pauses.map((p) => p.ms)),
+        pauses,
+        ...(daemonProbe ? { daemonProbe } : {}),
       };
     },
   };
@@ -505,9 +587,9 @@ const date = new Date().toISOString().slice(0, 10);
 const s = SETTINGS[opts.setting];
 const ratio = (during, steady) => (during / steady).toFixed(1);
 const caseRow = (r, name, op, steady) =>
-  `| ${r.run} | ${name} | ${op.operationMs} | ${op.load.requests} | ${op.load.failed} (${op.load.non2xx} non-2xx, ${op.load.socketErrors} socket) | ${steady.p99} | ${op.load.p99} (${ratio(op.load.p99, steady.p99)}×) | ${op.load.max} |`;
+  `| ${r.run} | ${name} | ${op.operationMs} | ${op.load.requests} | ${op.load.failed} (${op.load.non2xx} non-2xx, ${op.load.socketErrors} socket) | ${steady.p99} | ${op.load.p99} (${ratio(op.load.p99, steady.p99)}×) | ${op.load.max} | ${op.load.longestPause} |`;
 const steadyRow = (r, name, steady) =>
-  `| ${r.run} | ${name} | — | ${steady.requests} | ${steady.failed} (${steady.non2xx} non-2xx, ${steady.socketErrors} socket) | ${steady.p99} | — | ${steady.max} |`;
+  `| ${r.run} | ${name} | — | ${steady.requests} | ${steady.failed} (${steady.non2xx} non-2xx, ${steady.socketErrors} socket) | ${steady.p99} | — | ${steady.max} | ${steady.longestPause} |`;
 const rows = results.flatMap((r) => [
   steadyRow(r, "3 nodes: steady", r.cluster.steady),
   caseRow(r, "3 nodes: `restart --cluster`", r.cluster.restart, r.cluster.steady),
@@ -517,12 +599,21 @@ const rows = results.flatMap((r) => [
 ]);
 const served = (list) =>
   list.map((e) => `${e.versions.join(",")} from ${e.replicas} replicas via ${e.host}`).join("; ");
+const pauseText = (w) =>
+  w.load.pauses
+    .map(
+      (p) =>
+        `${p.node} ${p.ms} ms${p.ms >= 150 ? ` at ${p.at.slice(11, 23)}${p.daemonLog.length ? `, its daemon.log around it:\n  ${p.daemonLog.join("\n  ")}\n` : ""}` : ""}`,
+    )
+    .join("; ");
 const perEdge = (w) => w.load.perEdge.map((e) => `${e.host} ${e.p99}`).join(", ");
 const details = results
   .map(
     (
       r,
     ) => `Run ${r.run} (${r.seconds} s): cluster patch phases prepare / apply / finalize ${r.cluster.phases.prepareMs} / ${r.cluster.phases.applyMs} / ${r.cluster.phases.finalizeMs} ms, single node ${r.single.phases.prepareMs} / ${r.single.phases.applyMs} / ${r.single.phases.finalizeMs} ms; after the cutover, 30 requests through each edge answered ${served(r.cluster.servedAfterCutover)} (3 nodes) and ${served(r.single.servedAfterCutover)} (1 node); after the restart ${served(r.cluster.servedAfterRestart)}; p99 by edge (ms) — restart: ${perEdge(r.cluster.restart)}; cluster cutover: ${perEdge(r.cluster.cutover)}; req/s steady ${r.cluster.steady.rps} (3 nodes), ${r.single.steady.rps} (1 node).
+
+Longest pause in each edge's access log — restart: ${pauseText(r.cluster.restart)}; cluster cutover: ${pauseText(r.cluster.cutover)}; single-node cutover: ${pauseText(r.single.cutover)}.
 
 \`restart --cluster\` said:
 \`\`\`
@@ -545,10 +636,12 @@ ${s.misses} misses, lease ${s.lease}) × 2 replicas of \`bench/fixtures/rolling-
 editions, listening on 127.0.0.1 and the node's advertised address, ready on /healthz, drain 3 s), each node routing it on its own edge. Load: ${loadText} against **each** node's edge at
 once (3 generators); the single node gets the same 3 generators on its one edge. A load window opens
 1 s before the operation and closes 1 s after it returns. Failed = non-2xx + socket errors. p99 is
-the worst edge's (per edge below). \`node bench/cluster-rolling.mjs --runs ${opts.runs} --setting ${opts.setting} --steady ${opts.steady}\`.
+the worst edge's (per edge below). Longest edge pause: the longest time between two consecutive answers
+in any edge's access log in the window (under this load the edge answers every few ms; a long pause
+is the edge not answering at all). \`node bench/cluster-rolling.mjs --runs ${opts.runs} --setting ${opts.setting} --steady ${opts.steady}\`.
 
-| run | case | operation wall time (ms) | requests | failed | p99 steady (ms) | p99 during (ms) | max during (ms) |
-|---|---|---|---|---|---|---|---|
+| run | case | operation wall time (ms) | requests | failed | p99 steady (ms) | p99 during (ms) | max during (ms) | longest edge pause (ms) |
+|---|---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 
 ${details}
