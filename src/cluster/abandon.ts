@@ -23,6 +23,8 @@ export interface AbandonInput {
   nodes: ReadonlyMap<string, { state: string; ageMs: number }>;
   /** Nodes already marked for resync (they serve nothing the cluster counts on). */
   resync: readonly string[];
+  /** Nodes waiting at a `together` cutover's commit point: their step runs, but waits on the rest. */
+  waiting?: readonly string[];
   allowed: boolean;
   minAvailable: ReadonlyMap<string, number>;
   ready: ReadyCounts;
@@ -36,7 +38,9 @@ const OPEN = new Set(["waiting", "released", "running"]);
 
 export function decideAbandon(i: AbandonInput): AbandonDecision[] {
   const down = (node: string): boolean => i.nodes.get(node)?.state === "down";
-  const busy = i.steps.some((s) => (s.state === "released" || s.state === "running") && !down(s.node));
+  const busy = i.steps.some(
+    (s) => (s.state === "released" || s.state === "running") && !down(s.node) && !i.waiting?.includes(s.node),
+  );
   if (busy) return [];
   const someDone = i.steps.some((s) => s.state === "done");
   const out: AbandonDecision[] = [];

@@ -51,7 +51,7 @@ export interface StepExecutor {
   /** Each component's `min_available`. */
   minAvailable: ReadonlyMap<string, number>;
   /** A `patch` operation's phase on this node (cluster/patch-step); `outcome` says what it did. */
-  patch(args: PatchOperationArgs): Promise<{ ok: boolean; outcome: string }>;
+  patch(args: PatchOperationArgs, operationId: string): Promise<{ ok: boolean; outcome: string }>;
 }
 
 export interface EngineOptions {
@@ -359,7 +359,7 @@ export class ClusterOperations {
     let outcome: string;
     try {
       if (step.kind === "patch") {
-        const r = await this.#executor!.patch(step.args!);
+        const r = await this.#executor!.patch(step.args!, step.id);
         return await this.#end(step, r.ok ? "done" : "failed", r.outcome);
       }
       const r = await this.#executor!.run(step.kind, step.components);

@@ -2,13 +2,14 @@
  * @module cluster/patch-drive
  * The primary's extra part in a `patch` operation, each pass before it releases steps (fenced):
  * steps of nodes marked for resync end `abandoned` (skipped), and the abandon rule
- * (cluster/abandon) is applied to nodes that went down or failed. Returns rows changed.
+ * (cluster/abandon) is applied to nodes that went down or failed, and a `together` cutover's
+ * commit point is taken. Returns rows changed.
  */
 import type pg from "pg";
 import { decideAbandon, type StepRow } from "./abandon.js";
 import type { Membership } from "./membership.js";
 import type { PatchOperationArgs } from "./operation-types.js";
-import { ABANDON, FAIL_STEP, RESYNC_NODES, SKIP_RESYNC } from "./patch-sql.js";
+import { ABANDON, DECIDE, FAIL_STEP, RESYNC_NODES, SELECT_COMMIT, SKIP_RESYNC, VOTES } from "./patch-sql.js";
 import { readReadyCounts } from "./ready-counts.js";
 
 export interface PatchDriveParts {
@@ -26,10 +27,17 @@ export interface PatchDriveParts {
 export async function drivePatchRules(p: PatchDriveParts): Promise<number> {
   const { pool, fenced, fence, op, membership, minAvailable, log } = p;
   let changed = await fenced(SKIP_RESYNC, fence);
-  const { rows: steps } = await pool.query<StepRow>(
-    "SELECT node, state FROM steward_cluster.operation_steps WHERE operation_id = $1 ORDER BY seq",
-    [op.id],
-  );
+  const together = op.args?.phase === "cutover" && op.args.strategy === "together";
+  const decided = together ? (await pool.query(SELECT_COMMIT, [op.id])).rows.length > 0 : true;
+  const waiting = decided ? [] : (await pool.query<{ node: string }>(VOTES, [op.id])).rows.map((r) => r.node);
+  const readSteps = async (): Promise<(StepRow & { outcome: string | null })[]> =>
+    (
+      await pool.query<StepRow & { outcome: string | null }>(
+        "SELECT node, state, outcome FROM steward_cluster.operation_steps WHERE operation_id = $1 ORDER BY seq",
+        [op.id],
+      )
+    ).rows;
+  const steps = await readSteps();
   const resync = (await pool.query<{ node: string }>(RESYNC_NODES)).rows.map((r) => r.node);
   const nodes = new Map(membership.nodes.map((n) => [n.name, { state: n.state, ageMs: n.ageMs }]));
   const counted = membership.nodes
@@ -40,6 +48,7 @@ export async function drivePatchRules(p: PatchDriveParts): Promise<number> {
     steps,
     nodes,
     resync,
+    waiting,
     allowed: op.args?.abandon !== false,
     minAvailable,
     ready: await readReadyCounts(pool, counted),
@@ -59,5 +68,39 @@ export async function drivePatchRules(p: PatchDriveParts): Promise<number> {
       changed += n;
     }
   }
+  if (!decided) changed += await commitPoint(p, decisions.length > 0 ? await readSteps() : steps, waiting);
   return changed;
+}
+
+/**
+ * A `together` cutover's commit point, taken once (fenced): `switch` when every node still in the
+ * operation waits there with its new replicas ready; `rollback` as soon as one failed before it.
+ */
+async function commitPoint(
+  p: PatchDriveParts,
+  steps: readonly (StepRow & { outcome: string | null })[],
+  waiting: readonly string[],
+): Promise<number> {
+  const counted = steps.filter((s) => s.state !== "abandoned");
+  const failed = counted.find((s) => s.state === "failed" || s.state === "skipped");
+  let decision: [string, string] | undefined;
+  if (failed)
+    decision = [
+      "rollback",
+      `${failed.node}'s cutover did not reach the commit point (${failed.outcome ?? failed.state}); every node rolls back`,
+    ];
+  else if (counted.length > 0 && counted.every((s) => waiting.includes(s.node)))
+    decision = [
+      "switch",
+      `every node's new replicas are ready (${counted
+        .map((s) => s.node)
+        .sort()
+        .join(", ")})`,
+    ];
+  if (!decision) return 0;
+  const r = await p.pool.query(DECIDE, [...p.fence, ...decision]);
+  if ((r.rowCount ?? 0) === 0) return 0;
+  p.membership.fencedWrite("operations", "accepted");
+  p.log("info", `cluster: patch cutover (together): commit point: ${decision[0]} — ${decision[1]}`);
+  return 1;
 }

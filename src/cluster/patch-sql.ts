@@ -25,6 +25,20 @@ ALTER TABLE steward_cluster.operations ADD COLUMN args JSONB;
 ALTER TABLE steward_cluster.operation_steps DROP CONSTRAINT operation_steps_state_check;
 ALTER TABLE steward_cluster.operation_steps ADD CONSTRAINT operation_steps_state_check
   CHECK (state IN ('waiting', 'released', 'running', 'done', 'failed', 'skipped', 'abandoned'));
+CREATE TABLE steward_cluster.cutover_votes (
+  operation_id TEXT NOT NULL,
+  node         TEXT NOT NULL,
+  at           TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (operation_id, node)
+);
+CREATE TABLE steward_cluster.cutover_commits (
+  operation_id TEXT PRIMARY KEY,
+  decision     TEXT NOT NULL CHECK (decision IN ('switch', 'rollback')),
+  reason       TEXT NOT NULL,
+  driver       TEXT NOT NULL,
+  epoch        BIGINT NOT NULL,
+  decided_at   TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE steward_cluster.node_resyncs (
   node         TEXT PRIMARY KEY,
   operation_id TEXT NOT NULL,
@@ -148,3 +162,26 @@ WHERE operation_id = $3 AND node = $4 AND state IN ('waiting', 'released', 'runn
 
 /** Every node marked for resync. */
 export const RESYNC_NODES = `SELECT node FROM steward_cluster.node_resyncs`;
+
+/**
+ * `--strategy together`: node `$2` has its new replicas ready beside the old ones and waits at the
+ * commit point of cutover operation `$1`.
+ */
+export const VOTE = `
+INSERT INTO steward_cluster.cutover_votes (operation_id, node, at) VALUES ($1, $2, clock_timestamp())
+ON CONFLICT (operation_id, node) DO UPDATE SET at = EXCLUDED.at`;
+
+/** The commit point's decision for cutover operation `$1`, once taken. */
+export const SELECT_COMMIT = `SELECT decision, reason FROM steward_cluster.cutover_commits WHERE operation_id = $1`;
+
+/** The nodes waiting at the commit point of operation `$1`. */
+export const VOTES = `SELECT node FROM steward_cluster.cutover_votes WHERE operation_id = $1`;
+
+/**
+ * Fenced: **the commit point** of a `together` cutover (operation `$3`): `$4` switch|rollback with
+ * `$5` why. Taken once; a new primary finds it taken.
+ */
+export const DECIDE = `
+INSERT INTO steward_cluster.cutover_commits (operation_id, decision, reason, driver, epoch, decided_at)
+SELECT $3, $4, $5, $1, $2, clock_timestamp() WHERE ${FENCE}
+ON CONFLICT (operation_id) DO NOTHING`;

@@ -199,6 +199,7 @@ export class Daemon {
         patching: daemon.patching,
         pool: () => cluster!.blobs!,
         node: cluster?.membership.node ?? "",
+        pollMs: cluster?.membership.heartbeatMs ?? 1000,
       });
       cluster?.operations?.start(
         clusterStepExecutor(topology, supervisor, edge?.surge ?? (() => false), {

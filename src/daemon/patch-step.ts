@@ -12,6 +12,8 @@ import type pg from "pg";
 import type { PatchOperationArgs } from "../cluster/operation-types.js";
 import { fetchPatchBlob, type PatchBlobRef } from "../cluster/patch-blobs.js";
 import { PHASES, checkPhaseBody } from "../api/patch-phases.js";
+import { SELECT_COMMIT, VOTE } from "../cluster/patch-sql.js";
+import { OPS_CHANNEL } from "../cluster/operations-sql.js";
 import type { PatchSessionRecord } from "../store/records.js";
 import type { DaemonPatching } from "./patch-wiring.js";
 
@@ -20,6 +22,31 @@ export interface PatchStepDeps {
   /** A pool on the cluster's store, for the patch blobs. */
   pool: () => pg.Pool;
   node: string;
+  /** How often a node at a `together` cutover's commit point reads the decision. */
+  pollMs: number;
+}
+
+/** How long a node waits at the commit point before it rolls back by itself. */
+const COMMIT_WAIT_MS = 10 * 60_000;
+
+/**
+ * This node's side of a `together` cutover's commit point (cluster/patch-drive takes it): says it
+ * is ready, then waits for the primary's decision. Resolves to a reason to roll back, or undefined.
+ */
+async function commitPoint(deps: PatchStepDeps, operationId: string): Promise<string | undefined> {
+  const pool = deps.pool();
+  await pool.query(VOTE, [operationId, deps.node]);
+  await pool.query(`NOTIFY ${OPS_CHANNEL}`);
+  const until = Date.now() + COMMIT_WAIT_MS;
+  while (Date.now() < until) {
+    const row = await pool
+      .query<{ decision: string; reason: string }>(SELECT_COMMIT, [operationId])
+      .then((r) => r.rows[0])
+      .catch(() => undefined); // the store away a moment: ask again
+    if (row) return row.decision === "switch" ? undefined : `the cluster's commit point: ${row.reason}`;
+    await new Promise((r) => setTimeout(r, deps.pollMs));
+  }
+  return `no decision at the cluster's commit point within ${COMMIT_WAIT_MS / 60_000} minutes: rolled back on this node`;
 }
 
 /** Where a patch read from the store lives on this node, and its mark once applied in a session. */
@@ -70,8 +97,8 @@ async function alreadyDone(
 
 export function patchStepRunner(
   deps: PatchStepDeps,
-): (args: PatchOperationArgs) => Promise<{ ok: boolean; outcome: string }> {
-  return async (args) => {
+): (args: PatchOperationArgs, operationId?: string) => Promise<{ ok: boolean; outcome: string }> {
+  return async (args, operationId) => {
     const p = deps.patching;
     if (!p) return { ok: false, outcome: "this node's topology has no `patching` section" };
     const spec = PHASES[args.phase];
@@ -88,7 +115,15 @@ export function patchStepRunner(
     const body = checkPhaseBody(args.phase, rest);
     const release = p.lock.claim(args.phase);
     try {
-      const r = await spec.run(p, body);
+      const together = args.phase === "cutover" && args.strategy === "together" && operationId !== undefined;
+      const r = together
+        ? await p.cycle.cutover({
+            noRestart: body.noRestart === true,
+            ...(body.waitJobs !== undefined ? { waitJobsMs: body.waitJobs as number } : {}),
+            cancelJobs: body.cancelJobs === true,
+            commit: () => commitPoint(deps, operationId),
+          })
+        : await spec.run(p, body);
       if (r.ok && args.phase === "apply")
         await Promise.all(refs.map((ref) => writeFile(appliedMark(p, ref, r.session), "")));
       const last = r.lines.at(-1) ?? "";

@@ -255,6 +255,7 @@ export class DaemonPatching {
         release: () => jobs.release(),
       },
       progress: (message) => this.#progress("cutover", message),
+      commit: opts.commit,
     };
   }
 

@@ -62,6 +62,11 @@ export interface CutoverDeps {
   editions: CutoverEditions;
   jobs: CutoverJobs;
   progress: (message: string) => void;
+  /**
+   * A cluster's commit point (`--strategy together`): called once the new replicas are ready and
+   * before the switch; resolves to a reason to roll back, or undefined to switch.
+   */
+  commit?: (() => Promise<string | undefined>) | undefined;
 }
 
 export type CutoverOutcome =
@@ -98,6 +103,11 @@ export async function runCutover(
   }
   const error = await restartOnNew(log, live, deps);
   if (error) return rollback(log, live, deps, fresh, error, t0);
+  if (deps.commit) {
+    deps.progress("new replicas ready; waiting for the cluster's commit point");
+    const refused = await deps.commit();
+    if (refused !== undefined) return rollback(log, live, deps, fresh, refused, t0);
+  }
   await switchOver(log, deps, fresh);
   return finish(log, live, deps, t0);
 }

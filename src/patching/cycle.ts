@@ -51,6 +51,8 @@ export interface CutoverOptions {
   waitJobsMs?: number;
   /** Cancel job runs still running after `waitJobsMs` instead of refusing. */
   cancelJobs?: boolean;
+  /** The cluster's commit point (`--strategy together`, patching/cutover `CutoverDeps.commit`). */
+  commit?: () => Promise<string | undefined>;
 }
 
 /**

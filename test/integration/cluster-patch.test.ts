@@ -7,11 +7,11 @@
  * drift, with nothing asked.
  */
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TestCluster } from "../cluster/nodes.js";
-import { fixture, freePort, processesOf, steward, waitFor } from "./helpers.js";
+import { processesOf, steward, waitFor } from "./helpers.js";
+import { get, routedTo, startPatchCluster, writePatch } from "../cluster/patch-cluster.js";
 import { daemonPid } from "../cluster/nodes.js";
 import { pgAdmin } from "../store/fixtures/postgres.js";
 
@@ -20,83 +20,10 @@ afterEach(async () => {
   await c?.close();
 });
 
-const components = `  web:
-    command: node server.js
-    replicas: 2
-    env: { PORT: "\${port}" }
-    ready: { http: /healthz, within: 5s }
-    stop: { grace: 3s }
-    drain: { timeout: 3s }
-`;
-
-function get(host: string, port: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host, port, path: "/", agent: false, timeout: 5000 }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => (body += d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on("error", reject);
-      })
-      .on("error", reject)
-      .on("timeout", function (this: http.ClientRequest) {
-        this.destroy(new Error("timeout"));
-      });
-  });
-}
-
-/** Writes a patch directory under `dir` and returns its path. */
-function writePatch(dir: string, id: string, files: Record<string, string>): string {
-  const p = path.join(dir, "patches", id);
-  fs.mkdirSync(path.join(p, "files"), { recursive: true });
-  fs.writeFileSync(path.join(p, "patch.yaml"), `id: ${id}\ndescription: test patch ${id}\n`);
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(p, "files", name), text);
-  return p;
-}
-
-/** 3 nodes, each with its own editions of the edition-app and a route on its address; up and routing 6 replicas. */
-async function patchCluster(label: string): Promise<number> {
-  c = await TestCluster.create(label, 3, components);
-  const port = await freePort();
-  for (const n of c.nodes) {
-    fs.appendFileSync(
-      path.join(n.dir, "steward.yaml"),
-      `routes:\n  - { listen: "${n.advertise}:${port}", to: web }\npatching:\n  root: editions\n`,
-    );
-    fs.cpSync(fixture("edition-app"), path.join(n.dir, "app"), { recursive: true });
-    const init = await steward(n.dir, "patch", "init", "--from", "app");
-    expect(init.code, init.stderr).toBe(0);
-  }
-  const ups = await Promise.all(c.nodes.map((n) => c.up(n.name)));
-  for (const u of ups) expect(u.code, u.stdout + u.stderr).toBe(0);
-  await waitFor(
-    "every node's edge routing to 6 web replicas",
-    async () => {
-      for (const n of c.nodes) {
-        const web = (await c.status(n.name)).routing?.find((x) => x.component === "web");
-        const local = (web?.replicas ?? []).filter((r) => r.state === "in").length;
-        const remote = (web?.remote ?? []).filter((r) => r.state === "in").length;
-        if (local + remote !== 6) return false;
-      }
-      return true;
-    },
-    20_000,
-    100,
-  );
-
-  return port;
-}
-
-/** web replicas in `from`'s routing that run on `on` (another node). */
-async function routedTo(from: string, on: string): Promise<number> {
-  const web = (await c.status(from)).routing?.find((x) => x.component === "web");
-  return (web?.remote ?? []).filter((r) => r.node === on && r.state === "in").length;
-}
-
 describe("the patch cycle on every node", () => {
   it("prepare → apply → finalize → rolling cutover on 3 nodes under load: 0 failed, every node on the new edition", async () => {
-    const port = await patchCluster("patch");
+    let port: number;
+    ({ c, port } = await startPatchCluster("patch"));
 
     let stop = false;
     const results: { ok: boolean; version: string; error?: string }[] = [];
@@ -184,7 +111,8 @@ describe("the patch cycle on every node", () => {
   }, 240_000);
 
   it("abandon: n3 lost during apply — the cycle completes on n1–n2, n3 is marked resync; back, it catches up before it is routed", async () => {
-    const port3 = await patchCluster("abandon");
+    let port3: number;
+    ({ c, port: port3 } = await startPatchCluster("abandon"));
     expect((await steward(c.node("n1").dir, "patch", "prepare")).code).toBe(0);
     const p = path.join(c.node("n1").dir, "patches", "slow-v2");
     fs.mkdirSync(path.join(p, "files"), { recursive: true });
@@ -245,7 +173,7 @@ describe("the patch cycle on every node", () => {
     await waitFor(
       "n3 routed again by n1",
       async () => {
-        const routed = await routedTo("n1", "n3");
+        const routed = await routedTo(c, "n1", "n3");
         if (routed > 0 && fs.readlinkSync(path.join(c.node("n3").dir, "editions", "run")) !== "fs2")
           routedEarly += 1;
         return routed === 2;
