@@ -1,8 +1,8 @@
 /**
  * @module api/cluster-patch
  * `POST /v1/cluster/patch/<phase>`: a patch phase on every `up` node, driven by the primary as one
- * cluster operation (kind `patch`). The body is the phase's own (api/patch-phases), plus `strategy`
- * (`rolling` or `together`) for a cutover. Refusals — a bad body, patching not configured here, a
+ * cluster operation (kind `patch`). The body is the phase's own (api/patch-phases), plus `abandon`
+ * (a boolean, default true: cluster/abandon) and, for a cutover, `strategy` (`rolling` or `together`). Refusals — a bad body, patching not configured here, a
  * node in drift, a rolling cutover that could not keep `min_available` — come before anything is
  * asked; the answer is then NDJSON like `POST /v1/cluster/operations`.
  */

@@ -73,10 +73,10 @@ export function registerPatch(program: Command, deps: PatchCliDeps): void {
       await followCluster(t, `/v1/cluster/patch/${name}`, asked, `patch ${name}`, out);
       return;
     }
-    if (body.strategy !== undefined)
+    if (body.strategy !== undefined || opts.abandon !== undefined)
       throw new StewardError(
         "STW-1006",
-        "--strategy is for a cluster's cutover; this node is not in a cluster or --this-node was given",
+        "--strategy and --abandon are for a cluster's phases; this node is not in a cluster, or --this-node was given",
       );
     const t = await deps.homeOf(cmd);
     const printer = new ProgressPrinter(out);
