@@ -18,7 +18,7 @@
 //   edge: steady, then around `steward patch cutover`.
 // Failed = non-2xx answers + socket errors (connect, read, write, timeout 2 s). p99 is per edge
 // (wrk cannot merge percentiles); the report gives the worst edge and each one.
-// Results: bench/results/cluster-rolling-<date>[-fast].{md,json}.
+// Results: bench/results/cluster-rolling-<date>[-fast][-node-load].{md,json}.
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -650,7 +650,8 @@ Median operation time: \`restart --cluster\` ${median(results.map((r) => r.clust
 
 Steward ${stewardVersion()}; machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${JSON.stringify(versions())}.
 `;
-const name = `cluster-rolling-${date}${opts.setting === "default" ? "" : `-${opts.setting}`}`;
+const tags = [opts.setting === "default" ? "" : opts.setting, opts.load === "wrk" ? "" : "node-load"];
+const name = ["cluster-rolling", date, ...tags.filter(Boolean)].join("-");
 const file = saveResults(name, md, {
   date,
   opts,
