@@ -77,6 +77,12 @@ export function crossChecks(data: unknown): PathIssue[] {
         message:
           "`reseed` copies a node's data from a peer node after a long outage, and this topology has no `cluster:` section, so it would never run: add `cluster:` (with a PostgreSQL `store`) or remove `reseed`",
       });
+    else if (isRecord(c) && c.reseed !== undefined && onOneNode(c))
+      issues.push({
+        path: ["components", name, "reseed"],
+        at: "key",
+        message: `\`reseed\` copies this component's data from a ready replica on another node, and ${onOneNode(c)}, so there is never such a peer and its start would wait for ever: remove \`reseed\`, or run the component on more than one node`,
+      });
   }
 
   if (Array.isArray(data.routes)) issues.push(...routeChecks(data.routes, names, jobNames));
@@ -166,4 +172,16 @@ function routeChecks(routes: unknown[], names: string[], jobNames: Set<string>):
     }
   });
   return issues;
+}
+
+/** Why a component never runs on two nodes at once (so it has no peer to reseed from); undefined when it may. */
+function onOneNode(c: Record<string, unknown>): string | undefined {
+  const placement = isRecord(c.placement) ? c.placement : undefined;
+  if (!placement) return undefined;
+  if (Array.isArray(placement.nodes) && placement.nodes.length === 1)
+    return `it runs on node \`${String(placement.nodes[0])}\` only`;
+  const count = whole(placement.replicas) ?? whole(c.replicas) ?? 1;
+  if (placement.nodes === "any" && count === 1)
+    return "it is a cluster singleton (`replicas: 1, nodes: any`: one node at a time)";
+  return undefined;
 }

@@ -111,4 +111,38 @@ components:
       [10, 5, "components.cache.reseed", expect.stringContaining("no `cluster:` section") as string],
     ]);
   });
+
+  it("refuses a reseed that could never find a peer: a cluster singleton, a component on one named node", () => {
+    expect(
+      issuesOf(`
+${CLUSTER}
+components:
+  scheduler:
+    command: node sched.js
+    placement: { nodes: any, replicas: 1 }
+    reseed: { command: [copy, "\${peer}"] }
+  pinned:
+    command: node pinned.js
+    placement: { nodes: [n1] }
+    reseed: { command: [copy, "\${peer}"] }
+  spread:
+    command: node spread.js
+    placement: { nodes: any, replicas: 2 }
+    reseed: { command: [copy, "\${peer}"] }
+`),
+    ).toEqual([
+      [
+        7,
+        5,
+        "components.scheduler.reseed",
+        "`reseed` copies this component's data from a ready replica on another node, and it is a cluster singleton (`replicas: 1, nodes: any`: one node at a time), so there is never such a peer and its start would wait for ever: remove `reseed`, or run the component on more than one node",
+      ],
+      [
+        11,
+        5,
+        "components.pinned.reseed",
+        expect.stringContaining("and it runs on node `n1` only, so there is never such a peer") as string,
+      ],
+    ]);
+  });
 });
