@@ -193,7 +193,10 @@ export interface ProbeContext {
   logFile: string;
   /** Log size when the replica was spawned (`SpawnedReplica.logOffset`). */
   logOffset: number;
-  /** The replica's allocated port: an http `url` that is a path is resolved against `http://127.0.0.1:<port>`. */
+  /**
+   * The replica's allocated port: an http `url` that is a path is resolved against
+   * `http://<STEWARD_ADVERTISE of env, else 127.0.0.1>:<port>`.
+   */
   port?: number;
 }
 
@@ -219,7 +222,10 @@ export function createProbe(spec: ProbeSpec, ctx: ProbeContext): Probe {
       if (url.startsWith("/")) {
         if (ctx.port === undefined)
           throw new RangeError(`http probe: \`${url}\` is a path but the replica has no port`);
-        url = `http://127.0.0.1:${ctx.port}${url}`;
+        // In a cluster a replica listens on its node's advertised address (other nodes' edges reach
+        // it there, docs/edge.md), which its environment carries; elsewhere on the loopback.
+        const host = ctx.env.STEWARD_ADVERTISE || "127.0.0.1";
+        url = `http://${host.includes(":") ? `[${host}]` : host}:${ctx.port}${url}`;
       }
       return (t) => probeHttp(url, t ?? spec.timeoutMs);
     }

@@ -138,7 +138,7 @@ export function templateStrings(c: CompiledComponent): string[] {
   const probe = (p: ProbeSpec | undefined): string[] => {
     if (!p) return [];
     if (p.kind === "tcp") return [p.host, p.port];
-    if (p.kind === "http") return [p.url];
+    if (p.kind === "http") return [p.url.startsWith("/") ? "${port}" : p.url]; // a path is probed on `${port}`
     if (p.kind === "exec") return cmd(p.command);
     return [p.pattern];
   };
@@ -157,10 +157,9 @@ type ProbeInput = NonNullable<ComponentInput["ready"]> | NonNullable<ComponentIn
 function compileProbe(p: ProbeInput, timing: { intervalMs: number; timeoutMs: number }): ProbeSpec {
   const t = { intervalMs: p.interval ?? timing.intervalMs, timeoutMs: p.timeout ?? timing.timeoutMs };
   if (p.tcp) return { kind: "tcp", ...p.tcp, ...t };
-  if (p.http) {
-    const url = p.http.startsWith("/") ? `http://127.0.0.1:\${port}${p.http}` : p.http;
-    return { kind: "http", url, ...t };
-  }
+  // A path stays a path: it is resolved per replica, against the address it is reached at (the
+  // node's advertised one in a cluster; process/probes, edge/health) and its `${port}`.
+  if (p.http) return { kind: "http", url: p.http, ...t };
   if (p.exec) return { kind: "exec", command: p.exec, ...t };
   return { kind: "log", pattern: "log" in p ? (p.log ?? "") : "", ...t };
 }

@@ -38,7 +38,10 @@ export interface TcpProbe extends ProbeTiming {
   host: string;
   port: string;
 }
-/** http: GET `url` (a path is resolved against `http://127.0.0.1:${port}`); 2xx/3xx passes. */
+/**
+ * http: GET `url`; 2xx/3xx passes. A path is resolved per replica against `http://<host>:${port}`,
+ * host being 127.0.0.1, or in a cluster the node's advertised address (`STEWARD_ADVERTISE`).
+ */
 export interface HttpProbe extends ProbeTiming {
   kind: "http";
   url: string;

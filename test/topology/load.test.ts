@@ -63,14 +63,14 @@ describe("loadTopology: a valid topology", () => {
           dependsOn: [{ component: "store", condition: "ready" }],
           ready: {
             kind: "http",
-            url: "http://127.0.0.1:${port}/healthz",
+            url: "/healthz",
             intervalMs: 200,
             timeoutMs: 1_000,
             withinMs: 60_000,
           },
           health: {
             kind: "http",
-            url: "http://127.0.0.1:${port}/healthz",
+            url: "/healthz",
             intervalMs: 1_000,
             timeoutMs: 1_000,
             fall: 2,
