@@ -2,7 +2,7 @@
  * @module store/batch-writes
  * A `StateBatch` as the ordered list of statements both stores run in its one transaction: daemon,
  * components, replicas, replica deletions, operations, steps, job runs, patch sessions, patch
- * applications, patch editions, then the maintenance record (deleted when `null`). Each write names
+ * applications, patch editions, the maintenance record (deleted when `null`), then tokens. Each write names
  * its record, so a refused one is reported by name; its row is built inside the transaction, so a
  * record the mapping refuses is reported the same way.
  */
@@ -19,6 +19,7 @@ import {
   patchSessionToRow,
   replicaToRow,
   stepToRow,
+  tokenToRow,
 } from "./rows.js";
 
 export interface BatchWrite {
@@ -32,7 +33,7 @@ export interface BatchWrite {
 export function batchWrites(batch: StateBatch): BatchWrite[] {
   const { daemon, components = [], replicas = [], deleteReplicas = [], operations = [] } = batch;
   const { steps = [], jobRuns = [], patchSessions = [], patchApplications = [], patchEditions = [] } = batch;
-  const { maintenance } = batch;
+  const { maintenance, tokens = [] } = batch;
   const writes: BatchWrite[] = [];
   if (daemon !== undefined)
     writes.push({ what: "the daemon record", query: "upsertDaemon", row: () => daemonToRow(daemon) });
@@ -88,5 +89,7 @@ export function batchWrites(batch: StateBatch): BatchWrite[] {
             row: () => maintenanceToRow(maintenance),
           },
     );
+  for (const t of tokens)
+    writes.push({ what: `token ${t.name}`, query: "upsertToken", row: () => tokenToRow(t) });
   return writes;
 }

@@ -352,6 +352,33 @@ export const SQLITE: CompiledQueries = {
     sql: 'delete from "maintenance"',
     parameters: [],
   },
+  selectTokens: {
+    sql: 'select "name", "hash", "read_only", "created_at", "expires_at", "revoked_at" from "tokens" order by "name" collate "binary"',
+    parameters: [],
+  },
+  upsertToken: {
+    sql: 'insert into "tokens" ("name", "hash", "read_only", "created_at", "expires_at", "revoked_at") values (?, ?, ?, ?, ?, ?) on conflict ("name") do update set "hash" = "excluded"."hash", "read_only" = "excluded"."read_only", "created_at" = "excluded"."created_at", "expires_at" = "excluded"."expires_at", "revoked_at" = "excluded"."revoked_at"',
+    parameters: [
+      {
+        slot: "name",
+      },
+      {
+        slot: "hash",
+      },
+      {
+        slot: "read_only",
+      },
+      {
+        slot: "created_at",
+      },
+      {
+        slot: "expires_at",
+      },
+      {
+        slot: "revoked_at",
+      },
+    ],
+  },
   selectPatchSessions: {
     sql: 'select "id", "node", "kind", "status", "run_edition", "patch_edition", "phases", "plan", "reason", "started_at", "finished_at", "updated_at" from "patch_sessions" order by "id" desc, "node" collate "binary" limit ?',
     parameters: [
@@ -869,6 +896,33 @@ export const POSTGRES: CompiledQueries = {
   deleteMaintenance: {
     sql: 'delete from "maintenance"',
     parameters: [],
+  },
+  selectTokens: {
+    sql: 'select "name", "hash", "read_only", "created_at", "expires_at", "revoked_at" from "tokens" order by "name" collate "C"',
+    parameters: [],
+  },
+  upsertToken: {
+    sql: 'insert into "tokens" ("name", "hash", "read_only", "created_at", "expires_at", "revoked_at") values ($1, $2, $3, $4, $5, $6) on conflict ("name") do update set "hash" = "excluded"."hash", "read_only" = "excluded"."read_only", "created_at" = "excluded"."created_at", "expires_at" = "excluded"."expires_at", "revoked_at" = "excluded"."revoked_at"',
+    parameters: [
+      {
+        slot: "name",
+      },
+      {
+        slot: "hash",
+      },
+      {
+        slot: "read_only",
+      },
+      {
+        slot: "created_at",
+      },
+      {
+        slot: "expires_at",
+      },
+      {
+        slot: "revoked_at",
+      },
+    ],
   },
   selectPatchSessions: {
     sql: 'select "id", "node", "kind", "status", "run_edition", "patch_edition", "phases", "plan", "reason", "started_at", "finished_at", "updated_at" from "patch_sessions" order by "id" desc, "node" collate "C" limit $1',

@@ -26,6 +26,7 @@ import type {
   ReplicaRow,
   StepRow,
   StoreTables,
+  TokenRow,
 } from "./schema.js";
 
 type NoValues = Record<string, never>;
@@ -57,6 +58,9 @@ export interface StoreQueries {
   selectMaintenance: StoreQuery<NoValues, MaintenanceRow>;
   upsertMaintenance: StoreQuery<MaintenanceRow>;
   deleteMaintenance: StoreQuery<NoValues>;
+  /** By name (code points). */
+  selectTokens: StoreQuery<NoValues, TokenRow>;
+  upsertToken: StoreQuery<TokenRow>;
   /** Newest first: by `id` descending, then by node. */
   selectPatchSessions: StoreQuery<{ limit: number }, PatchSessionRow>;
   selectPatchSession: StoreQuery<Pick<PatchSessionRow, "id" | "node">, PatchSessionRow>;
@@ -147,6 +151,14 @@ const MAINTENANCE = columnsOf<MaintenanceRow>({
   paused_schedules: true,
   started_at: true,
   updated_at: true,
+});
+const TOKEN = columnsOf<TokenRow>({
+  name: true,
+  hash: true,
+  read_only: true,
+  created_at: true,
+  expires_at: true,
+  revoked_at: true,
 });
 
 const PATCH_SESSION = columnsOf<PatchSessionRow>({
@@ -408,6 +420,14 @@ export function buildQueries(db: Kysely<StoreTables>, collation: string): Compil
         .compile(),
     ),
     deleteMaintenance: toCompiled(db.deleteFrom("maintenance").compile()),
+    selectTokens: toCompiled(db.selectFrom("tokens").select(TOKEN).orderBy("name", byBytes).compile()),
+    upsertToken: toCompiled(
+      db
+        .insertInto("tokens")
+        .values(slots<TokenRow>(TOKEN))
+        .onConflict((oc) => oc.column("name").doUpdateSet(fromExcluded<"tokens">(TOKEN, ["name"])))
+        .compile(),
+    ),
     selectPatchSessions: toCompiled(
       db
         .selectFrom("patch_sessions")

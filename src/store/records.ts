@@ -88,6 +88,24 @@ export interface StateBatch {
   patchEditions?: PatchEditionRecord[];
   /** The maintenance record to write; `null` deletes it (maintenance off). */
   maintenance?: MaintenanceRecord | null;
+  /** Upserts by `name` (a revocation writes the record again with `revokedAt`). */
+  tokens?: TokenRecord[];
+}
+
+/**
+ * An API token of the remote listener (design §8). `hash` is the hex SHA-256 of the token's secret;
+ * the token itself is shown once, at creation, and stored nowhere by the daemon.
+ */
+export interface TokenRecord {
+  name: string;
+  hash: string;
+  /** Can read everything and change nothing. */
+  readOnly: boolean;
+  createdAt: number;
+  /** Epoch ms after which the token is refused; null: never expires. */
+  expiresAt: number | null;
+  /** Epoch ms of `token revoke`; null while the token is valid. */
+  revokedAt: number | null;
 }
 
 /** Multi-step lifecycle actions journaled step by step (design §1 "operation"). */

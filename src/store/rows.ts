@@ -33,6 +33,7 @@ import type {
   ReplicaRecord,
   StepName,
   StepStatus,
+  TokenRecord,
 } from "./records.js";
 import type {
   ComponentRow,
@@ -45,6 +46,7 @@ import type {
   PatchSessionRow,
   ReplicaRow,
   StepRow,
+  TokenRow,
 } from "./schema.js";
 
 /** Whether `x` is a list of names (strings). */
@@ -494,5 +496,27 @@ export function rowToPatchEdition(r: PatchEditionRow): PatchEditionRecord {
     patches: jsonToNames(r.patches, "patches"),
     needsResync: r.needs_resync === 1,
     updatedAt: r.updated_at,
+  };
+}
+
+export function tokenToRow(t: TokenRecord): TokenRow {
+  return {
+    name: t.name,
+    hash: t.hash,
+    read_only: toFlag(t.readOnly),
+    created_at: t.createdAt,
+    expires_at: t.expiresAt,
+    revoked_at: t.revokedAt,
+  };
+}
+
+export function rowToToken(r: TokenRow): TokenRecord {
+  return {
+    name: r.name,
+    hash: r.hash,
+    readOnly: r.read_only === 1,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
   };
 }

@@ -147,6 +147,17 @@ export interface PatchEditionRow {
   updated_at: number;
 }
 
+/** A `TokenRecord`: the digest of an API token, never the token. */
+export interface TokenRow {
+  name: string;
+  hash: string;
+  /** 0/1; null only for a value that was not a boolean, which NOT NULL refuses. */
+  read_only: number | null;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface SchemaMigrationRow {
   version: number;
   name: string;
@@ -165,5 +176,6 @@ export interface StoreTables {
   patch_sessions: PatchSessionRow;
   patch_applications: PatchApplicationRow;
   patch_editions: PatchEditionRow;
+  tokens: TokenRow;
   schema_migrations: SchemaMigrationRow;
 }

@@ -16,6 +16,7 @@ import type {
   PatchSessionRecord,
   ReplicaRecord,
   StateBatch,
+  TokenRecord,
 } from "./records.js";
 
 export interface StateStore {
@@ -59,6 +60,8 @@ export interface StateStore {
   listPatchApplications(filter?: { session?: number; node?: string }): Promise<PatchApplicationRecord[]>;
   /** What each edition holds, of `node` (every node when omitted), by node, then edition (code points). */
   listPatchEditions(node?: string): Promise<PatchEditionRecord[]>;
+  /** Every API token (revoked ones too), by name in code-point order. */
+  listTokens(): Promise<TokenRecord[]>;
   /** Apply every change of `batch` in one transaction. */
   commit(batch: StateBatch): Promise<void>;
   /**

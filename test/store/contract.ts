@@ -18,6 +18,7 @@ import type { StateStore } from "../../src/store/state-store.js";
 import { jobsContract } from "./contract-jobs.js";
 import { journalContract } from "./contract-journal.js";
 import { patchingContract } from "./contract-patching.js";
+import { tokensContract } from "./contract-tokens.js";
 import {
   broken,
   componentRecord,
@@ -355,6 +356,7 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreF
     journalContract(() => store);
     jobsContract(() => store);
     patchingContract(() => store);
+    tokensContract(() => store);
 
     describe("reopening", () => {
       it("keeps every record, and migrating again changes nothing", async () => {

@@ -35,7 +35,7 @@ import { createDatabase, dropDatabase, pgAdmin, pgUrl, terminateBackends } from 
 
 const TABLES =
   "daemon, components, replicas, operations, operation_steps, job_runs, maintenance, " +
-  "patch_sessions, patch_applications, patch_editions";
+  "patch_sessions, patch_applications, patch_editions, tokens";
 
 let db = "";
 /** Databases created by single tests, dropped at the end even when a test failed. */
@@ -140,7 +140,7 @@ describe("PostgresStore", () => {
 
       onTestFinished(closeAll);
       const store = await open(pgUrl(name));
-      expect(await appliedVersionsOf(name)).toStrictEqual([1, 2, 3, 4, 5]);
+      expect(await appliedVersionsOf(name)).toStrictEqual(MIGRATIONS.map((m) => m.version));
       expect(await store.listJobRuns()).toStrictEqual([fullJobRunRecord()]);
       expect(await store.listPatchSessions()).toStrictEqual([]);
       expect(await store.listPatchApplications()).toStrictEqual([]);

@@ -113,6 +113,7 @@ describe("SqliteStore", () => {
         { version: 3, name: "daemon_handover" },
         { version: 4, name: "jobs" },
         { version: 5, name: "patching" },
+        { version: 6, name: "tokens" },
       ]);
       const tables = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -130,6 +131,7 @@ describe("SqliteStore", () => {
         "patch_sessions",
         "replicas",
         "schema_migrations",
+        "tokens",
       ]);
       db.close();
     });
@@ -437,7 +439,7 @@ describe("SqliteStore", () => {
       expect(await store.listPatchEditions("web-1")).toStrictEqual([patchEditionRecord()]);
 
       const after = raw();
-      expect(appliedVersions(after)).toStrictEqual([1, 2, 3, 4, 5]);
+      expect(appliedVersions(after)).toStrictEqual(MIGRATIONS.map((m) => m.version));
       after.close();
     });
 

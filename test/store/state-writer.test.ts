@@ -48,6 +48,7 @@ class SwitchedStore implements StateStore {
   listPatchApplications = (filter?: { session?: number; node?: string }) =>
     this.inner.listPatchApplications(filter);
   listPatchEditions = (node?: string) => this.inner.listPatchEditions(node);
+  listTokens = () => this.inner.listTokens();
   clearVolatile = (keep?: number) => this.inner.clearVolatile(keep);
   close = () => this.inner.close();
   async commit(batch: StateBatch): Promise<void> {

@@ -25,6 +25,7 @@ import type {
   PatchSessionRecord,
   ReplicaRecord,
   StateBatch,
+  TokenRecord,
 } from "../records.js";
 import {
   rowToComponent,
@@ -37,6 +38,7 @@ import {
   rowToPatchSession,
   rowToReplica,
   rowToStep,
+  rowToToken,
 } from "../rows.js";
 import {
   DEFAULT_JOB_RUNS_LIMIT,
@@ -240,6 +242,11 @@ export class PostgresStore implements StateStore {
   }
 
   /** By node, then edition (code-point order). */
+  /** Every API token, by name. */
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.#read((c) => this.#stmts.selectTokens.rows(c, {}))).map(rowToToken);
+  }
+
   async listPatchEditions(node?: string): Promise<PatchEditionRecord[]> {
     const rows = await this.#read((c) =>
       node === undefined

@@ -27,6 +27,7 @@ import type {
   PatchSessionRecord,
   ReplicaRecord,
   StateBatch,
+  TokenRecord,
 } from "../records.js";
 import {
   DEFAULT_JOB_RUNS_LIMIT,
@@ -51,6 +52,7 @@ import {
   rowToPatchSession,
   rowToReplica,
   rowToStep,
+  rowToToken,
 } from "../rows.js";
 import { toStoreError } from "./sqlite-errors.js";
 import { batchWrites } from "../batch-writes.js";
@@ -280,6 +282,11 @@ export class SqliteStore implements StateStore {
   }
 
   /** By node, then edition (code-point order). */
+  /** Every API token, by name. */
+  async listTokens(): Promise<TokenRecord[]> {
+    return this.#read(() => this.#stmts.selectTokens.all({}).map(rowToToken));
+  }
+
   async listPatchEditions(node?: string): Promise<PatchEditionRecord[]> {
     return this.#read(() => {
       const rows =
