@@ -4,12 +4,14 @@
  * every problem is reported at once: names, `depends_on` and route targets that point at nothing,
  * `min_available` above `replicas`, duplicate routes, `cluster` without a PostgreSQL store, `reseed`
  * without a `cluster`, `patching.exclude`
- * patterns written as absolute paths inside `patching.root`.
+ * patterns written as absolute paths inside `patching.root`, a `control` listener in clear text off
+ * loopback.
  */
 import { excludeRootChecks } from "./exclude-pattern.js";
 import type { PathIssue } from "./locate.js";
 import { placementChecks } from "./placement-checks.js";
 import { listenerLimitChecks } from "./listener-checks.js";
+import { controlChecks } from "./control.js";
 import { parseListen } from "./schema.js";
 import { didYouMeanSuffix } from "./suggest.js";
 
@@ -89,6 +91,7 @@ export function crossChecks(data: unknown): PathIssue[] {
   if (Array.isArray(data.routes)) issues.push(...listenerLimitChecks(data.routes));
   issues.push(...placementChecks(data));
   issues.push(...excludeRootChecks(data.patching));
+  issues.push(...controlChecks(data.control));
 
   if (data.cluster !== undefined && (typeof data.store !== "string" || !data.store.startsWith("postgres"))) {
     issues.push({

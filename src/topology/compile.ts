@@ -7,6 +7,7 @@
 import { hostname } from "node:os";
 import { basename, isAbsolute, join, normalize, resolve } from "node:path";
 import { compileCluster } from "./cluster.js";
+import { compileControl } from "./control.js";
 import { templateVariables } from "./render.js";
 import type { ComponentInput, JobInput, RouteInput, TopologyInput } from "./schema.js";
 import { DEFAULTS, defaultOfflineCode } from "./defaults.js";
@@ -69,6 +70,7 @@ export function compileTopology(input: TopologyInput, ctx: CompileContext): Comp
     ...(input.cluster
       ? { cluster: compileCluster(input.cluster, ctx.node ?? hostname(), ctx.clusterDigest ?? "") }
       : {}),
+    ...(input.control ? { control: compileControl(input.control, dir) } : {}),
   };
 }
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { CompiledTopology } from "./types.js";
 
 /** Bumped whenever `CompiledTopology` changes shape, so a newer Steward never reads an older compile. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 interface Entry {
   key: string;

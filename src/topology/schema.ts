@@ -280,6 +280,23 @@ export const clusterSchema = z.strictObject({
   nodes: clusterNodesSchema.optional(),
 });
 
+/** `true` or `false`. */
+const flag = leaf<boolean>((v) =>
+  typeof v === "boolean"
+    ? { value: v }
+    : { problem: `expected \`true\` or \`false\`, got ${describeValue(v)}` },
+);
+
+/**
+ * `control`: the remote API listener (design §8). Absent: the API answers on the Unix socket only.
+ * Without `tls` only a loopback address is allowed, unless `insecure: true` (topology/control).
+ */
+export const controlSchema = z.strictObject({
+  listen: leaf<ListenInput>(parseListen),
+  tls: z.strictObject({ cert: text, key: text }).optional(),
+  insecure: flag.optional(),
+});
+
 export const defaultsSchema = z.strictObject({
   stop: stopSchema.optional(),
   restart: restartSchema.optional(),
@@ -298,6 +315,7 @@ export const topologySchema = z.strictObject({
   edge: edgeSchema.optional(),
   patching: patchingSchema.optional(),
   cluster: clusterSchema.optional(),
+  control: controlSchema.optional(),
 });
 
 /** The validated, normalised (not yet defaulted) topology. */

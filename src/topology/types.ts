@@ -265,6 +265,19 @@ export interface CompiledTopology {
   patching?: CompiledPatching;
   /** Cluster mode (design §7), when the topology has a `cluster` section. */
   cluster?: CompiledCluster;
+  /** The remote API listener (design §8), when the topology has a `control` section. */
+  control?: CompiledControl;
+}
+
+/** `control:` compiled: where the remote API listens, and its TLS files. */
+export interface CompiledControl {
+  /** @default "127.0.0.1" (when `listen` is a bare port) */
+  address: string;
+  port: number;
+  /** Absolute paths (relative ones are resolved against the topology file's directory). Absent: plain HTTP. */
+  tls?: { certFile: string; keyFile: string };
+  /** Plain HTTP on an address other than loopback was allowed explicitly. @default false */
+  insecure: boolean;
 }
 
 /** `cluster:` compiled, with this node's name resolved (`STEWARD_NODE`, `cluster.node`, hostname). */
