@@ -1,6 +1,7 @@
 /**
  * @module api/app
- * The control API (Hono): HTTP+JSON, served on the daemon's Unix socket. Operations answer with a
+ * The control API (Hono): HTTP+JSON, served on the daemon's Unix socket, and with a token on the
+ * remote listener of `control:` (api/remote). Operations answer with a
  * stream of NDJSON lines — `{"type":"event",…}` for progress, then one `{"type":"result",…}` — so
  * the CLI can show live progress. Errors render as `{ error: { code, message, details } }`.
  */
@@ -13,6 +14,7 @@ import { jobRoutes, type JobsControl } from "./jobs.js";
 import { patchRoutes, type PatchControl } from "./patch.js";
 import { patchValidateRoute } from "./patch-validate.js";
 import { clusterRoutes, type ClusterControl } from "./cluster.js";
+import { tokenRoutes, type TokensControl } from "./tokens.js";
 import { ndjsonStream } from "./ndjson.js";
 import { bodyLimitMiddleware, checkWhole, DURATION_MS } from "./limits.js";
 import type { PhaseResult } from "../patching/cycle.js";
@@ -24,7 +26,7 @@ export type OperationName =
 
 /** What the API needs from the daemon. */
 export interface DaemonControl
-  extends Omit<JobsControl, "admit">, Omit<PatchControl, "admit">, ClusterControl {
+  extends Omit<JobsControl, "admit">, Omit<PatchControl, "admit">, ClusterControl, TokensControl {
   bus: EventBus;
   /** Throws when the daemon cannot take a mutating call now (`RecoveringError`: 503 + Retry-After). */
   admit(operation: OperationName | "run" | "patch"): void;
@@ -118,6 +120,7 @@ export function createApp(daemon: DaemonControl): Hono {
   patchRoutes(app, daemon);
   patchValidateRoute(app, daemon);
   clusterRoutes(app, daemon);
+  tokenRoutes(app, daemon);
 
   app.get("/v1/verify", async (c) => c.json(await daemon.verify()));
 

@@ -25,6 +25,7 @@ import { showLogs } from "./logs.js";
 import { ProgressPrinter, renderStatus } from "./render.js";
 import { registerPatch } from "./patch.js";
 import { registerCluster } from "./cluster.js";
+import { registerTokens } from "./tokens.js";
 import { durationOption, MAX_LOG_LINES, wholeOption } from "./options.js";
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -265,6 +266,7 @@ maintenance
 
 registerPatch(program, { out, homeOf, topologyOf });
 registerCluster(program, { out, homeOf, down });
+registerTokens(program, { out, homeOf });
 
 sub("verify", "check that what should run runs and what should be stopped or offline is; exit 1 otherwise")
   .option("--json", "print the report as JSON")

@@ -51,6 +51,8 @@ import { clusterStepExecutor, drainHost } from "./cluster-steps.js";
 import { patchStepRunner } from "./patch-step.js";
 import { ClusterPatchControl } from "./cluster-patch.js";
 import { NodeResync } from "./node-resync.js";
+import { TokenBook } from "../auth/token-book.js";
+import { controlUrl, listenControl, readTls, type TlsFiles } from "./control-listener.js";
 
 /** How often replica logs are checked for rotation. */
 const ROTATE_EVERY_MS = 10_000;
@@ -98,6 +100,11 @@ export class Daemon {
   #record: DaemonRecord;
   readonly #digest: string;
   #server: Server | undefined;
+  /** The remote API listener of `control:` (daemon/control-listener). */
+  #remote: Server | undefined;
+  #tls: TlsFiles | undefined;
+  /** API tokens of the remote listener. */
+  readonly tokens: TokenBook;
   #state: DaemonState;
   /** What recovery found and did, for `status`; undefined after a clean boot. */
   #recovery: RecoverySummary | undefined;
@@ -122,6 +129,7 @@ export class Daemon {
     this.#store = store;
     this.#writer = writer;
     this.#lock = lock;
+    this.tokens = new TokenBook(store);
     this.#record = record;
     this.#interrupted = interrupted;
     this.#state = record.bootKind === "clean" ? "active" : "recovering";
@@ -133,6 +141,7 @@ export class Daemon {
   static async boot(file: string): Promise<Daemon> {
     const home = locateHome(file)?.home;
     const topology = (home && readCompiled(home, compileKey(file))) || (await loadTopologyIsolated(file));
+    const tls = topology.control && readTls(topology.control); // a bad TLS file: refuse before anything starts
     mkdirSync(join(topology.home, "logs"), { recursive: true, mode: 0o700 });
     const handover = takeHandover();
     // Started by a handing-over daemon: it holds the lock until it has finished its in-flight requests.
@@ -146,6 +155,9 @@ export class Daemon {
       const { record, takingOver, desired, records, bus, writer, edge, supervisor, jobs, interrupted } =
         parts;
       const daemon = new Daemon(supervisor, bus, store, writer, lock, record, interrupted);
+      daemon.#tls = tls;
+      const adminFile = await daemon.tokens.ensureAdmin(topology.home);
+      if (adminFile) log("info", `first start: created the admin token of the remote API in ${adminFile}`);
       daemon.jobs = jobs;
       daemon.#edge = edge;
       daemon.#cluster = cluster;
@@ -267,6 +279,7 @@ export class Daemon {
     return {
       bus: this.bus,
       admit: (operation) => this.#admit(operation),
+      tokens: this.tokens,
       jobs: this.jobs,
       store: this.#store,
       patching: this.patching,
@@ -651,7 +664,8 @@ export class Daemon {
     } catch {
       // none
     }
-    const server = createAdaptorServer({ fetch: createApp(this.control()).fetch }) as Server;
+    const app = createApp(this.control());
+    const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     const umask = process.umask(0o177); // the socket is born 0600: no window where others can connect
     try {
       await new Promise<void>((resolve, reject) => {
@@ -663,6 +677,11 @@ export class Daemon {
     }
     chmodSync(path, 0o600);
     this.#server = server;
+    const control = this.supervisor.topology.control;
+    if (control) {
+      this.#remote = await listenControl(control, this.#tls, app, this.tokens);
+      log("info", `remote API on ${controlUrl(control)} (token required)`);
+    }
   }
 
   async #close(): Promise<void> {
@@ -673,6 +692,11 @@ export class Daemon {
       if (!this.#server) return resolve();
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
+    });
+    await new Promise<void>((resolve) => {
+      if (!this.#remote) return resolve();
+      this.#remote.close(() => resolve());
+      this.#remote.closeAllConnections();
     });
     await this.#cluster?.close();
     await this.#store.close();
