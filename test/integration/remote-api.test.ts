@@ -3,7 +3,7 @@
 // start works; no token, a wrong, a revoked or an expired one get 401 with a code; a read-only token
 // reads, and every mutating route of the app (listed from its route table) gets 403; repeated
 // failures from one address get 429 with Retry-After; the Unix socket needs no token. Topology and
-// start-up refusals: plain HTTP off loopback, a missing TLS file.
+// start-up refusals: plain HTTP off loopback, a TLS file missing, unreadable or not a key pair.
 import { execFileSync } from "node:child_process";
 import Database from "better-sqlite3";
 import fs from "node:fs";
@@ -267,6 +267,14 @@ describe("the remote API over HTTPS", () => {
     expect((await remote("GET", "/v1/status", { token: admin, from })).status).toBe(429);
     expect((await remote("GET", "/v1/status", { token: admin })).status).toBe(200);
   });
+
+  it("bounds bodies as the socket does: 413 for a body over 1 MiB, after the token is checked", async () => {
+    const big = JSON.stringify({ components: ["x".repeat(2 << 20)] });
+    const refused = await remote("POST", "/v1/start", { token: admin, body: big });
+    expect([refused.status, refused.json.error?.code]).toEqual([413, "STW-1016"]);
+    const anonymous = await remote("POST", "/v1/start", { body: big });
+    expect([anonymous.status, anonymous.json.error?.code]).toEqual([401, "STW-6001"]);
+  });
 });
 
 describe("refusals before the listener starts", () => {
@@ -296,5 +304,25 @@ describe("refusals before the listener starts", () => {
     expect(up.code).not.toBe(0);
     expect(up.stderr).toContain(`control.tls.cert: ${path.join(d, "tls", "none.pem")} does not exist`);
     expect(fs.existsSync(path.join(homeOf(d), "steward.sock"))).toBe(false);
+  });
+
+  it("an unreadable TLS file or a pair that is no certificate and key: refused, naming the files", async () => {
+    const p = await freePort();
+    const d = project(topology(p));
+    fs.mkdirSync(path.join(d, "tls"));
+    fs.mkdirSync(path.join(d, "tls", "key.pem")); // a directory: exists, cannot be read as a file
+    fs.cpSync(path.join(certs, "cert.pem"), path.join(d, "tls", "cert.pem"));
+    const unreadable = await steward(d, "up");
+    expect(unreadable.code).not.toBe(0);
+    expect(unreadable.stderr).toContain(
+      `control.tls.key: ${path.join(d, "tls", "key.pem")} cannot be read (EISDIR`,
+    );
+    fs.rmdirSync(path.join(d, "tls", "key.pem"));
+    fs.writeFileSync(path.join(d, "tls", "key.pem"), "not a key\n");
+    const garbage = await steward(d, "up");
+    expect(garbage.code).not.toBe(0);
+    expect(garbage.stderr).toContain(
+      `control.tls: ${path.join(d, "tls", "cert.pem")} and ${path.join(d, "tls", "key.pem")} are not a usable PEM certificate and its private key`,
+    );
   });
 });
