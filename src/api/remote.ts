@@ -4,13 +4,15 @@
  * behind a bearer token. A read-only token may call every `GET` and nothing else: a route changes
  * something exactly when its method is not GET/HEAD (test/api/remote-auth checks each route of the
  * app against this rule). Refused tokens count against the caller's address; past the limit it gets
- * 429 with `Retry-After` without its token being looked at.
+ * 429 with `Retry-After` without its token being looked at. A streamed answer ends once its token
+ * is revoked or expires (api/stream-watch).
  */
 import type { Hono } from "hono";
 import { FailureLimiter } from "../auth/failure-limiter.js";
 import { ReadOnlyTokenError, TokenMissingError, TooManyFailuresError } from "../auth/errors.js";
 import type { TokenBook } from "../auth/token-book.js";
 import { StewardError } from "../errors.js";
+import { isStream, watchStream } from "./stream-watch.js";
 
 /** True for a request that may change something: what a read-only token cannot send. */
 export function isMutating(method: string): boolean {
@@ -56,6 +58,7 @@ export function remoteFetch(
     const path = new URL(request.url).pathname;
     if (readOnly && isMutating(request.method))
       return refuse(new ReadOnlyTokenError(name, request.method, path));
-    return app.fetch(request, env);
+    const res = await app.fetch(request, env);
+    return isStream(res) ? watchStream(res, () => tokens.authenticate(m[1]!)) : res;
   };
 }

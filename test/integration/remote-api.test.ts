@@ -13,7 +13,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApp, type DaemonControl } from "../../src/api/app.js";
 import { isMutating } from "../../src/api/remote.js";
-import { api, freePort, homeOf, node, openStateDb, project, steward } from "./helpers.js";
+import { api, freePort, homeOf, node, openStateDb, project, steward, waitForState } from "./helpers.js";
 
 interface Answer {
   status: number;
@@ -274,6 +274,57 @@ describe("the remote API over HTTPS", () => {
     expect([refused.status, refused.json.error?.code]).toEqual([413, "STW-1016"]);
     const anonymous = await remote("POST", "/v1/start", { body: big });
     expect([anonymous.status, anonymous.json.error?.code]).toEqual([401, "STW-6001"]);
+  });
+
+  it("a stream already open ends with the 401's code once its token is revoked; the operation goes on", async () => {
+    await steward(dir, "down");
+    const go = path.join(dir, "go");
+    fs.writeFileSync(go, "");
+    fs.appendFileSync(
+      path.join(dir, "steward.yaml"),
+      `  gated:\n    command: ${node("forever.js")}\n    ready: { exec: "test -f ${go}", interval: 50ms }\n`,
+    );
+    const up = await steward(dir, "up");
+    expect(up.code, up.stderr).toBe(0);
+    fs.rmSync(go); // the next start of `gated` waits until the file is back
+    const { token } = JSON.parse((await steward(dir, "token", "create", "op", "--json")).stdout) as {
+      token: string;
+    };
+    const lines: string[] = [];
+    const ended = new Promise<number>((resolve, reject) => {
+      const req = https.request(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          path: "/v1/restart",
+          ca,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => (text += c));
+          res.on("end", () => {
+            lines.push(...text.trim().split("\n"));
+            resolve(Date.now());
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(JSON.stringify({ components: ["gated"] }));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const revoked = Date.now();
+    expect((await steward(dir, "token", "revoke", "op")).code).toBe(0);
+    const at = await ended;
+    expect(at - revoked).toBeLessThan(2_500);
+    const last = JSON.parse(lines.at(-1)!) as { type: string; error?: { code: string } };
+    expect(last).toMatchObject({ type: "error", error: { code: "STW-6003" } });
+    expect(lines.some((l) => l.includes('"type":"result"'))).toBe(false);
+    // The restart itself was allowed when asked: it completes once `gated` can be ready.
+    fs.writeFileSync(go, "");
+    expect((await waitForState(dir, "gated", "ready")).state).toBe("ready");
   });
 });
 
