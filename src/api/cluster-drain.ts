@@ -6,7 +6,8 @@
  * does not stop it: the request is in the store, and the node works through it.
  */
 import type { Hono } from "hono";
-import { BadRequestError, StewardError } from "../errors.js";
+import { BadRequestError } from "../errors.js";
+import { followStream } from "./ndjson.js";
 import type { DrainKind, DrainLine } from "../cluster/drain-control.js";
 
 export interface DrainApi {
@@ -39,31 +40,10 @@ export function clusterDrainRoutes(app: Hono, drains: () => DrainApi): void {
       const node = parse(await c.req.text());
       const api = drains();
       await api.ask(kind, node);
-      const encoder = new TextEncoder();
-      const stream = new ReadableStream<Uint8Array>({
-        start(controller) {
-          let open = true;
-          const send = (line: DrainLine): void => {
-            if (!open) return;
-            try {
-              controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
-            } catch {
-              open = false; // the client went away; the node goes on
-            }
-          };
-          api
-            .follow(kind, node, send)
-            .then(send, (err: unknown) => {
-              const e = err instanceof StewardError ? err : new StewardError("STW-1999", String(err));
-              send({ type: "error", error: e.toJSON().error });
-            })
-            .finally(() => {
-              if (open) controller.close();
-              open = false;
-            });
-        },
-      });
-      return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+      return followStream(
+        (send: (line: DrainLine) => void) => api.follow(kind, node, send),
+        (last) => last,
+      );
     });
   }
 }

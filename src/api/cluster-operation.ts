@@ -6,7 +6,8 @@
  * A client that goes away does not stop the operation: it is the cluster's, in the journal.
  */
 import type { Hono } from "hono";
-import { BadRequestError, StewardError } from "../errors.js";
+import { BadRequestError } from "../errors.js";
+import { followStream } from "./ndjson.js";
 import type {
   ClusterOperationKind,
   ClusterOperationLine,
@@ -72,31 +73,5 @@ export function clusterOperationRoute(app: Hono, control: () => ClusterOperation
 export function clusterStream(
   operate: (send: (line: ClusterOperationLine) => void) => Promise<ClusterOperationView>,
 ): Response {
-  const encoder = new TextEncoder();
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      let open = true;
-      const send = (line: ClusterOperationLine): void => {
-        if (!open) return;
-        try {
-          controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
-        } catch {
-          open = false; // the client went away; the operation goes on
-        }
-      };
-      operate(send)
-        .then(
-          (operation) => send({ type: "cluster-result", operation }),
-          (err: unknown) => {
-            const e = err instanceof StewardError ? err : new StewardError("STW-1999", String(err));
-            send({ type: "error", error: e.toJSON().error });
-          },
-        )
-        .finally(() => {
-          if (open) controller.close();
-          open = false;
-        });
-    },
-  });
-  return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+  return followStream(operate, (operation): ClusterOperationLine => ({ type: "cluster-result", operation }));
 }
