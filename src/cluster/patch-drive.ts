@@ -11,6 +11,7 @@ import type { Membership } from "./membership.js";
 import type { PatchOperationArgs } from "./operation-types.js";
 import { ABANDON, DECIDE, FAIL_STEP, RESYNC_NODES, SELECT_COMMIT, SKIP_RESYNC, VOTES } from "./patch-sql.js";
 import { readReadyCounts } from "./ready-counts.js";
+import { STEPS_OF } from "./operations-sql.js";
 
 export interface PatchDriveParts {
   pool: pg.Pool;
@@ -31,12 +32,7 @@ export async function drivePatchRules(p: PatchDriveParts): Promise<number> {
   const decided = together ? (await pool.query(SELECT_COMMIT, [op.id])).rows.length > 0 : true;
   const waiting = decided ? [] : (await pool.query<{ node: string }>(VOTES, [op.id])).rows.map((r) => r.node);
   const readSteps = async (): Promise<(StepRow & { outcome: string | null })[]> =>
-    (
-      await pool.query<StepRow & { outcome: string | null }>(
-        "SELECT node, state, outcome FROM steward_cluster.operation_steps WHERE operation_id = $1 ORDER BY seq",
-        [op.id],
-      )
-    ).rows;
+    (await pool.query<StepRow & { outcome: string | null }>(STEPS_OF, [op.id])).rows;
   const steps = await readSteps();
   const resync = (await pool.query<{ node: string }>(RESYNC_NODES)).rows.map((r) => r.node);
   const nodes = new Map(membership.nodes.map((n) => [n.name, { state: n.state, ageMs: n.ageMs }]));

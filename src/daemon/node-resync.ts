@@ -19,6 +19,7 @@ import { CYCLE_OPERATIONS, RESYNC_PROGRESS, RESYNCED, SELECT_RESYNC } from "../c
 import { formatMs } from "../process/duration.js";
 import type { PatchBlobRef } from "../cluster/patch-blobs.js";
 import { appliedIn } from "./patch-step.js";
+import { isOpen } from "../patching/phase-order.js";
 import type { DaemonPatching } from "./patch-wiring.js";
 
 type Runner = (args: PatchOperationArgs) => Promise<{ ok: boolean; outcome: string }>;
@@ -86,7 +87,7 @@ export class NodeResync {
     const aborted = ops.filter((o) => o.args?.phase === "abort" && o.done > 0).at(-1);
     const open = async (): Promise<boolean> => {
       const s = (await patching.sessions.list(1))[0];
-      return s !== undefined && (s.status === "open" || s.status === "cutover-rolled-back");
+      return s !== undefined && isOpen(s);
     };
     if (!cutover) {
       if (aborted && finished(aborted)) {

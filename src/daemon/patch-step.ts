@@ -15,6 +15,7 @@ import { PHASES, checkPhaseBody } from "../api/patch-phases.js";
 import { SELECT_COMMIT, VOTE } from "../cluster/patch-sql.js";
 import { OPS_CHANNEL } from "../cluster/operations-sql.js";
 import type { PatchSessionRecord } from "../store/records.js";
+import { isOpen } from "../patching/phase-order.js";
 import type { DaemonPatching } from "./patch-wiring.js";
 
 export interface PatchStepDeps {
@@ -76,20 +77,11 @@ async function alreadyDone(
   const newest: PatchSessionRecord | undefined = (await p.sessions.list(1))[0];
   if (!newest || newest.kind !== "cycle") return undefined;
   const ph = newest.phases;
-  const open = newest.status === "open" || newest.status === "cutover-rolled-back";
+  const open = isOpen(newest);
   const here = `already done on this node (session ${newest.id})`;
   if (phase === "prepare" && open && ph.prepare?.state === "done" && !ph.apply) return here;
-  if (phase === "apply" && open && ph.apply?.state === "done" && !ph.finalize && refs.length > 0) {
-    const marked = await Promise.all(
-      refs.map((r) =>
-        stat(appliedMark(p, r, newest.id)).then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
-    if (marked.every(Boolean)) return here;
-  }
+  if (phase === "apply" && open && ph.apply?.state === "done" && !ph.finalize && refs.length > 0)
+    if (await appliedIn(p, refs, newest.id)) return here;
   if (phase === "finalize" && open && ph.finalize?.state === "done" && !ph.cutover) return here;
   if (phase === "cutover" && ph.cutover?.state === "done" && !ph.cleanup) return here;
   return undefined;
