@@ -47,10 +47,7 @@ import { DaemonPatching, downRefusal } from "./patch-wiring.js";
 import type { DaemonEdge } from "./edge-wiring.js";
 import { assemble, type RecoverySummary } from "./assemble.js";
 import { joinCluster, withCluster, type DaemonCluster } from "./cluster-wiring.js";
-import { clusterStepExecutor, drainHost } from "./cluster-steps.js";
-import { patchStepRunner } from "./patch-step.js";
-import { ClusterPatchControl } from "./cluster-patch.js";
-import { NodeResync } from "./node-resync.js";
+import { startClusterParts } from "./cluster-start.js";
 import { TokenBook } from "../auth/token-book.js";
 import { controlUrl, listenControl, readTls, type TlsFiles } from "./control-listener.js";
 
@@ -206,45 +203,17 @@ export class Daemon {
         throw err;
       }
       await daemon.#listen();
-      // This node's `--cluster` steps run through `run`, the path of `steward start|stop|restart`.
-      const patchStep = patchStepRunner({
-        patching: daemon.patching,
-        pool: () => cluster!.blobs!,
-        node: cluster?.membership.node ?? "",
-        pollMs: cluster?.membership.heartbeatMs ?? 1000,
-      });
-      cluster?.operations?.start(
-        clusterStepExecutor(topology, supervisor, edge?.surge ?? (() => false), {
+      // This node's cluster steps run through `run`, the path of `steward start|stop|restart`.
+      if (cluster)
+        startClusterParts(cluster, {
+          topology,
+          supervisor,
+          surge: edge?.surge ?? (() => false),
+          patching: daemon.patching,
           run: (kind, names) => daemon.run(kind, names),
-          ready: () => daemon.state === "active",
-          patch: patchStep,
-        }),
-      );
-      if (cluster?.operations && cluster.blobs)
-        cluster.patch = new ClusterPatchControl({
-          membership: cluster.membership,
-          operations: cluster.operations,
-          blobs: cluster.blobs,
-          patching: daemon.patching,
-          topologyFile: topology.file,
-        });
-      if (cluster?.blobs && daemon.patching) {
-        cluster.resync = new NodeResync({
-          pool: cluster.blobs,
-          membership: cluster.membership,
-          patching: daemon.patching,
-          run: patchStep,
           ready: () => daemon.state === "active",
           log,
         });
-        cluster.resync.start();
-      }
-      cluster?.drains?.node.start(
-        drainHost(topology, supervisor.desired, {
-          run: (kind, names) => daemon.run(kind, names),
-          ready: () => daemon.state === "active",
-        }),
-      );
       daemon.#rotateTimer = setInterval(() => daemon.#rotateLogs(), ROTATE_EVERY_MS).unref();
       log(
         "info",

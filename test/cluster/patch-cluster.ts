@@ -3,11 +3,11 @@
  * node runs the edition-app fixture from its own editions, with a route on its own address.
  */
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
 import { expect } from "vitest";
 import { fixture, freePort, steward, waitFor } from "../integration/helpers.js";
 import { TestCluster } from "./nodes.js";
+export { get } from "./http-get.js";
 
 const components = `  web:
     command: node server.js
@@ -17,23 +17,6 @@ const components = `  web:
     stop: { grace: 3s }
     drain: { timeout: 3s }
 `;
-
-export function get(host: string, port: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host, port, path: "/", agent: false, timeout: 5000 }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => (body += d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on("error", reject);
-      })
-      .on("error", reject)
-      .on("timeout", function (this: http.ClientRequest) {
-        this.destroy(new Error("timeout"));
-      });
-  });
-}
 
 /** Writes a patch directory under `dir` and returns its path. */
 export function writePatch(dir: string, id: string, files: Record<string, string>): string {

@@ -6,11 +6,11 @@
  * node that is not drained, the last node serving a component.
  */
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TestCluster } from "../cluster/nodes.js";
 import { freePort, node, steward, waitFor } from "./helpers.js";
+import { get } from "../cluster/http-get.js";
 
 let c: TestCluster;
 afterEach(async () => {
@@ -27,23 +27,6 @@ const components = `  web:
     command: ${node("forever.js")}
     placement: { nodes: any, replicas: 2, max_per_node: 2 }
 `;
-
-function get(host: string, port: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host, port, path: "/", agent: false, timeout: 5000 }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => (body += d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on("error", reject);
-      })
-      .on("error", reject)
-      .on("timeout", function (this: http.ClientRequest) {
-        this.destroy(new Error("timeout"));
-      });
-  });
-}
 
 /** n3's cluster view; a read the busy machine let time out (1 s) is tried again. */
 async function view(): Promise<Awaited<ReturnType<TestCluster["view"]>>> {

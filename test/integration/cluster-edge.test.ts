@@ -4,11 +4,11 @@
  * SIGKILL of n2's replicas under a request loop through n1 fails only requests in flight to them.
  */
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { daemonPid, TestCluster, TIMING } from "../cluster/nodes.js";
 import { alive, freePort, node, steward, waitFor } from "./helpers.js";
+import { get } from "../cluster/http-get.js";
 
 let c: TestCluster;
 let orphans: number[] = [];
@@ -32,23 +32,6 @@ const components = `  web:
 `;
 
 /** One request to `host:port`; the body says which node and replica answered. */
-function get(host: string, port: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host, port, path: "/", agent: false, timeout: 5000 }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => (body += d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on("error", reject);
-      })
-      .on("error", reject)
-      .on("timeout", function (this: http.ClientRequest) {
-        this.destroy(new Error("timeout"));
-      });
-  });
-}
-
 const nodeOf = (body: string): string => body.split(" ")[0] ?? "";
 
 async function served(host: string, port: number, n: number): Promise<Map<string, number>> {

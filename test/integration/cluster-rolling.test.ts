@@ -6,13 +6,13 @@
  * restart that could not keep `min_available` from the start is refused with the numbers.
  */
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TestCluster } from "../cluster/nodes.js";
 import { pgAdmin } from "../store/fixtures/postgres.js";
 import { freePort, node, steward, waitFor } from "./helpers.js";
+import { get } from "../cluster/http-get.js";
 
 let c: TestCluster;
 let marks: string;
@@ -36,23 +36,6 @@ function components(): string {
     replicas: 1
     min_available: 1
 `;
-}
-
-function get(host: string, port: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host, port, path: "/", agent: false, timeout: 5000 }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => (body += d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on("error", reject);
-      })
-      .on("error", reject)
-      .on("timeout", function (this: http.ClientRequest) {
-        this.destroy(new Error("timeout"));
-      });
-  });
 }
 
 /** Three nodes, each with a route on its own address; every node's edge routing to all 6 web replicas. */
